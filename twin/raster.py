@@ -1,0 +1,178 @@
+"""Thin raster adapter: GeoTIFF in and out, nothing else.
+
+Numeric kernels (``twin.flood``) work on plain numpy arrays; this module is the
+only place that knows about GeoTIFF files. Nodata cells are carried as NaN.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from affine import Affine
+from pyproj import CRS
+
+from twin._errors import input_error
+
+
+@dataclass(frozen=True)
+class Raster:
+    """A single-band raster on a regular grid.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        2-D float64 array, NaN where there is no data.
+    transform : affine.Affine
+        Pixel-to-map transform (north-up).
+    crs : pyproj.CRS
+        Coordinate reference system (metric for DEMs).
+    """
+
+    data: np.ndarray
+    transform: Affine
+    crs: CRS
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """(rows, cols)."""
+        return self.data.shape  # type: ignore[return-value]
+
+    @property
+    def cellsize_m(self) -> float:
+        """Cell width in CRS units."""
+        return float(abs(self.transform.a))
+
+    @property
+    def cell_area_m2(self) -> float:
+        """Area of one cell in CRS units squared."""
+        return float(abs(self.transform.a * self.transform.e))
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """(minx, miny, maxx, maxy)."""
+        rows, cols = self.shape
+        x0, y0 = self.transform @ (0, 0)
+        x1, y1 = self.transform @ (cols, rows)
+        return (min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))
+
+    def with_data(self, data: np.ndarray) -> "Raster":
+        """A raster on the same grid with other values."""
+        if data.shape != self.data.shape:
+            msg = f"shape {data.shape} differs from the grid's {self.data.shape}"
+            raise ValueError(msg)
+        return Raster(np.asarray(data, dtype="float64"), self.transform, self.crs)
+
+
+def read_dem(path: str | os.PathLike, *, where: str | None = None) -> Raster:
+    """Read a single-band GeoTIFF DEM in metres.
+
+    Parameters
+    ----------
+    path : path-like
+        GeoTIFF file.
+    where : str, optional
+        How to name the file in error messages (default: the path).
+
+    Returns
+    -------
+    Raster
+        Elevations as float64 with NaN for nodata.
+
+    Raises
+    ------
+    twin._errors.InputError
+        The file is missing, unreadable or truncated, has no CRS, is in
+        degrees, is rotated, or has no valid cell.
+    """
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    path = Path(path)
+    label = where or str(path)
+    if not path.exists():
+        raise input_error(label, "file not found", "check the path in district.yaml or on the command line")
+    try:
+        with rasterio.open(path) as src:
+            crs = src.crs
+            transform = src.transform
+            nodata = src.nodata
+            data = src.read(1, masked=False).astype("float64")
+    except (RasterioError, OSError, ValueError) as exc:
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise input_error(label, f"cannot read the GeoTIFF ({first}); the file is broken or truncated",
+                          "export the DEM again as a single-band GeoTIFF") from None
+    if crs is None:
+        raise input_error(label, "the DEM has no CRS",
+                          "assign the metric CRS it is in, e.g. `gdal_edit.py -a_srs EPSG:25833 dem.tif`")
+    crs = CRS.from_user_input(crs)
+    if crs.is_geographic or not _metric(crs):
+        raise input_error(label, f"the DEM is in {crs.name}, not in metres",
+                          "reproject it to a metric CRS, e.g. `gdalwarp -t_srs EPSG:25833 in.tif out.tif`")
+    if transform.b != 0 or transform.d != 0:
+        raise input_error(label, "the DEM grid is rotated", "warp it to a north-up grid with gdalwarp")
+    if nodata is not None and not np.isnan(nodata):
+        data[data == nodata] = np.nan
+    if not np.isfinite(data).any():
+        raise input_error(label, "the DEM has no valid cell (all nodata)",
+                          "check the nodata value and that the file covers the district")
+    return Raster(data, transform, crs)
+
+
+def _metric(crs: CRS) -> bool:
+    try:
+        units = {ax.unit_name.lower() for ax in crs.axis_info}
+    except Exception:  # pragma: no cover - exotic CRS
+        return False
+    return bool(units) and units <= {"metre", "meter", "m"}
+
+
+def write_geotiff(path: str | os.PathLike, raster: Raster, *, nodata: float = -9999.0,
+                  dtype: str = "float32") -> Path:
+    """Write a raster as a compressed GeoTIFF, atomically.
+
+    The file is written to a temporary name in the target folder and renamed
+    into place, so a crash never leaves a half-written file.
+
+    Parameters
+    ----------
+    path : path-like
+        Target file.
+    raster : Raster
+        Values (NaN is written as ``nodata``), transform and CRS.
+    nodata : float
+        Nodata value in the file.
+    dtype : str
+        Storage type.
+
+    Returns
+    -------
+    pathlib.Path
+        The written path.
+    """
+    import rasterio
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    data = np.where(np.isfinite(raster.data), raster.data, nodata).astype(dtype)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        profile = dict(driver="GTiff", height=data.shape[0], width=data.shape[1], count=1,
+                       dtype=dtype, crs=raster.crs.to_wkt(), transform=raster.transform,
+                       nodata=nodata, compress="deflate", tiled=True, blockxsize=256,
+                       blockysize=256)
+        if data.shape[0] < 256 or data.shape[1] < 256:
+            profile.update(tiled=False)
+            profile.pop("blockxsize")
+            profile.pop("blockysize")
+        with rasterio.open(tmp, "w", **profile) as dst:
+            dst.write(data, 1)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
