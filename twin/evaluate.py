@@ -1,0 +1,267 @@
+"""The pipeline: district + scenario → per-building results, layers, indicators.
+
+``evaluate`` chains the pure stages::
+
+    apply(scenario) → energy & district heating → mobility & charging
+        → flood screening → heat density → indicators & targets
+
+Files are read only where a scenario names them (at the edge, in
+:mod:`twin.modify`); nothing is written here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+
+from twin.district import District, default_district_path, load_district
+from twin.indicators import district_indicators, evaluate_targets
+from twin.modify import Applied, apply_scenario, mobility_params
+from twin.result import Result
+from twin.scenario import Modification, Scenario, baseline_scenario, load_scenario
+
+#: Contract columns of buildings.gpkg, in order.
+BUILDING_COLUMNS = (
+    "building_id", "use", "floor_area_m2", "residents", "jobs", "heat_kwh_yr", "electricity_kwh_yr",
+    "energy_kwh_yr", "co2_kg_yr", "dist_heat_network_m", "dh_connected", "car_km_yr", "ev_kwh_yr",
+    "co2_transport_kg_yr", "dist_charger_m", "flood_depth_m", "in_low_lying_area",
+)
+
+
+@dataclass
+class Session:
+    """Caches shared by the evaluations of one run (districts, reference scenarios)."""
+
+    districts: dict[str, District] = field(default_factory=dict)
+    references: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def district_for(self, scenario: Scenario, district: District | None = None) -> District:
+        """The district a scenario runs on (explicit, named by the scenario, or the default)."""
+        if district is not None:
+            return district
+        path = scenario.resolve(scenario.district) if scenario.district else default_district_path()
+        key = str(Path(path).resolve())
+        if key not in self.districts:
+            self.districts[key] = load_district(path)
+        return self.districts[key]
+
+
+def energy_params(scenario: Scenario, applied: Applied, *, year: int):  # noqa: ANN201
+    """Energy parameters of a scenario (defaults where it is silent)."""
+    from twin.energy import EnergyParams, load_archetypes
+
+    p = scenario.parameters
+    kw: dict[str, Any] = {"year": year}
+    if p.emission_set is not None:
+        kw["emission_set"] = p.emission_set
+    if p.archetypes is not None:
+        kw["archetypes"] = load_archetypes(scenario.resolve(p.archetypes))
+    if p.dh_co2_g_kwh is not None:
+        kw["dh_default_co2_g_kwh"] = p.dh_co2_g_kwh
+    if applied.connect_within_m is not None:
+        kw["connect_within_m"] = applied.connect_within_m
+    if applied.connect_min_heat_kwh_yr is not None:
+        kw["connect_min_heat_kwh_yr"] = applied.connect_min_heat_kwh_yr
+    return EnergyParams(**kw)
+
+
+def flood_params(scenario: Scenario):  # noqa: ANN201
+    """Flood parameters of a scenario."""
+    from twin.flood import FloodParams
+
+    p = scenario.parameters
+    kw: dict[str, Any] = {}
+    if p.uniform_runoff is not None:
+        kw["uniform_runoff"] = p.uniform_runoff
+    if p.flooded_depth_m is not None:
+        kw["flooded_depth_m"] = p.flooded_depth_m
+    return FloodParams(**kw)
+
+
+def estimate(district: District, scenario: Scenario, applied: Applied, *, year: int) -> tuple[
+        gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame], Any, dict[str, Any]]:
+    """Run the models on an (already modified) district.
+
+    Returns
+    -------
+    buildings, layers, water_depth, extra
+    """
+    from twin import energy, heat, mobility
+
+    d = applied.district
+    ep = energy_params(scenario, applied, year=year)
+    b = energy.estimate_buildings(d.buildings, d.heat_network, params=ep)
+    mp = mobility_params(scenario)
+    streets = d.streets if len(d.streets) else None
+    b = mobility.estimate_mobility(b, d.charging_points, params=mp, streets=streets)
+    layers: dict[str, gpd.GeoDataFrame] = {}
+    extra: dict[str, Any] = {"energy_totals": energy.district_totals(b),
+                             "mobility": mobility.mobility_summary(b, d.charging_points, params=mp),
+                             "modifications": list(applied.log)}
+    if len(d.heat_network):
+        layers["heat_network"] = heat.linear_heat_density(d.heat_network, b)
+        extra["heat_network"] = heat.network_report(d.heat_network, b)
+    for key in ("heat_plants", "charging_points", "basins", "streets"):
+        gdf = getattr(d, key)
+        if len(gdf):
+            layers[key] = gdf
+    try:
+        layers["charging_gap"] = mobility.charging_gap_grid(b, d.charging_points, params=mp)
+    except Exception:  # the gap grid is a map aid; no chargers or residents is not an error
+        pass
+    rain = scenario.parameters.rain_mm
+    water_depth = None
+    balance: dict[str, float] | None = None
+    fp = None
+    if d.dem is not None:
+        from twin.flood import screen
+
+        fp = flood_params(scenario)
+        fr = screen(d.dem, buildings=b, basins=d.basins if len(d.basins) else None, rain_mm=rain, params=fp)
+        b = fr.buildings
+        layers["depressions"] = fr.depressions
+        if fr.water_depth is not None:
+            water_depth = d.dem.with_data(fr.water_depth)
+        balance = dict(fr.balance)
+        extra["flood_balance"] = balance
+        basins_out = getattr(fr, "basins", None)
+        if isinstance(basins_out, gpd.GeoDataFrame) and len(basins_out):
+            layers["basins"] = basins_out
+    else:
+        b = b.copy()
+        b["flood_depth_m"] = np.nan
+        b["in_low_lying_area"] = False
+    extra["flood_params"] = fp
+    extra["mobility_params"] = mp
+    return b, layers, water_depth, {**extra, "balance": balance}
+
+
+def evaluate(district: District | None = None, scenario: Scenario | str | Path | None = None, *,
+             session: Session | None = None, with_targets: bool = True,
+             modifications: tuple[Modification, ...] | None = None, year: int | None = None) -> Result:
+    """Evaluate a scenario on a district.
+
+    Parameters
+    ----------
+    district : District, optional
+        The district; default: the scenario's ``district`` or the bundled one.
+    scenario : Scenario or path, optional
+        The scenario; default: the baseline (no changes, default parameters).
+    session : Session, optional
+        Caches shared across evaluations of one run.
+    with_targets : bool
+        Evaluate the scenario's targets (needs referenced scenarios).
+    modifications, year : optional
+        Override the scenario's modifications and year (used for pathway phases).
+
+    Returns
+    -------
+    Result
+        Per-building results, map layers, indicators and targets.
+    """
+    if scenario is None:
+        scenario = baseline_scenario()
+    elif not isinstance(scenario, Scenario):
+        scenario = load_scenario(scenario)
+    session = session or Session()
+    district = session.district_for(scenario, district)
+    year = scenario.year if year is None else year
+    applied = apply_scenario(district, scenario, modifications)
+    b, layers, water_depth, extra = estimate(district, scenario, applied, year=year)
+    mp = extra["mobility_params"]
+    fp = extra["flood_params"]
+    balance = extra.pop("balance")
+    rain = scenario.parameters.rain_mm if district.dem is not None else None
+    ind = district_indicators(
+        b, scenario=scenario.name, charging_points=applied.district.charging_points,
+        walk_distance_m=float(mp.walk_distance_m), ev_share=float(mp.ev_share), rain_mm=rain,
+        flood_balance=balance, flooded_depth_m=float(fp.flooded_depth_m) if fp is not None else 0.1)
+    ind["year"] = int(year)
+    ind["district"] = district.name
+    ind["synthetic"] = district.synthetic
+    if with_targets and scenario.targets:
+        def reference_value(ref: str, indicator: str) -> float:
+            key = str(Path(ref).resolve())
+            if key not in session.references:
+                ref_sc = load_scenario(Path(ref) if Path(ref).is_absolute() else scenario.resolve(ref))
+                session.references[key] = evaluate(district if ref_sc.district is None else None, ref_sc,
+                                                   session=session, with_targets=False).indicators
+            return float(session.references[key][indicator])
+
+        ind["targets"] = evaluate_targets(ind, scenario.targets, reference_value)
+    cols = [c for c in BUILDING_COLUMNS if c in b.columns] + [c for c in b.columns if c not in BUILDING_COLUMNS]
+    b = b[cols]
+    return Result(scenario=scenario.name, description=scenario.description, district=district.name,
+                  crs=district.crs.to_string(), buildings=b, layers=layers, indicators=ind,
+                  water_depth=water_depth, synthetic=district.synthetic, attribution=_attribution(district),
+                  year=int(year), extra=extra)
+
+
+def _attribution(d: District) -> str:
+    text = d.attribution
+    note = str(d.manifest.get("synthetic_note", "")).strip()
+    return " · ".join(x for x in (note, text) if x)
+
+
+def evaluate_pathway(district: District | None, scenario: Scenario, *, session: Session | None = None):  # noqa: ANN201
+    """Evaluate a scenario's phases year by year.
+
+    Each phase adds its modifications to those before it and overrides
+    parameters; the emission factors follow the phase's year.
+
+    Returns
+    -------
+    xarray.Dataset
+        Indicators with dimensions ``scenario`` (length 1) and ``year``, and
+        ``target_path`` (the reduction path) when the scenario declares one.
+    """
+    import xarray as xr
+
+    from twin.indicators import INDICATORS
+
+    session = session or Session()
+    mods = scenario.modifications
+    params = scenario.parameters.model_dump(exclude_none=True)
+    rows = []
+    years = []
+    phases = scenario.phases or ()
+    for ph in ((None,) + tuple(phases)):
+        if ph is not None:
+            mods = mods + ph.modifications
+            params = {**params, **ph.parameters.model_dump(exclude_none=True)}
+        year = scenario.year if ph is None else ph.year
+        from twin.scenario import Parameters
+
+        sc = scenario.model_copy(update={"parameters": Parameters(**params), "year": year})
+        r = evaluate(district, sc, session=session, with_targets=False, modifications=mods, year=year)
+        rows.append({k: float(r.indicators[k]) for k in INDICATORS if k in r.indicators})
+        years.append(year)
+    df = pd.DataFrame(rows, index=pd.Index(years, name="year"))
+    df = df[~df.index.duplicated(keep="last")].sort_index()
+    ds = xr.Dataset({k: (("scenario", "year"), df[[k]].to_numpy().T) for k in df.columns},
+                    coords={"scenario": [scenario.name], "year": df.index.to_numpy()})
+    for k, unit in INDICATORS.items():
+        if k in ds:
+            ds[k].attrs["units"] = unit
+    if scenario.target_path is not None:
+        tp = scenario.target_path
+        if isinstance(tp.reference, str):
+            ref_sc = load_scenario(scenario.resolve(tp.reference))
+            ref = float(evaluate(district if ref_sc.district is None else None, ref_sc, session=session,
+                                 with_targets=False).indicators[tp.indicator])
+        else:
+            ref = float(tp.reference)
+        pts = sorted(tp.points.items())
+        yrs = np.array([p[0] for p in pts], float)
+        vals = np.array([p[1] for p in pts], float) * ref
+        ds["target_path"] = (("scenario", "year"), np.interp(ds.year.to_numpy(), yrs, vals)[None, :])
+        ds["target_path"].attrs.update(units=INDICATORS.get(tp.indicator, ""), indicator=tp.indicator,
+                                       reference=ref, source=tp.source or "")
+        ds.attrs["target_path_points"] = str({int(y): float(v) for y, v in zip(yrs, vals)})
+    ds.attrs["title"] = f"twin pathway: {scenario.name}"
+    return ds

@@ -1,0 +1,115 @@
+"""Writers for `twin run`: per-scenario folders and the comparison (all atomic)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from twin._io import atomic_path, write_gpkg, write_json, write_text
+from twin.result import Result
+
+
+def _gpkg_ready(gdf: Any) -> Any:
+    """Types GeoPackage stores well (nullable booleans and ints as plain ones where possible)."""
+    out = gdf.copy()
+    for c in out.columns:
+        if c == out.geometry.name:
+            continue
+        dt = str(out[c].dtype)
+        if dt == "boolean":
+            out[c] = out[c].fillna(False).astype(bool)
+        elif dt in ("object", "str", "string") and out[c].map(lambda v: isinstance(v, (list, dict))).any():
+            out[c] = out[c].astype(str)
+    return out
+
+
+def write_result(result: Result, folder: Path, *, lang: str = "en", audience: str = "planner",
+                 offline: bool = False, png: bool = False, no_map: bool = False, scenario: Any = None,
+                 session: Any = None, district: Any = None) -> Path:
+    """Write one scenario's outputs into ``folder``.
+
+    Writes ``buildings.gpkg`` (per-building results), ``indicators.json``,
+    ``map.html`` (and ``map.png`` with ``png``), ``depressions.gpkg`` and
+    ``water_depth.tif`` when a DEM was screened, and ``pathway.nc``,
+    ``pathway.csv``, ``pathway.png`` when the scenario has phases.
+    """
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_gpkg(folder / "buildings.gpkg", _gpkg_ready(result.buildings), layer="buildings")
+    write_json(folder / "indicators.json", result.indicators)
+    dep = result.layers.get("depressions")
+    if dep is not None and len(dep):
+        write_gpkg(folder / "depressions.gpkg", _gpkg_ready(dep), layer="depressions")
+    if result.water_depth is not None:
+        from twin.raster import write_geotiff
+
+        write_geotiff(folder / "water_depth.tif", result.water_depth)
+    if scenario is not None and getattr(scenario, "phases", ()):
+        from twin.evaluate import evaluate_pathway
+
+        ds = evaluate_pathway(district, scenario, session=session)
+        write_pathway(ds, folder)
+    if not no_map:
+        from twin.maps import save_png, scenario_map, write_map
+
+        m = scenario_map(result, lang=lang, audience=audience, offline=offline)
+        html = write_map(m, folder / "map.html", offline=offline)
+        if png:
+            save_png(html, folder / "map.png")
+    return folder
+
+
+def write_pathway(ds: Any, folder: Path) -> list[Path]:
+    """Write a pathway Dataset as NetCDF, CSV and a PNG plot of the emission path."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    folder = Path(folder)
+    with atomic_path(folder / "pathway.nc") as tmp:
+        ds.to_netcdf(tmp)
+    df = ds.to_dataframe().reset_index()
+    write_text(folder / "pathway.csv", df.to_csv(index=False))
+    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
+    years = ds.year.to_numpy()
+    for name in ds.scenario.to_numpy():
+        ax.plot(years, ds["co2_total_t_yr"].sel(scenario=name).to_numpy(), marker="o",
+                label=f"{name}: CO2 total")
+    if "target_path" in ds:
+        ax.plot(years, ds["target_path"].isel(scenario=0).to_numpy(), "--", color="k", label="target path")
+    ax.set_xlabel("year")
+    ax.set_ylabel("t CO2 / yr")
+    ax.set_ylim(bottom=0)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    with atomic_path(folder / "pathway.png") as tmp:
+        fig.savefig(tmp, format="png")
+    plt.close(fig)
+    return [folder / "pathway.nc", folder / "pathway.csv", folder / "pathway.png"]
+
+
+def write_comparison(results: list[Result], out: Path, *, lang: str = "en", audience: str = "planner",
+                     offline: bool = False) -> list[Path]:
+    """Write ``compare.csv`` and ``compare.html`` for two or more results."""
+    from twin.indicators import compare
+    from twin.maps import compare_page
+
+    out = Path(out)
+    table = compare(results)
+    write_text(out / "compare.csv", _csv(table))
+    html = compare_page(results, out / "compare.html", lang=lang, audience=audience, offline=offline)
+    return [out / "compare.csv", Path(html)]
+
+
+def _csv(df: pd.DataFrame) -> str:
+    def fmt(v: Any) -> Any:
+        if isinstance(v, (float, np.floating)):
+            return "" if np.isnan(v) else f"{float(v):.6g}"
+        return v
+
+    return df.map(fmt).to_csv()
