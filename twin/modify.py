@@ -48,9 +48,12 @@ def select(buildings: gpd.GeoDataFrame, where: Where, *, base: Path) -> np.ndarr
     if where.year_max is not None:
         m &= (buildings["year"].astype("float64") <= where.year_max).to_numpy()
     if where.building_code is not None:
-        from twin.energy import resolve_building_code
+        from twin.energy import building_code_from_year
 
-        codes = resolve_building_code(buildings)
+        codes = building_code_from_year(buildings["year"])
+        if "building_code" in buildings.columns:
+            given = buildings["building_code"].astype(object).to_numpy()
+            codes = np.where(pd.notna(given), given, codes)
         m &= np.isin(np.asarray(codes, dtype=object), where.building_code)
     if where.area is not None:
         area = _read_area(base / where.area, buildings.crs)
@@ -155,10 +158,12 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
             from twin.mobility import MobilityParams, estimate_mobility, place_chargers
 
             mp = mobility_params(scenario)
-            est = estimate_mobility(_with_floor_area(b), d.charging_points, params=mp, streets=None)
+            streets = d.streets if len(d.streets) else None
+            est = estimate_mobility(_with_floor_area(b), d.charging_points, params=mp, streets=streets)
             new = place_chargers(est, d.charging_points, target_coverage=a.target_coverage,
                                  walk_distance_m=mp.walk_distance_m, kw=a.kw, connectors=a.connectors,
-                                 max_new=a.max_new)
+                                 max_new=a.max_new, streets=streets)
+            new["charger_id"] = [f"{scenario.name}-{len(d.charging_points)}-{c}" for c in new["charger_id"]]
             _ = MobilityParams
         d = d.replace(charging_points=_concat(d.charging_points, new))
         log += (f"add_chargers: {len(new)}",)
@@ -179,9 +184,13 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
 
 
 def _with_floor_area(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
-    from twin.energy import add_floor_area
+    from twin.energy import EnergyParams, floor_area
 
-    return add_floor_area(b)
+    p = EnergyParams(year=2025)  # only the floor-area factors are used
+    out = b.copy()
+    out["floor_area_m2"] = floor_area(b, storey_height_m=p.storey_height_m,
+                                      gross_to_heated_factor=p.gross_to_heated_factor)
+    return out
 
 
 def mobility_params(scenario: Scenario, year: int | None = None):  # noqa: ANN201

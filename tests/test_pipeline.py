@@ -1,0 +1,118 @@
+"""End to end: `twin run` on the bundled Fornebu district and its three scenarios."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+import twin
+from twin.cli import main
+from twin.evaluate import BUILDING_COLUMNS
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+CONTRACT_KEYS = (
+    "scenario buildings floor_area_m2 residents jobs energy_mwh_yr heat_mwh_yr electricity_mwh_yr "
+    "co2_buildings_t_yr co2_transport_t_yr co2_total_t_yr co2_per_resident_kg_yr dh_connected_share "
+    "charger_coverage_share ev_charging_mwh_yr car_km_yr rain_mm flood_volume_m3 basin_storage_m3 "
+    "flooded_buildings targets"
+).split()
+
+
+@pytest.fixture(scope="module")
+def run_out(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "out"
+    files = [str(SCENARIOS / f) for f in ("baseline.yaml", "fornebu-2027.yaml", "new-quarter.yaml")]
+    res = CliRunner().invoke(main, ["run", *files, "--out", str(out), "--offline"])
+    assert res.exit_code == 0, res.output + (res.stderr or "")
+    return out
+
+
+def _ind(out: Path, name: str) -> dict:
+    return json.loads((out / name / "indicators.json").read_text())
+
+
+def test_contract_files(run_out):
+    for name in ("baseline", "fornebu-2027", "new-quarter"):
+        folder = run_out / name
+        for f in ("map.html", "buildings.gpkg", "indicators.json"):
+            assert (folder / f).stat().st_size > 0, f"{name}/{f}"
+        ind = _ind(run_out, name)
+        for key in CONTRACT_KEYS:
+            assert key in ind, key
+        b = gpd.read_file(folder / "buildings.gpkg")
+        for col in BUILDING_COLUMNS:
+            assert col in b.columns, col
+    assert (run_out / "compare.csv").exists() and (run_out / "compare.html").exists()
+    table = pd.read_csv(run_out / "compare.csv", index_col=0)
+    assert {"baseline", "fornebu-2027", "new-quarter", "fornebu-2027 - baseline"} <= set(table.columns)
+
+
+def test_indicator_totals_equal_building_sums(run_out):
+    for name in ("baseline", "fornebu-2027", "new-quarter"):
+        ind = _ind(run_out, name)
+        b = gpd.read_file(run_out / name / "buildings.gpkg")
+        assert ind["buildings"] == len(b)
+        assert ind["energy_mwh_yr"] == pytest.approx(b["energy_kwh_yr"].sum() / 1000, rel=1e-9)
+        assert ind["heat_mwh_yr"] == pytest.approx(b["heat_kwh_yr"].sum() / 1000, rel=1e-9)
+        assert ind["electricity_mwh_yr"] == pytest.approx(b["electricity_kwh_yr"].sum() / 1000, rel=1e-9)
+        assert ind["co2_buildings_t_yr"] == pytest.approx(b["co2_kg_yr"].sum() / 1000, rel=1e-9)
+        assert ind["co2_transport_t_yr"] == pytest.approx(b["co2_transport_kg_yr"].sum() / 1000, rel=1e-9)
+        assert ind["residents"] == pytest.approx(b["residents"].sum(), rel=1e-9)
+        assert ind["car_km_yr"] == pytest.approx(b["car_km_yr"].sum(), rel=1e-9)
+        assert ind["co2_total_t_yr"] == pytest.approx(ind["co2_buildings_t_yr"] + ind["co2_transport_t_yr"])
+        heated = b[b["use"] != "unheated"]
+        assert np.isfinite(heated[["heat_kwh_yr", "energy_kwh_yr", "co2_kg_yr", "car_km_yr"]].to_numpy()).all()
+
+
+def test_baseline_residents_match_ssb(run_out):
+    ind = _ind(run_out, "baseline")
+    assert ind["residents"] == pytest.approx(9507, rel=0.02)
+    assert ind["jobs"] > 5000  # a large workplace area
+
+
+def test_fornebu_2027_cuts_co2_and_reports_targets(run_out):
+    base, z = _ind(run_out, "baseline"), _ind(run_out, "fornebu-2027")
+    assert z["co2_total_t_yr"] < 0.7 * base["co2_total_t_yr"]
+    assert z["charger_coverage_share"] >= base["charger_coverage_share"]
+    assert z["dh_connected_share"] > base["dh_connected_share"]
+    assert z["targets"], "fornebu-2027 declares targets"
+    for t in z["targets"].values():
+        assert set(t) >= {"value", "threshold", "met"}
+        assert isinstance(t["met"], bool)
+    assert (run_out / "fornebu-2027" / "pathway.nc").exists()
+    assert (run_out / "fornebu-2027" / "pathway.png").exists()
+
+
+def test_new_quarter_adds_residents_floor_space_chargers_basins(run_out):
+    base, q = _ind(run_out, "baseline"), _ind(run_out, "new-quarter")
+    assert q["residents"] > base["residents"] + 500
+    assert q["floor_area_m2"] > base["floor_area_m2"] + 50_000
+    assert q["public_chargers"] > base["public_chargers"]
+    assert q["basin_storage_m3"] >= base["basin_storage_m3"]
+
+
+def test_rain_scenario_floods_and_balance_closes():
+    d = twin.load_district(ROOT / "layers" / "fornebu")
+    r = twin.evaluate(d, twin.load_scenario(SCENARIOS / "baseline.yaml"))
+    bal = r.extra["flood_balance"]
+    total = bal["stored_m3"] + bal["basin_m3"] + bal["outflow_m3"] + bal.get("loss_m3", 0.0)
+    assert total == pytest.approx(bal["rain_m3"], rel=1e-6)
+    assert r.indicators["rain_mm"] == 50
+    assert r.indicators["flood_volume_m3"] > 0
+
+
+def test_run_rejects_a_typo_and_an_output_inside_the_input(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nparamters: {ev_share: 0.5}\n")
+    res = CliRunner().invoke(main, ["run", str(bad), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 2 and "did you mean 'parameters'" in res.stderr and "Traceback" not in res.stderr
+    res = CliRunner().invoke(main, ["run", str(SCENARIOS / "baseline.yaml"), "--district",
+                                    str(ROOT / "layers" / "fornebu"), "--out", str(ROOT / "layers" / "fornebu")])
+    assert res.exit_code == 2 and "inside the input folder" in res.stderr

@@ -1,0 +1,923 @@
+"""Import OpenStreetMap data into district layers.
+
+Reads ``.osm.pbf`` and ``.osm`` XML (pyosmium, multipolygon relations
+assembled by libosmium's area assembler), Overpass JSON (``out body`` with
+``>;`` recursion, or ``out geom``; multipolygons assembled here with the
+even-odd rule) and GeoJSON of OSM features (osmtogeojson, QuickOSM, ...).
+
+Tags are mapped to the buildings schema (:data:`twin.schema.BUILDINGS`) by
+the table ``twin/params/osm_tags.csv``; every value that is not read from a
+tag is flagged in ``use_source``, ``floors_source``, ``year_source`` and
+``heating_source`` as ``inferred`` (derived from other tags or from other
+buildings of the same import) or ``default`` (a documented default).
+
+The reading functions turn a file into raw features (id, tags, lon/lat
+geometry); the mapping functions (:func:`buildings_from_tags`,
+:func:`chargers_from_tags`, :func:`streets_from_tags`) are pure functions on
+GeoDataFrames.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import warnings
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+from pyproj import CRS
+from shapely.geometry import LineString, MultiPolygon, Point, Polygon, shape
+
+from twin import schema as sch
+from twin._errors import input_error
+
+__all__ = ["import_osm", "buildings_from_tags", "chargers_from_tags", "streets_from_tags",
+           "parse_year", "parse_number", "parse_kw", "utm_crs", "tag_table", "OSMWarning"]
+
+TAG_TABLE_PATH = Path(__file__).resolve().parent.parent / "params" / "osm_tags.csv"
+ATTRIBUTION = "© OpenStreetMap contributors, ODbL"
+LICENCE = "ODbL-1.0 (https://opendatacommons.org/licenses/odbl/)"
+
+class OSMWarning(UserWarning):
+    """Input features that could not be turned into geometries (counted)."""
+
+
+# ---------------------------------------------------------------------------
+# The tag table
+# ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TagTable:
+    """The parsed ``osm_tags.csv``: tag → schema maps and defaults.
+
+    Parameters
+    ----------
+    maps : dict
+        ``(key, column)`` → {tag value → result}; value ``*`` matches any value.
+    large : dict
+        Building value → use for footprints at or above the unheated threshold.
+    defaults : dict
+        Default name → value (str).
+    default_floors : dict
+        Use → default storeys (``*`` for any other use).
+    """
+
+    maps: dict[tuple[str, str], dict[str, str]]
+    large: dict[str, str]
+    defaults: dict[str, str]
+    default_floors: dict[str, int]
+
+    def lookup(self, key: str, column: str, value: str | None) -> str | None:
+        """Result for ``key=value`` on ``column``, or None."""
+        if value is None:
+            return None
+        m = self.maps.get((key, column))
+        if not m:
+            return None
+        value = value.split(";")[0].strip()
+        return m.get(value, m.get("*"))
+
+    def default(self, name: str) -> str:
+        """A default value by name."""
+        return self.defaults[name]
+
+
+def tag_table(path: str | os.PathLike | None = None) -> TagTable:
+    """Read the OSM tag table (default ``twin/params/osm_tags.csv``).
+
+    Parameters
+    ----------
+    path : path-like, optional
+        Another table with the same columns.
+
+    Returns
+    -------
+    TagTable
+    """
+    if path is None:
+        return _default_table()
+    return _read_table(Path(path))
+
+
+@lru_cache(maxsize=1)
+def _default_table() -> TagTable:
+    return _read_table(TAG_TABLE_PATH)
+
+
+def _read_table(path: Path) -> TagTable:
+    t = pd.read_csv(path, dtype=str, keep_default_na=False)
+    maps: dict[tuple[str, str], dict[str, str]] = {}
+    large: dict[str, str] = {}
+    defaults: dict[str, str] = {}
+    default_floors: dict[str, int] = {}
+    for row in t.itertuples(index=False):
+        if row.key == "default":
+            defaults[row.value] = row.result
+        elif row.key == "default_floors":
+            default_floors[row.value] = int(row.result)
+        else:
+            maps.setdefault((row.key, row.column), {})[row.value] = row.result
+            if row.result_large:
+                large[row.value] = row.result_large
+    return TagTable(maps, large, defaults, default_floors)
+
+
+# ---------------------------------------------------------------------------
+# Tag value parsers
+# ---------------------------------------------------------------------------
+
+_NUM = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+
+
+def parse_number(text: object) -> float | None:
+    """First number in an OSM value (``"3"``, ``"3.5"``, ``"3;4"``, ``"12 m"``, ``"4,5"``).
+
+    Returns None when there is no number. Feet (``'`` or ``ft``) are converted
+    to metres.
+    """
+    if text is None:
+        return None
+    s = str(text).strip()
+    m = _NUM.search(s)
+    if not m:
+        return None
+    v = float(m.group(0).replace(",", "."))
+    if "ft" in s or "'" in s:
+        v *= 0.3048  # international foot, exact by definition
+    return v
+
+
+def parse_kw(text: object) -> float | None:
+    """Power of a ``socket:*:output`` value in kW (``"22 kW"``, ``"50kW"``, ``"3700 W"``, ``"22"``)."""
+    if text is None:
+        return None
+    best = None
+    for part in str(text).split(";"):
+        v = parse_number(part)
+        if v is None:
+            continue
+        low = part.lower().replace(" ", "")
+        if low.endswith("mw"):
+            v *= 1000.0
+        elif low.endswith("w") and not low.endswith("kw"):
+            v /= 1000.0
+        best = v if best is None else max(best, v)
+    return best
+
+
+_CENTURY = re.compile(r"^(early|mid|late)?\s*c\s*(\d{1,2})$", re.I)
+_DECADE = re.compile(r"^(\d{3})0s$")
+_YEAR = re.compile(r"(\d{4})")
+
+
+def parse_year(text: object) -> tuple[int | None, bool]:
+    """Construction year from a ``start_date`` value.
+
+    Handles ``"1965"``, ``"1965-05-01"``, ``"~1960"``, ``"1960s"``,
+    ``"C19"``, ``"mid C19"``, ``"1950..1960"`` and ``"before 1900"``.
+
+    Returns
+    -------
+    (year, exact) : tuple
+        ``exact`` is False when the year was derived from a range, decade or
+        century (the middle of the period).
+    """
+    if text is None:
+        return None, False
+    s = str(text).strip().lower()
+    if not s:
+        return None, False
+    m = _CENTURY.match(s)
+    if m:
+        start = (int(m.group(2)) - 1) * 100
+        part = {"early": (0, 33), "mid": (33, 67), "late": (67, 100)}.get(m.group(1) or "", (0, 100))
+        return start + (part[0] + part[1]) // 2, False
+    m = _DECADE.match(s)
+    if m:
+        return int(m.group(1)) * 10 + 5, False
+    years = [int(y) for y in _YEAR.findall(s)]
+    if not years:
+        return None, False
+    if ".." in s or (len(years) == 2 and re.search(r"\d{4}\s*[-–/]\s*\d{4}$", s)):
+        return (years[0] + years[-1]) // 2, False
+    exact = s[:1].isdigit() and not s.startswith(("before", "after"))
+    return years[0], exact
+
+
+# ---------------------------------------------------------------------------
+# Tag → schema mapping (pure functions)
+# ---------------------------------------------------------------------------
+
+_REFINE_KEYS = ("amenity", "shop", "office", "leisure", "tourism")
+
+
+def _use_from_tags(tags: dict[str, str], table: TagTable) -> tuple[str | None, str | None]:
+    """(use, building value if generic) from the tags alone; None when undecided."""
+    bval = (tags.get("building") or "yes").split(";")[0].strip()
+    res = table.lookup("building", "use", bval)
+    if res is not None and res != "*":
+        return res, None
+    for key in _REFINE_KEYS:
+        r = table.lookup(key, "use", tags.get(key))
+        if r is not None:
+            return r, None
+    return None, bval
+
+
+def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None) -> gpd.GeoDataFrame:
+    """Map OSM building features to the buildings schema.
+
+    Parameters
+    ----------
+    raw : geopandas.GeoDataFrame
+        Columns ``osm_id`` (e.g. ``"way/123"``), ``tags`` (dict) and polygon
+        geometry, in a metric CRS (footprint areas are used).
+    table : TagTable, optional
+        The tag table; default ``twin/params/osm_tags.csv``.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``building_id, use, floors, height_m, year, heating, name, address,
+        osm_building`` and the provenance columns ``use_source,
+        floors_source, year_source, heating_source`` (``tagged``,
+        ``inferred`` or ``default``), same index and CRS as ``raw``.
+
+    Notes
+    -----
+    Rules, in order:
+
+    * ``use``: the ``building`` value when specific; otherwise ``amenity``,
+      ``shop``, ``office``, ``leisure``, ``tourism`` (tagged); otherwise
+      ``building=commercial/public/civic`` defaults; otherwise residential:
+      ``apartment`` from ``apartment_min_floors`` storeys or a footprint
+      above ``house_max_footprint_m2`` (inferred), ``house`` when storeys
+      are tagged below that (inferred), else the default use. Garages
+      and sheds with a footprint of at least ``unheated_max_footprint_m2``
+      become ``warehouse``, smaller ones ``unheated``.
+    * ``floors``: ``building:levels`` + ``roof:levels`` (tagged); else
+      ``height`` / storey height (inferred); else the median tagged storeys
+      of buildings of the same use in the input (inferred); else the
+      default for the use.
+    * ``year``: ``start_date`` / ``construction_date`` / ``building:year``
+      (tagged; inferred for decades, centuries and ranges); else the median
+      tagged year of the input (inferred); else the default.
+    * ``heating``: ``heating`` / ``building:heating`` (tagged); ``none`` for
+      unheated uses (inferred); else the default.
+    """
+    table = table or _default_table()
+    if raw.crs is None or not CRS.from_user_input(raw.crs).is_projected:
+        msg = "buildings_from_tags needs a projected (metric) CRS; use `to_crs()` first"
+        raise ValueError(msg)
+    n = len(raw)
+    tags_list: list[dict[str, str]] = list(raw["tags"])
+    area = raw.geometry.area.to_numpy()
+    storey_h = float(table.default("storey_height_m"))
+    apt_min = int(float(table.default("apartment_min_floors")))
+    small = float(table.default("unheated_max_footprint_m2"))
+    house_max = float(table.default("house_max_footprint_m2"))
+
+    # floors and height from tags
+    floors = np.full(n, np.nan)
+    floors_src = np.array(["default"] * n, dtype=object)
+    height = np.full(n, np.nan)
+    for i, t in enumerate(tags_list):
+        h = parse_number(t.get("height") or t.get("building:height"))
+        if h is not None and h > 0:
+            height[i] = h
+        lv = parse_number(t.get("building:levels"))
+        if lv is not None and lv >= 0:
+            rl = parse_number(t.get("roof:levels")) or 0.0
+            total = lv + rl
+            if total >= 1:
+                floors[i] = max(1, round(total))
+                floors_src[i] = "tagged"
+                continue
+        if not np.isnan(height[i]):
+            floors[i] = max(1, round(height[i] / storey_h))
+            floors_src[i] = "inferred"
+
+    # use
+    use = np.empty(n, dtype=object)
+    use_src = np.array(["tagged"] * n, dtype=object)
+    for i, t in enumerate(tags_list):
+        u, generic = _use_from_tags(t, table)
+        bval = (t.get("building") or "yes").split(";")[0].strip()
+        if u is not None:
+            if bval in table.large and area[i] >= small:
+                u = table.large[bval]
+            use[i] = u
+            continue
+        if generic in ("commercial", "public", "civic"):
+            use[i] = table.default(f"use_{generic}")
+            use_src[i] = "inferred"
+        elif floors_src[i] != "default":
+            use[i] = "apartment" if floors[i] >= apt_min or area[i] > house_max else "house"
+            use_src[i] = "inferred"
+        elif area[i] > house_max:
+            use[i] = "apartment"
+            use_src[i] = "inferred"
+        else:
+            use[i] = table.default("use")
+            use_src[i] = "default"
+
+    # floors still missing: median of tagged buildings of the same use, else default
+    known = floors_src != "default"
+    for i in np.flatnonzero(~known):
+        same = known & (use == use[i])
+        if same.any():
+            floors[i] = max(1, round(float(np.median(floors[same]))))
+            floors_src[i] = "inferred"
+        else:
+            floors[i] = table.default_floors.get(use[i], table.default_floors["*"])
+
+    # year
+    year = np.full(n, np.nan)
+    year_src = np.array(["default"] * n, dtype=object)
+    for i, t in enumerate(tags_list):
+        for key in ("start_date", "construction_date", "building:year", "year_of_construction"):
+            y, exact = parse_year(t.get(key))
+            if y is not None and sch.BUILDINGS.column("year").min <= y <= sch.BUILDINGS.column("year").max:
+                year[i] = y
+                year_src[i] = "tagged" if exact else "inferred"
+                break
+    have = ~np.isnan(year)
+    fill = float(np.median(year[have])) if have.any() else float(table.default("year"))
+    fill_src = "inferred" if have.any() else "default"
+    year_src[~have] = fill_src
+    year[~have] = round(fill)
+
+    # heating
+    heating = np.empty(n, dtype=object)
+    heat_src = np.array(["tagged"] * n, dtype=object)
+    for i, t in enumerate(tags_list):
+        h = table.lookup("heating", "heating", t.get("heating") or t.get("building:heating"))
+        if h is not None:
+            heating[i] = h
+        elif use[i] == "unheated":
+            heating[i], heat_src[i] = "none", "inferred"
+        else:
+            heating[i], heat_src[i] = table.default("heating"), "default"
+
+    names = [t.get("name") for t in tags_list]
+    addresses = [_address(t) for t in tags_list]
+    out = gpd.GeoDataFrame(
+        {
+            "building_id": pd.array(list(raw["osm_id"]), dtype="str"),
+            "use": pd.array(list(use), dtype="str"),
+            "floors": pd.array(floors.astype(int), dtype="Int64"),
+            "height_m": height,
+            "year": pd.array(year.astype(int), dtype="Int64"),
+            "heating": pd.array(list(heating), dtype="str"),
+            "name": pd.array(names, dtype="str"),
+            "address": pd.array(addresses, dtype="str"),
+            "osm_building": pd.array([t.get("building") for t in tags_list], dtype="str"),
+            "use_source": pd.array(list(use_src), dtype="str"),
+            "floors_source": pd.array(list(floors_src), dtype="str"),
+            "year_source": pd.array(list(year_src), dtype="str"),
+            "heating_source": pd.array(list(heat_src), dtype="str"),
+        },
+        geometry=list(raw.geometry), crs=raw.crs, index=raw.index,
+    )
+    return out
+
+
+def _address(tags: dict[str, str]) -> str | None:
+    street = tags.get("addr:street")
+    number = tags.get("addr:housenumber")
+    if street and number:
+        return f"{street} {number}"
+    return street or None
+
+
+def chargers_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None) -> gpd.GeoDataFrame:
+    """Map ``amenity=charging_station`` features to the charging-points schema.
+
+    Parameters
+    ----------
+    raw : geopandas.GeoDataFrame
+        Columns ``osm_id``, ``tags`` (dict) and any geometry (areas and ways
+        become their representative point).
+    table : TagTable, optional
+        The tag table.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``charger_id, kw, connectors, public, name, operator, kw_source,
+        connectors_source``.
+
+    Notes
+    -----
+    ``kw`` is the largest ``socket:*:output`` (or ``maxpower``/``output``);
+    ``connectors`` is ``capacity``, else the sum of the ``socket:<type>``
+    counts; ``public`` is False for ``access=private|no|permit|employees|
+    residents`` and True otherwise (``customers`` counts as public).
+    """
+    table = table or _default_table()
+    rows = []
+    for osm_id, t in zip(raw["osm_id"], raw["tags"], strict=True):
+        outputs = [parse_kw(v) for k, v in t.items()
+                   if (k.startswith("socket:") and k.endswith(":output")) or k in ("maxpower", "output")]
+        outputs = [o for o in outputs if o is not None and o > 0]
+        kw, kw_src = (max(outputs), "tagged") if outputs else (float(table.default("charger_kw")), "default")
+        cap = parse_number(t.get("capacity"))
+        if cap is not None and cap >= 1:
+            conn, conn_src = int(cap), "tagged"
+        else:
+            counts = [parse_number(v) for k, v in t.items()
+                      if k.startswith("socket:") and k.count(":") == 1]
+            total = sum(int(c) for c in counts if c is not None and c >= 1)
+            if total >= 1:
+                conn, conn_src = total, "inferred"
+            else:
+                conn, conn_src = int(table.default("charger_connectors")), "default"
+        acc = table.lookup("access", "public", t.get("access"))
+        public = (acc if acc is not None else table.default("charger_public")) == "true"
+        rows.append((osm_id, kw, conn, public, t.get("name"), t.get("operator"), kw_src, conn_src))
+    cols = ["charger_id", "kw", "connectors", "public", "name", "operator", "kw_source", "connectors_source"]
+    df = pd.DataFrame(rows, columns=cols)
+    geom = [_as_point(g) for g in raw.geometry]
+    out = gpd.GeoDataFrame(
+        {
+            "charger_id": pd.array(list(df["charger_id"]), dtype="str"),
+            "kw": df["kw"].astype(float).to_numpy(),
+            "connectors": pd.array(list(df["connectors"]), dtype="Int64"),
+            "public": df["public"].astype(bool).to_numpy(),
+            "name": pd.array(list(df["name"]), dtype="str"),
+            "operator": pd.array(list(df["operator"]), dtype="str"),
+            "kw_source": pd.array(list(df["kw_source"]), dtype="str"),
+            "connectors_source": pd.array(list(df["connectors_source"]), dtype="str"),
+        },
+        geometry=geom, crs=raw.crs,
+    )
+    return out
+
+
+def _as_point(g: Any) -> Any:
+    if g is None or g.is_empty or g.geom_type == "Point":
+        return g
+    return g.representative_point()
+
+
+def streets_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None) -> gpd.GeoDataFrame:
+    """Keep the highway lines that can be walked and map them to the streets schema.
+
+    Parameters
+    ----------
+    raw : geopandas.GeoDataFrame
+        Columns ``osm_id``, ``tags`` and line geometry.
+    table : TagTable, optional
+        The tag table (``highway`` rows with ``street=walkable``).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``street_id, name, highway``; ways tagged ``foot=no``, ``area=yes``
+        or ``access=private|no`` (without ``foot=yes|designated``) are dropped.
+    """
+    table = table or _default_table()
+    keep = []
+    for t in raw["tags"]:
+        ok = table.lookup("highway", "street", t.get("highway")) == "walkable"
+        foot = t.get("foot")
+        if foot == "no" or t.get("area") == "yes":
+            ok = False
+        if t.get("access") in ("private", "no") and foot not in ("yes", "designated", "permissive"):
+            ok = False
+        keep.append(ok)
+    sub = raw[np.array(keep, dtype=bool)] if len(raw) else raw
+    return gpd.GeoDataFrame(
+        {
+            "street_id": pd.array(list(sub["osm_id"]), dtype="str"),
+            "name": pd.array([t.get("name") for t in sub["tags"]], dtype="str"),
+            "highway": pd.array([t.get("highway") for t in sub["tags"]], dtype="str"),
+        },
+        geometry=list(sub.geometry), crs=raw.crs,
+    )
+
+
+# ---------------------------------------------------------------------------
+# CRS
+# ---------------------------------------------------------------------------
+
+def utm_crs(lon: float, lat: float) -> str:
+    """UTM zone CRS of a lon/lat point: ETRS89 / UTM (EPSG:258zz) in Europe, WGS 84 / UTM elsewhere.
+
+    Examples
+    --------
+    >>> utm_crs(10.6, 59.9)   # Oslo
+    'EPSG:25832'
+    >>> utm_crs(24.94, 60.17)  # Helsinki
+    'EPSG:25835'
+    """
+    zone = int(math.floor((lon + 180.0) / 6.0)) % 60 + 1
+    # ETRS89 / UTM zones 28N-38N cover Europe (EPSG:25828-25838)
+    if 28 <= zone <= 38 and 34.0 <= lat <= 84.0:
+        return f"EPSG:{25800 + zone}"
+    return f"EPSG:{32600 + zone}" if lat >= 0 else f"EPSG:{32700 + zone}"
+
+
+# ---------------------------------------------------------------------------
+# Readers: file → raw features
+# ---------------------------------------------------------------------------
+
+@dataclass
+class _Raw:
+    buildings: list[tuple[str, dict, Any]] = field(default_factory=list)
+    chargers: list[tuple[str, dict, Any]] = field(default_factory=list)
+    streets: list[tuple[str, dict, Any]] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # buildings without a complete geometry
+
+
+def _is_building(tags: dict[str, str]) -> bool:
+    b = tags.get("building")
+    return b is not None and b != "no"
+
+
+def _is_charger(tags: dict[str, str]) -> bool:
+    return tags.get("amenity") == "charging_station"
+
+
+def _detect(path: Path) -> str:
+    name = path.name.lower()
+    if name.endswith(".pbf"):
+        return "pbf"
+    if name.endswith((".osm", ".osm.gz", ".osm.bz2", ".xml")):
+        return "xml"
+    if name.endswith((".json", ".geojson")):
+        return "json"
+    raise input_error(str(path), f"unknown file type '{path.suffix}'",
+                      "give an .osm.pbf, .osm (XML), Overpass .json or .geojson file")
+
+
+def _read_osmium(path: Path) -> _Raw:
+    import osmium
+
+    raw = _Raw()
+    fab = osmium.geom.WKBFactory()
+    building_ways: set[int] = set()
+    building_rels: set[int] = set()
+    got_ways: set[int] = set()
+    got_rels: set[int] = set()
+    fp = osmium.FileProcessor(str(path)).with_locations().with_areas()
+    for o in fp:
+        kind = o.type_str()
+        if kind == "n":
+            if "amenity" in o.tags and o.tags.get("amenity") == "charging_station" and o.location.valid():
+                raw.chargers.append((f"node/{o.id}", _tags(o), Point(o.location.lon, o.location.lat)))
+        elif kind == "w":
+            if "building" in o.tags and o.tags.get("building") != "no" and o.tags.get("area") != "no":
+                building_ways.add(o.id)
+            if "highway" in o.tags and all(n.location.valid() for n in o.nodes):
+                try:
+                    g = shapely.from_wkb(fab.create_linestring(o))
+                except (RuntimeError, osmium.InvalidLocationError):
+                    continue
+                raw.streets.append((f"way/{o.id}", _tags(o), g))
+        elif kind == "r":
+            if "building" in o.tags and o.tags.get("building") != "no" and \
+                    o.tags.get("type") in ("multipolygon", "boundary"):
+                building_rels.add(o.id)
+        elif kind == "a":
+            tags = o.tags
+            is_b = "building" in tags and tags.get("building") != "no"
+            is_c = tags.get("amenity") == "charging_station"
+            if not (is_b or is_c):
+                continue
+            try:
+                g = shapely.from_wkb(fab.create_multipolygon(o))
+            except RuntimeError:
+                continue
+            oid = f"{'way' if o.from_way() else 'relation'}/{o.orig_id()}"
+            if is_b:
+                (got_ways if o.from_way() else got_rels).add(o.orig_id())
+                raw.buildings.append((oid, _tags(o), _single(g)))
+            elif is_c:
+                raw.chargers.append((oid, _tags(o), g))
+    raw.skipped = [f"way/{i}" for i in sorted(building_ways - got_ways)] + \
+                  [f"relation/{i}" for i in sorted(building_rels - got_rels)]
+    return raw
+
+
+def _tags(o: Any) -> dict[str, str]:
+    return {t.k: t.v for t in o.tags}
+
+
+def _single(g: Any) -> Any:
+    """A MultiPolygon of one part becomes a Polygon."""
+    if isinstance(g, MultiPolygon) and len(g.geoms) == 1:
+        return g.geoms[0]
+    return g
+
+
+def _read_overpass(data: dict, where: str) -> _Raw:
+    raw = _Raw()
+    elements = data.get("elements")
+    if not isinstance(elements, list):
+        raise input_error(where, "an Overpass JSON file needs an 'elements' list",
+                          "save the Overpass answer with [out:json]")
+    nodes: dict[int, tuple[float, float]] = {}
+    ways: dict[int, dict] = {}
+    for e in elements:
+        if e.get("type") == "node" and "lat" in e and "lon" in e:
+            nodes[e["id"]] = (e["lon"], e["lat"])
+        elif e.get("type") == "way":
+            ways[e["id"]] = e
+
+    def way_coords(w: dict) -> list[tuple[float, float]] | None:
+        geom = w.get("geometry")
+        if geom:
+            if any(p is None for p in geom):
+                return None
+            return [(p["lon"], p["lat"]) for p in geom]
+        refs = w.get("nodes") or []
+        if not refs or any(r not in nodes for r in refs):
+            return None
+        return [nodes[r] for r in refs]
+
+    for e in elements:
+        typ, tags = e.get("type"), e.get("tags") or {}
+        oid = f"{typ}/{e.get('id')}"
+        if typ == "node":
+            if _is_charger(tags) and "lat" in e:
+                raw.chargers.append((oid, tags, Point(e["lon"], e["lat"])))
+        elif typ == "way":
+            if not (_is_building(tags) or _is_charger(tags) or "highway" in tags):
+                continue
+            coords = way_coords(e)
+            closed = coords is not None and len(coords) >= 4 and coords[0] == coords[-1]
+            if _is_building(tags) and tags.get("area") != "no":
+                if closed:
+                    raw.buildings.append((oid, tags, _valid(Polygon(coords))))
+                else:
+                    raw.skipped.append(oid)
+            elif _is_charger(tags) and coords:
+                raw.chargers.append((oid, tags, Polygon(coords) if closed else LineString(coords)))
+            if "highway" in tags and coords and len(coords) >= 2:
+                raw.streets.append((oid, tags, LineString(coords)))
+        elif typ == "relation":
+            if not (_is_building(tags) or _is_charger(tags)):
+                continue
+            if tags.get("type") not in ("multipolygon", "boundary"):
+                continue
+            lines = []
+            complete = True
+            for m in e.get("members", []):
+                if m.get("type") != "way":
+                    continue
+                if m.get("geometry"):
+                    w = {"geometry": m["geometry"]}
+                else:
+                    w = ways.get(m.get("ref"))
+                c = way_coords(w) if w is not None else None
+                if c is None or len(c) < 2:
+                    complete = False
+                    break
+                lines.append(LineString(c))
+            g = _assemble_multipolygon(lines) if complete and lines else None
+            if g is None:
+                if _is_building(tags):
+                    raw.skipped.append(oid)
+                continue
+            if _is_building(tags):
+                raw.buildings.append((oid, tags, _single(g)))
+            else:
+                raw.chargers.append((oid, tags, g))
+    return raw
+
+
+def _valid(g: Any) -> Any:
+    return g if g.is_valid else shapely.make_valid(g, method="structure")
+
+
+def _assemble_multipolygon(lines: list[LineString]) -> Any | None:
+    """Polygon(s) from the member ways of a multipolygon relation (even-odd rule).
+
+    Member ways are merged into rings; the faces of the noded rings are kept
+    when they lie inside an odd number of rings. Roles are not trusted
+    (inner/outer roles are often wrong in OSM). Returns None when the ways
+    do not close into rings.
+    """
+    closed = [ln for ln in lines if ln.is_closed and len(ln.coords) >= 4]
+    open_ = [ln for ln in lines if not (ln.is_closed and len(ln.coords) >= 4)]
+    parts = list(closed)
+    if open_:
+        merged = shapely.line_merge(shapely.MultiLineString(open_))
+        parts += list(getattr(merged, "geoms", [merged]))
+    rings = []
+    for p in parts:
+        coords = list(p.coords)
+        if len(coords) < 4 or coords[0] != coords[-1]:
+            return None
+        rings.append(Polygon(coords))
+    if not rings:
+        return None
+    if len(rings) == 1:
+        faces = [_valid(rings[0])]
+    else:  # node the rings against each other, then take every face
+        noded = shapely.union_all([r.exterior for r in rings])
+        faces = list(shapely.polygonize([noded]).geoms)
+    faces = [f for f in faces if not f.is_empty]
+    if not faces:
+        return None
+    pts = shapely.point_on_surface(np.array(faces, dtype=object))
+    inside = shapely.contains(np.array(rings, dtype=object)[:, None], pts[None, :]).sum(axis=0)
+    keep = [f for f, k in zip(faces, inside, strict=True) if k % 2 == 1]
+    if not keep:
+        return None
+    out = shapely.union_all(keep)
+    if out.geom_type == "Polygon":
+        return out
+    polys = [g for g in getattr(out, "geoms", []) if g.geom_type == "Polygon"]
+    return MultiPolygon(polys) if polys else None
+
+
+_META_KEYS = {"id", "@id", "type", "osm_id", "osm_type", "full_id", "tags", "meta", "relations",
+              "timestamp", "version", "changeset", "user", "uid", "@type", "@timestamp",
+              "@version", "@changeset", "@user", "@uid", "@relations"}
+_SHORT = {"n": "node", "w": "way", "r": "relation"}
+
+
+def _read_geojson(data: dict, where: str) -> _Raw:
+    raw = _Raw()
+    feats = data.get("features")
+    if not isinstance(feats, list):
+        raise input_error(where, "a GeoJSON FeatureCollection needs a 'features' list",
+                          "export the OSM features as a GeoJSON FeatureCollection")
+    for i, f in enumerate(feats):
+        props = f.get("properties") or {}
+        tags = props["tags"] if isinstance(props.get("tags"), dict) else \
+            {k: str(v) for k, v in props.items() if k not in _META_KEYS and v is not None
+             and not k.startswith("@")}
+        oid = _geojson_id(f, props, i)
+        geom_json = f.get("geometry")
+        if geom_json is None:
+            if _is_building(tags):
+                raw.skipped.append(oid)
+            continue
+        try:
+            g = shape(geom_json)
+        except (ValueError, TypeError, AttributeError, KeyError) as exc:
+            raise input_error(where, f"feature {i} has an invalid geometry ({exc})",
+                              "repair or drop the feature") from None
+        if _is_building(tags):
+            if g.geom_type in ("Polygon", "MultiPolygon"):
+                raw.buildings.append((oid, tags, _single(_valid(g))))
+            else:
+                raw.skipped.append(oid)
+        elif _is_charger(tags):
+            raw.chargers.append((oid, tags, g))
+        elif "highway" in tags and g.geom_type in ("LineString", "MultiLineString"):
+            raw.streets.append((oid, tags, g))
+    return raw
+
+
+def _geojson_id(f: dict, props: dict, i: int) -> str:
+    for cand in (f.get("id"), props.get("@id"), props.get("id")):
+        if isinstance(cand, str) and "/" in cand:
+            return cand
+    if props.get("type") in ("node", "way", "relation") and props.get("id") is not None:
+        return f"{props['type']}/{props['id']}"
+    if props.get("osm_type") and props.get("osm_id") is not None:
+        return f"{props['osm_type']}/{props['osm_id']}"
+    full = props.get("full_id")
+    if isinstance(full, str) and full[:1] in _SHORT and full[1:].isdigit():
+        return f"{_SHORT[full[0]]}/{full[1:]}"
+    return f"feature/{i}"
+
+
+def _read(path: Path) -> _Raw:
+    kind = _detect(path)
+    where = str(path)
+    if not path.is_file():
+        raise input_error(where, "file not found", "check the path")
+    if kind in ("pbf", "xml"):
+        try:
+            return _read_osmium(path)
+        except RuntimeError as exc:
+            raise input_error(where, f"cannot read the OSM file ({' '.join(str(exc).split())})",
+                              "download the extract again; the file is truncated or corrupt") from None
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise input_error(where, f"not valid JSON ({exc})",
+                          "download the file again; it is truncated or not JSON") from None
+    if isinstance(data, dict) and "elements" in data:
+        return _read_overpass(data, where)
+    if isinstance(data, dict) and data.get("type") == "FeatureCollection":
+        return _read_geojson(data, where)
+    raise input_error(where, "JSON that is neither Overpass JSON nor a GeoJSON FeatureCollection",
+                      "use Overpass [out:json] output or GeoJSON of OSM features")
+
+
+def _frame(items: list[tuple[str, dict, Any]]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"osm_id": [i[0] for i in items], "tags": [i[1] for i in items]},
+                            geometry=[i[2] for i in items], crs="EPSG:4326")
+
+
+# ---------------------------------------------------------------------------
+# Public entry point
+# ---------------------------------------------------------------------------
+
+def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, float] | None = None,
+               crs: str | None = None) -> dict[str, gpd.GeoDataFrame]:
+    """Read OSM data into district layers.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.osm.pbf``, ``.osm`` (XML), Overpass JSON or GeoJSON of OSM features.
+    bbox : (minx, miny, maxx, maxy), optional
+        Longitude/latitude box; features intersecting it are kept (whole).
+    crs : str, optional
+        Output CRS; default the UTM zone of the buildings' centroid
+        (ETRS89 / UTM, EPSG:258zz, in Europe).
+
+    Returns
+    -------
+    dict of str to geopandas.GeoDataFrame
+        ``buildings``, ``charging_points`` (may be empty) and ``streets``
+        (walkable highways, may be empty), in the output CRS.
+
+    Raises
+    ------
+    InputError
+        Unknown file type, unreadable or corrupt file, bad bbox, or no
+        buildings in the input (or in the bbox).
+
+    Notes
+    -----
+    Buildings are closed ways and ``type=multipolygon`` relations tagged
+    ``building=*`` (not ``building=no``). ``type=building`` relations only
+    group an outline with its ``building:part`` areas; their outline member
+    is itself a building way or multipolygon and is imported as such, so
+    nothing is counted twice. ``building:part`` areas are not buildings.
+
+    Warns
+    -----
+    OSMWarning
+        When building ways or relations could not be given a geometry
+        (nodes or member ways missing from a clipped extract); they are
+        counted and the first ids listed.
+    """
+    path = Path(path)
+    raw = _read(path)
+    where = str(path)
+    if raw.skipped:
+        shown = ", ".join(raw.skipped[:5]) + (" ..." if len(raw.skipped) > 5 else "")
+        warnings.warn(f"{where}: {len(raw.skipped)} building(s) have no complete geometry in the "
+                      f"file (nodes or member ways missing, e.g. cut by the extract) and were "
+                      f"left out: {shown}", OSMWarning, stacklevel=2)
+    b, c, s = _frame(raw.buildings), _frame(raw.chargers), _frame(raw.streets)
+    if bbox is not None:
+        box = _bbox(bbox, where)
+        b, c, s = (g[g.intersects(box)] for g in (b, c, s))
+    if len(b) == 0:
+        what = "no buildings in the bbox" if bbox is not None else "no building polygons in the file"
+        raise input_error(where, what, "check the file and --bbox (lon/lat: minx,miny,maxx,maxy)")
+    b = b[~b.geometry.is_empty]
+    if crs is None:
+        lon, lat = _centroid_lonlat(b)
+        crs = utm_crs(lon, lat)
+    try:
+        target = CRS.from_user_input(crs)
+    except Exception:  # pyproj raises CRSError; keep the message short
+        raise input_error(where, f"unknown CRS '{crs}'", "give an EPSG code such as EPSG:25833") from None
+    if not target.is_projected:
+        raise input_error(where, f"CRS '{crs}' is not metric", "give a projected CRS such as EPSG:25833")
+    table = _default_table()
+    buildings = buildings_from_tags(b.to_crs(target), table=table).reset_index(drop=True)
+    chargers = chargers_from_tags(c.to_crs(target), table=table).reset_index(drop=True)
+    streets = streets_from_tags(s.to_crs(target), table=table).reset_index(drop=True)
+    layers = {"buildings": buildings, "charging_points": chargers, "streets": streets}
+    for g in layers.values():
+        g.attrs["osm"] = True  # write_imported adds the ODbL attribution
+    return layers
+
+
+def _bbox(bbox: tuple[float, float, float, float], where: str) -> Polygon:
+    try:
+        minx, miny, maxx, maxy = (float(v) for v in bbox)
+    except (TypeError, ValueError):
+        raise input_error(where, f"bbox {bbox!r} is not four numbers",
+                          "give --bbox minx,miny,maxx,maxy in degrees") from None
+    if not (-180 <= minx < maxx <= 180 and -90 <= miny < maxy <= 90):
+        raise input_error(where, f"bbox {bbox!r} is not a lon/lat box with min < max",
+                          "give --bbox minx,miny,maxx,maxy in degrees (longitude first)")
+    return shapely.box(minx, miny, maxx, maxy)
+
+
+def _centroid_lonlat(gdf: gpd.GeoDataFrame) -> tuple[float, float]:
+    minx, miny, maxx, maxy = gdf.total_bounds
+    return (minx + maxx) / 2.0, (miny + maxy) / 2.0
+

@@ -1,0 +1,396 @@
+"""Import a municipal building register (any GDAL vector format) with a YAML column mapping.
+
+A mapping file says which source columns hold the schema's columns and how
+source codes translate to the schema's vocabularies::
+
+    layer: Bygning                 # optional: source layer
+    crs: EPSG:25833                # optional: assigned when the file has none
+    attribution: "© Kartverket"    # optional: written to district.yaml
+    licence: CC BY 4.0             # optional
+    columns:                       # target: source
+      building_id: bygningsnummer
+      use: bygningstype
+      year: byggeaar
+      floors: antall_etasjer
+    values:
+      use:                         # exact codes (shorthand) ...
+        111: house
+        142: apartment
+      heating:                     # ... or rules
+        codes: {1: district_heating}
+        prefix: {"Bostad; Småhus": house}
+        regex: {"(?i)radhus|kedjehus": row_house}
+        default: electric          # for codes not listed
+    defaults:                      # for columns the file does not have (or empty cells)
+      heating: electric
+      year: 1970
+
+Exact codes win over regex rules, regex rules over prefix rules; the
+longest matching prefix wins. Codes not covered raise an
+:class:`~twin._errors.InputError` that lists them, unless the column has a
+``default``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from twin import schema as sch
+from twin._errors import InputError, Problem, input_error
+
+__all__ = ["import_vector", "load_mapping", "apply_mapping", "Mapping", "ValueMap"]
+
+MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
+_RULE_KEYS = {"codes", "prefix", "regex", "default"}
+#: At most this many unmapped codes are listed in one error line.
+MAX_CODES_LISTED = 20
+
+
+class ValueMap(BaseModel):
+    """Value translation for one target column."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    codes: dict[str, str] = {}
+    prefix: dict[str, str] = {}
+    regex: dict[str, str] = {}
+    default: str | None = None
+
+    @field_validator("codes", "prefix", "regex", mode="before")
+    @classmethod
+    def _str_keys(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {_code(k): (str(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else x)
+                    for k, x in v.items()}
+        return v
+
+    @field_validator("regex")
+    @classmethod
+    def _compiles(cls, v: dict[str, str]) -> dict[str, str]:
+        for pat in v:
+            try:
+                re.compile(pat)
+            except re.error as exc:
+                msg = f"regex {pat!r} does not compile: {exc}"
+                raise ValueError(msg) from None
+        return v
+
+    def targets(self) -> set[str]:
+        """Every value this map can produce."""
+        out = set(self.codes.values()) | set(self.prefix.values()) | set(self.regex.values())
+        if self.default is not None:
+            out.add(self.default)
+        return out
+
+
+class Mapping(BaseModel):
+    """A register mapping (see the module docstring)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: str = ""
+    source: str = ""
+    attribution: str = ""
+    licence: str = ""
+    layer: str | None = None
+    crs: str | None = None
+    columns: dict[str, str] = {}
+    values: dict[str, ValueMap] = {}
+    defaults: dict[str, str | int | float | bool] = {}
+
+    @field_validator("values", mode="before")
+    @classmethod
+    def _shorthand(cls, v: Any) -> Any:
+        if isinstance(v, dict):
+            return {k: (m if isinstance(m, dict) and m and set(m) <= _RULE_KEYS
+                        else {"codes": m} if isinstance(m, dict) else m)
+                    for k, m in v.items()}
+        return v
+
+
+def _code(v: Any) -> str:
+    """A source value as a code string (``111``, ``111.0`` and ``"111"`` are the same code)."""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def load_mapping(mapping: dict | str | os.PathLike) -> tuple[Mapping, str]:
+    """Parse and validate a mapping (a dict, a YAML file, or the name of a bundled mapping).
+
+    Parameters
+    ----------
+    mapping : dict | str | path-like
+        A mapping dict, a path to a YAML file, or a bundled mapping name
+        such as ``"matrikkel_no"``.
+
+    Returns
+    -------
+    (Mapping, str)
+        The validated mapping and where it came from (for messages).
+
+    Raises
+    ------
+    InputError
+        Unreadable YAML, unknown keys, wrong types, or target values outside
+        the schema's vocabularies; each problem names the file and key.
+    """
+    if isinstance(mapping, dict):
+        data, where = mapping, "mapping"
+    else:
+        p = Path(mapping)
+        if not p.exists() and (MAPPINGS_DIR / f"{p.name}.yaml").exists():
+            p = MAPPINGS_DIR / f"{p.name}.yaml"
+        where = str(p)
+        if not p.is_file():
+            raise input_error(where, "mapping file not found",
+                              f"give a YAML file or one of {sorted(q.stem for q in MAPPINGS_DIR.glob('*.yaml'))}")
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except yaml.YAMLError as exc:
+            raise input_error(where, f"not valid YAML ({' '.join(str(exc).split())})",
+                              "fix the YAML syntax") from None
+        if not isinstance(data, dict):
+            raise input_error(where, "the mapping must be a YAML mapping (key: value)",
+                              "see twin/importers/mappings/*.yaml for examples")
+    known = {c.name for c in sch.BUILDINGS.columns}
+    problems = [Problem(where, "unknown target column", f"use one of {', '.join(sorted(known))}",
+                        column=f"{section}.{key}")
+                for section in ("columns", "values", "defaults")
+                if isinstance(data.get(section), dict)
+                for key in data[section] if key not in known]
+    if problems:
+        raise InputError(problems)
+    try:
+        m = Mapping.model_validate(data)
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors():
+            key = ".".join(str(x) for x in err["loc"])
+            what = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
+            problems.append(Problem(where, what, "see the mapping format in twin/importers/vector.py",
+                                    column=key))
+        raise InputError(problems) from None
+    problems = []
+    vocab = {"use": sch.USES, "heating": sch.HEATING, "building_code": sch.BUILDING_CODES}
+    for col, vm in m.values.items():
+        if col in vocab:
+            bad = sorted(t for t in vm.targets() if t not in vocab[col])
+            if bad:
+                problems.append(Problem(where, f"values {bad} are not in the {col} vocabulary",
+                                        f"use one of {', '.join(vocab[col])}", column=f"values.{col}"))
+    for col, val in m.defaults.items():
+        if col in vocab and str(val) not in vocab[col]:
+            problems.append(Problem(where, f"default {val!r} is not in the {col} vocabulary",
+                                    f"use one of {', '.join(vocab[col])}", column=f"defaults.{col}"))
+    if problems:
+        raise InputError(problems)
+    return m, where
+
+
+def _translate(values: pd.Series, vm: ValueMap) -> tuple[pd.Series, list[str]]:
+    """Translate source values by a ValueMap; returns (translated, unmapped codes)."""
+    regexes = [(re.compile(p), t) for p, t in vm.regex.items()]
+    prefixes = sorted(vm.prefix.items(), key=lambda kv: -len(kv[0]))
+    cache: dict[str, str | None] = {}
+
+    def one(code: str) -> str | None:
+        if code in cache:
+            return cache[code]
+        out = vm.codes.get(code)
+        if out is None:
+            out = next((t for rx, t in regexes if rx.search(code)), None)
+        if out is None:
+            out = next((t for p, t in prefixes if code.startswith(p)), None)
+        if out is None:
+            out = vm.default
+        cache[code] = out
+        return out
+
+    result: list[str | None] = []
+    unmapped: set[str] = set()
+    for v in values:
+        if v is None or (isinstance(v, float) and np.isnan(v)) or v is pd.NA:
+            result.append(None)
+            continue
+        code = _code(v)
+        t = one(code)
+        if t is None:
+            unmapped.add(code)
+        result.append(t)
+    return pd.Series(result, index=values.index, dtype="object"), sorted(unmapped)
+
+
+def apply_mapping(src: gpd.GeoDataFrame, mapping: Mapping, *, where: str = "input") -> gpd.GeoDataFrame:
+    """Rename, translate and complete a source building layer by a mapping.
+
+    Parameters
+    ----------
+    src : geopandas.GeoDataFrame
+        The source layer.
+    mapping : Mapping
+        A validated mapping.
+    where : str
+        Name of the source (for messages).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The buildings layer with the schema's columns that the mapping
+        provides, plus ``use_source``/``floors_source``/``year_source``/
+        ``heating_source`` (``tagged`` from the register, ``default`` from
+        ``defaults:`` or a value map's ``default``).
+
+    Raises
+    ------
+    InputError
+        Missing source columns, unmapped codes (listed), required schema
+        columns that neither ``columns:`` nor ``defaults:`` provide.
+    """
+    problems: list[Problem] = []
+    missing = [s for s in mapping.columns.values() if s not in src.columns]
+    if missing:
+        problems.append(Problem(where, f"source column(s) {missing} not found (the file has "
+                                f"{[c for c in src.columns if c != src.geometry.name]})",
+                                "correct `columns:` in the mapping", column="columns"))
+        raise InputError(problems)
+    out = gpd.GeoDataFrame(geometry=src.geometry.copy(), crs=src.crs)
+    provenance: dict[str, np.ndarray] = {}
+    n = len(src)
+    for target, source in mapping.columns.items():
+        col = src[source]
+        src_flag = np.array(["tagged"] * n, dtype=object)
+        if target in mapping.values:
+            vm = mapping.values[target]
+            translated, unmapped = _translate(col, vm)
+            if unmapped:
+                shown = ", ".join(unmapped[:MAX_CODES_LISTED]) + (" ..." if len(unmapped) > MAX_CODES_LISTED else "")
+                problems.append(Problem(where, f"{len(unmapped)} code(s) of '{source}' have no "
+                                        f"{target} value: {shown}",
+                                        f"add them under `values: {target}:` in the mapping "
+                                        f"(or give `values: {target}: default:`)", column=source))
+                continue
+            exact = np.array([_code(v) in vm.codes or v is None for v in col.astype(object)])
+            src_flag[~exact] = "inferred"
+            col = translated
+        elif target == "year":
+            col = _years(col)
+        out[target] = col.to_numpy() if hasattr(col, "to_numpy") else col
+        isna = pd.isna(out[target]).to_numpy()
+        src_flag[isna] = "default"
+        provenance[target] = src_flag
+    if problems:
+        raise InputError(problems)
+    for target, value in mapping.defaults.items():
+        if target not in out.columns:
+            out[target] = value
+            provenance[target] = np.array(["default"] * n, dtype=object)
+        else:
+            out[target] = out[target].where(pd.notna(out[target]), value)
+    if "building_id" not in out.columns:
+        stem = Path(where).stem
+        out["building_id"] = [f"{stem}/{i}" for i in range(n)]
+    else:
+        out["building_id"] = [_code(v) for v in out["building_id"]]
+    req = [c.name for c in sch.BUILDINGS.columns if c.required and c.name not in out.columns]
+    if req:
+        problems.append(Problem(where, f"no value for required column(s) {req}",
+                                "map them under `columns:` or give them under `defaults:`",
+                                column=", ".join(req)))
+    for group in sch.BUILDINGS.one_of:
+        if not any(c in out.columns for c in group):
+            problems.append(Problem(where, f"none of {list(group)} is mapped",
+                                    "map one under `columns:` or give one under `defaults:`",
+                                    column=" / ".join(group)))
+    if problems:
+        raise InputError(problems)
+    for target in ("use", "floors", "year", "heating"):
+        if target in provenance:
+            out[f"{target}_source"] = pd.array(list(provenance[target]), dtype="str")
+    order = [c.name for c in sch.BUILDINGS.columns if c.name in out.columns]
+    rest = [c for c in out.columns if c not in order and c != out.geometry.name]
+    return out[order + rest + [out.geometry.name]]
+
+
+def _years(col: pd.Series) -> pd.Series:
+    """Years from numbers, dates or date strings."""
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return col.dt.year.astype("Int64")
+    if pd.api.types.is_numeric_dtype(col):
+        return col.round().astype("Int64")
+    from twin.importers.osm import parse_year
+
+    return pd.array([parse_year(v)[0] if v is not None and not pd.isna(v) else None for v in col],
+                    dtype="Int64")
+
+
+def import_vector(path: str | os.PathLike, *, mapping: dict | str | os.PathLike) -> dict[str, gpd.GeoDataFrame]:
+    """Read a building register in any GDAL vector format and map it to the buildings schema.
+
+    Parameters
+    ----------
+    path : path-like
+        The register file (GeoPackage, Shapefile, GeoJSON, FlatGeobuf, GML,
+        SOSI via GDAL where supported, ...).
+    mapping : dict | str | path-like
+        The mapping (dict, YAML path, or bundled name such as
+        ``"matrikkel_no"``, ``"lantmateriet_se"``, ``"bbr_dk"``).
+
+    Returns
+    -------
+    dict of str to geopandas.GeoDataFrame
+        ``{"buildings": ...}`` in the file's CRS (or the mapping's ``crs:``).
+
+    Raises
+    ------
+    InputError
+        Unreadable file, unknown layer, no CRS, bad mapping, unmapped codes.
+    """
+    import pyogrio
+
+    m, mwhere = load_mapping(mapping)
+    path = Path(path)
+    where = str(path)
+    if not path.exists():
+        raise input_error(where, "file not found", "check the path")
+    try:
+        layers = [name for name, _ in pyogrio.list_layers(path)]
+    except Exception as exc:  # pyogrio raises DataSourceError and friends
+        raise input_error(where, f"cannot open as a vector file ({' '.join(str(exc).split())})",
+                          "give a file GDAL can read (GeoPackage, Shapefile, GeoJSON, ...)") from None
+    if m.layer is not None and m.layer not in layers:
+        raise input_error(where, f"layer '{m.layer}' not found (the file has {layers})",
+                          f"correct `layer:` in {mwhere}", column="layer")
+    try:
+        src = gpd.read_file(path, layer=m.layer, engine="pyogrio")
+    except Exception as exc:
+        raise input_error(where, f"cannot read ({' '.join(str(exc).split())})",
+                          "the file is truncated or corrupt; export it again") from None
+    if m.layer is not None:
+        where = f"{where}: layer {m.layer}"
+    if src.crs is None:
+        if m.crs is None:
+            raise input_error(where, "the file has no CRS", f"add `crs: EPSG:....` to {mwhere}")
+        src = src.set_crs(m.crs)
+    if not src.crs.is_projected:
+        raise input_error(where, f"CRS {src.crs.to_string()} is not metric",
+                          "reproject the file to a metric CRS (e.g. ogr2ogr -t_srs EPSG:25833)")
+    if len(src) == 0:
+        raise input_error(where, "no features", "check the file and `layer:`")
+    src = src[src.geometry.notna() & ~src.geometry.is_empty]
+    src = src[src.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
+    if len(src) == 0:
+        raise input_error(where, "no polygon features", "give the building footprint layer")
+    buildings = apply_mapping(src, m, where=where)
+    buildings.attrs["attribution"] = m.attribution or f"Imported from {path.name}"
+    buildings.attrs["licence"] = m.licence
+    return {"buildings": buildings}

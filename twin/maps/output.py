@@ -1,0 +1,137 @@
+"""Writing maps: atomic HTML files, offline checks, PNG screenshots with headless Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import folium
+
+from twin._errors import input_error
+
+#: Chromium used for screenshots and browser tests (Debian package ``chromium``).
+CHROMIUM = os.environ.get("TWIN_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS: tuple[str, ...] = (
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+)
+#: Seconds to wait for a map to be drawn before a screenshot.
+READY_TIMEOUT_S = 120
+
+# Markup that makes a browser fetch a remote resource.
+_REMOTE = re.compile(
+    r"""<(?:script|img|iframe|source|video|audio|embed)\b[^>]*\bsrc\s*=\s*["']?(?:https?:)?//"""
+    r"""|<link\b[^>]*\bhref\s*=\s*["']?(?:https?:)?//"""
+    r"""|url\(\s*["']?(?:https?:)?//"""
+    r"""|@import\s+["'](?:https?:)?//"""
+    r"""|\{s\}\.tile""", re.IGNORECASE)
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` via a temporary file in the same folder + ``os.replace``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def remote_references(page: str) -> list[str]:
+    """Snippets of markup in ``page`` that would make a browser fetch a remote URL."""
+    return [page[max(0, mo.start() - 20): mo.end() + 40] for mo in _REMOTE.finditer(page)]
+
+
+def render_html(root: Any, *, offline: bool) -> str:
+    """Render a folium map / branca figure to HTML; offline pages are checked."""
+    page = root.get_root().render()
+    if offline:
+        bad = remote_references(page)
+        if bad:
+            raise RuntimeError(f"offline map would fetch remote resources: {bad[:3]}")
+    return page
+
+
+def write_map(m: folium.Map, path: str | os.PathLike, *, offline: bool) -> Path:
+    """Write a map to one HTML file, atomically.
+
+    Leaflet and every script and style are inlined in all maps. With
+    ``offline`` the map must have no tile layer (build it with
+    ``scenario_map(..., offline=True)``) and the page is checked to contain no
+    URL a browser would fetch.
+
+    Parameters
+    ----------
+    m : folium.Map
+        The map.
+    path : path-like
+        Output file (``map.html``); its folder is created.
+    offline : bool
+        Whether the file must work with no network.
+
+    Returns
+    -------
+    Path
+        The file written.
+    """
+    if offline:
+        tiles = [c for c in m._children.values() if isinstance(c, folium.TileLayer)]
+        if tiles:
+            raise input_error(str(path), "offline map has a tile layer (needs the internet)",
+                              "build the map with scenario_map(..., offline=True)")
+    page = render_html(m, offline=offline)
+    return atomic_write_bytes(Path(path), page.encode("utf-8"))
+
+
+def launch_chromium(playwright: Any) -> Any:
+    """Launch the system Chromium headless with the project's flags."""
+    if not Path(CHROMIUM).exists():
+        msg = (f"Chromium not found at {CHROMIUM}: install the Debian package "
+               "(`apt-get install chromium`) or set TWIN_CHROMIUM")
+        raise RuntimeError(msg)
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=list(CHROMIUM_ARGS),
+                                      headless=True)
+
+
+def save_png(html_path: str | os.PathLike, png_path: str | os.PathLike, *, width: int = 1600,
+             height: int = 1000) -> Path:
+    """Screenshot of a map HTML file with headless Chromium (for slides and print).
+
+    Waits until the map has been drawn (``window.twinReady``) and, for online
+    maps, until tiles have loaded.
+
+    Returns
+    -------
+    Path
+        The PNG written (atomically).
+    """
+    from playwright.sync_api import sync_playwright
+
+    html_path, png_path = Path(html_path).resolve(), Path(png_path)
+    if not html_path.is_file():
+        raise input_error(str(html_path), "map file not found", "write the map first")
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page(viewport={"width": width, "height": height})
+            page.goto(html_path.as_uri(), wait_until="load", timeout=READY_TIMEOUT_S * 1000)
+            page.wait_for_function("window.twinReady !== undefined",
+                                   timeout=READY_TIMEOUT_S * 1000)
+            try:
+                page.wait_for_load_state("networkidle", timeout=10_000)
+            except Exception:  # tiles unreachable: screenshot what is drawn
+                pass
+            png = page.screenshot(full_page=False)
+        finally:
+            browser.close()
+    return atomic_write_bytes(png_path, png)
