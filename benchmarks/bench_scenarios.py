@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def main() -> None:
     sys.path.insert(0, str(ROOT))
     import twin
-    from twin.evaluate import Session, evaluate
+    from twin.pipeline import Session, evaluate
 
     t0 = time.perf_counter()
     district = twin.load_district(ROOT / "layers" / "fornebu")

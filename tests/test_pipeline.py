@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 import twin
 from twin.cli import main
-from twin.evaluate import BUILDING_COLUMNS
+from twin.pipeline import BUILDING_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"

@@ -27,7 +27,7 @@ def __getattr__(name: str) -> Any:  # lazy: keep `import twin` fast
 
         return load_scenario
     if name == "evaluate":
-        from twin.evaluate import evaluate
+        from twin.pipeline import evaluate
 
         return evaluate
     if name == "compare":

@@ -120,7 +120,7 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
     from tqdm import tqdm
 
     from twin.district import load_district
-    from twin.evaluate import Session, evaluate
+    from twin.pipeline import Session, evaluate
     from twin.scenario import baseline_scenario, load_scenario
     from twin.writers import write_comparison, write_result
 

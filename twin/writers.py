@@ -48,7 +48,7 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
 
         write_geotiff(folder / "water_depth.tif", result.water_depth)
     if scenario is not None and getattr(scenario, "phases", ()):
-        from twin.evaluate import evaluate_pathway
+        from twin.pipeline import evaluate_pathway
 
         ds = evaluate_pathway(district, scenario, session=session)
         write_pathway(ds, folder)
