@@ -39,6 +39,37 @@ class Session:
 
     districts: dict[str, District] = field(default_factory=dict)
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
+    floods: dict[tuple, Any] = field(default_factory=dict)
+
+    def screen(self, dem: Any, *, buildings: gpd.GeoDataFrame, basins: gpd.GeoDataFrame | None,
+               rain_mm: float | None, params: Any) -> Any:
+        """Flood screening, computed once per distinct input within a run.
+
+        The screening depends only on the DEM, the building footprints (roofs
+        and exposure), the basins and the rain; scenarios and pathway phases
+        that change none of them share one result.
+        """
+        from twin.flood import screen
+
+        key = (id(dem), _geometry_key(buildings), _geometry_key(basins, ("volume_m3", "depth_m")),
+               rain_mm, repr(params))
+        if key not in self.floods:
+            self.floods[key] = screen(dem, buildings=buildings[[buildings.geometry.name]].copy(),
+                                      basins=basins, rain_mm=rain_mm, params=params)
+        return self.floods[key]
+
+
+def _geometry_key(gdf: gpd.GeoDataFrame | None, columns: tuple[str, ...] = ()) -> int | None:
+    """A hash of a layer's geometries (and some columns), for caching."""
+    if gdf is None:
+        return None
+    import shapely
+
+    parts = [pd.util.hash_array(np.asarray(shapely.to_wkb(gdf.geometry.to_numpy()), dtype=object))]
+    for c in columns:
+        if c in gdf.columns:
+            parts.append(pd.util.hash_array(pd.to_numeric(gdf[c], errors="coerce").astype("float64").to_numpy()))
+    return hash(tuple(int(h.sum()) for h in parts) + (len(gdf),))
 
     def district_for(self, scenario: Scenario, district: District | None = None) -> District:
         """The district a scenario runs on (explicit, named by the scenario, or the default)."""
@@ -99,7 +130,8 @@ def add_direct_emissions(buildings: gpd.GeoDataFrame, factors_g_kwh: dict[str, f
     return out
 
 
-def estimate(district: District, scenario: Scenario, applied: Applied, *, year: int) -> tuple[
+def estimate(district: District, scenario: Scenario, applied: Applied, *, year: int,
+             session: Session | None = None) -> tuple[
         gpd.GeoDataFrame, dict[str, gpd.GeoDataFrame], Any, dict[str, Any]]:
     """Run the models on an (already modified) district.
 
@@ -136,11 +168,12 @@ def estimate(district: District, scenario: Scenario, applied: Applied, *, year: 
     balance: dict[str, float] | None = None
     fp = None
     if d.dem is not None:
-        from twin.flood import screen
-
         fp = flood_params(scenario)
-        fr = screen(d.dem, buildings=b, basins=d.basins if len(d.basins) else None, rain_mm=rain, params=fp)
-        b = fr.buildings
+        fr = (session or Session()).screen(d.dem, buildings=b, basins=d.basins if len(d.basins) else None,
+                                           rain_mm=rain, params=fp)
+        b = b.copy()
+        for col in ("flood_depth_m", "in_low_lying_area"):
+            b[col] = fr.buildings[col].to_numpy()
         layers["depressions"] = fr.depressions
         if fr.water_depth is not None:
             water_depth = d.dem.with_data(fr.water_depth)
@@ -189,7 +222,7 @@ def evaluate(district: District | None = None, scenario: Scenario | str | Path |
     district = session.district_for(scenario, district)
     year = scenario.year if year is None else year
     applied = apply_scenario(district, scenario, modifications)
-    b, layers, water_depth, extra = estimate(district, scenario, applied, year=year)
+    b, layers, water_depth, extra = estimate(district, scenario, applied, year=year, session=session)
     mp = extra["mobility_params"]
     fp = extra["flood_params"]
     balance = extra.pop("balance")

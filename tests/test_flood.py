@@ -1,0 +1,318 @@
+"""Tests of twin.flood: hand-made DEMs with exact answers, peers, conservation, properties."""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from affine import Affine
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+from pyproj import CRS
+
+from twin.flood import FloodParams, fill_depressions, screen
+from twin.raster import Raster
+
+CRS_ = CRS.from_epsg(25833)
+X0, Y0 = 500000.0, 6600000.0
+T = Affine(1.0, 0.0, X0, 0.0, -1.0, Y0)
+ALL = FloodParams(uniform_runoff=True, min_depth_m=0.0, min_area_m2=0.0, min_volume_m3=0.0)
+
+
+def raster(a: np.ndarray) -> Raster:
+    return Raster(np.asarray(a, dtype="float64"), T, CRS_)
+
+
+def balance_ok(b: dict) -> bool:
+    lhs = b["rain_m3"]
+    rhs = b["stored_m3"] + b["basin_m3"] + b["outflow_m3"] + b["loss_m3"]
+    return abs(lhs - rhs) <= 1e-6 * max(1.0, lhs)
+
+
+# --------------------------------------------------------------------------- fixtures
+def bowl() -> np.ndarray:
+    """5x5: interior 3x3 at 1 m, rim 3 m, an outlet notch at 2.5 m in the top edge."""
+    a = np.full((5, 5), 3.0)
+    a[1:4, 1:4] = 1.0
+    a[0, 2] = 2.5
+    return a
+
+
+def two_bowls() -> np.ndarray:
+    """Left bowl (5 m, saddle 6 m) spills down a slope into the right bowl (0 m, outlet 2 m)."""
+    a = np.full((5, 10), 9.0)
+    a[1:4, 1:4] = 5.0
+    a[2, 4] = 6.0
+    a[2, 5] = 4.5
+    a[1:4, 6:9] = 0.0
+    a[2, 9] = 2.0
+    return a
+
+
+def nested() -> np.ndarray:
+    """Two sub-bowls (1 m and 0 m) merging at a 3 m saddle under a common 4 m spill."""
+    a = np.full((5, 9), 10.0)
+    a[1:4, 1:4] = 1.0
+    a[2, 4] = 3.0
+    a[1:4, 5:8] = 0.0
+    a[2, 8] = 4.0
+    return a
+
+
+# --------------------------------------------------------------------------- filling
+def test_wang_liu_example_exact():
+    # Wang & Liu (2006) 5x7 example as used in pyflwdir's tests/test_dem.py
+    a = np.array([[15, 15, 14, 15, 12, 6, 12],
+                  [14, 13, 10, 12, 15, 17, 15],
+                  [15, 15, 9, 11, 8, 15, 15],
+                  [16, 17, 8, 16, 15, 7, 5],
+                  [19, 18, 19, 18, 17, 15, 14]], dtype="float64")
+    expected = a.copy()
+    expected[1:4, 2] = 11
+    assert np.array_equal(fill_depressions(a), expected)
+
+
+def test_bowl_fill_exact():
+    f = fill_depressions(bowl())
+    expected = bowl()
+    expected[1:4, 1:4] = 2.5
+    assert np.array_equal(f, expected)
+
+
+def test_flats_and_plateau():
+    a = np.full((6, 6), 5.0)       # a flat plateau: nothing to fill
+    assert np.array_equal(fill_depressions(a), a)
+    a[2:4, 2:4] = 4.0              # a flat-bottomed pit
+    assert np.array_equal(fill_depressions(a), np.full((6, 6), 5.0))
+
+
+def test_nodata_hole_is_an_outlet_and_stays_nan():
+    a = bowl()
+    a[2, 2] = np.nan               # a hole in the bowl: the bowl drains into it
+    f = fill_depressions(a)
+    assert np.isnan(f[2, 2])
+    assert np.array_equal(f[~np.isnan(a)], a[~np.isnan(a)])
+    b = bowl()
+    b[2, 2] = -9999.0
+    assert np.isnan(fill_depressions(b, nodata=-9999.0)[2, 2])
+
+
+def test_nodata_border_cells_next_to_nodata_are_outlets():
+    a = np.full((7, 7), np.nan)
+    a[1:6, 1:6] = bowl()
+    a[1, 3] = 3.0                  # close the notch: the bowl now fills to the rim
+    f = fill_depressions(a)
+    assert np.array_equal(f[2:5, 2:5], np.full((3, 3), 3.0))
+    assert np.isnan(f[0]).all() and np.isnan(f[:, 0]).all()
+
+
+def test_float64_path_and_negative_elevations():
+    # values that are not float32 take the float64 kernel; below sea level works too
+    a = bowl() - 10.0 + 1e-9
+    f = fill_depressions(a)
+    assert np.array_equal(f[1:4, 1:4], np.full((3, 3), a[0, 2]))
+    b = bowl().astype("float32").astype("float64") - 10.0
+    assert np.array_equal(fill_depressions(b)[1:4, 1:4], np.full((3, 3), -7.5))
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_fill_equals_pyflwdir(seed):
+    pyflwdir_dem = pytest.importorskip("pyflwdir.dem")
+    rng = np.random.default_rng(seed)
+    shape = tuple(rng.integers(2, 40, size=2))
+    a = rng.random(shape).astype("float32").astype("float64") * 10 - 5
+    if seed % 4 == 1:
+        a = a + rng.random(shape) * 1e-3   # not float32: the float64 kernel
+    if seed % 3 == 0:
+        a = np.round(a)             # many flats and ties
+    if seed % 2 == 0:
+        a[rng.random(shape) < 0.1] = -9999.0
+    ref, _ = pyflwdir_dem.fill_depressions(a.copy(), nodata=-9999.0)
+    ours = fill_depressions(a, nodata=-9999.0)
+    valid = a != -9999.0
+    assert np.allclose(ours[valid], ref[valid], rtol=0, atol=1e-5)
+    assert np.isnan(ours[~valid]).all()
+
+
+# --------------------------------------------------------------------------- depressions
+def test_bowl_statistics():
+    res = screen(raster(bowl()), params=ALL)
+    d = res.depressions
+    assert len(d) == 1
+    row = d.iloc[0]
+    assert row.area_m2 == 9.0
+    assert row.volume_m3 == pytest.approx(13.5)
+    assert row.max_depth_m == pytest.approx(1.5)
+    assert row.spill_elev_m == 2.5
+    assert (row.pour_x, row.pour_y) == (X0 + 2.5, Y0 - 0.5)
+    assert row.downstream_id == -1
+    assert d.geometry.iloc[0].area == pytest.approx(9.0)
+    assert res.balance["fill_volume_m3"] == pytest.approx(13.5)
+
+
+def test_filters_drop_small_depressions():
+    p = FloodParams(uniform_runoff=True, min_depth_m=2.0, min_area_m2=0.0, min_volume_m3=0.0)
+    assert len(screen(raster(bowl()), params=p).depressions) == 0
+
+
+def test_bowl_rain_level_from_hypsometry():
+    res = screen(raster(bowl()), rain_mm=100.0, params=ALL)
+    row = res.depressions.iloc[0]
+    inflow = row.watershed_area_m2 * 0.1
+    assert row.water_volume_m3 == pytest.approx(inflow)
+    assert row.water_level_m == pytest.approx(1.0 + inflow / 9.0)
+    assert np.allclose(res.water_depth[1:4, 1:4], inflow / 9.0)
+    assert res.water_depth[0].max() == 0.0
+    assert balance_ok(res.balance)
+
+
+def test_two_bowls_left_spills_into_right():
+    a = two_bowls()
+    res = screen(raster(a), params=ALL)
+    d = res.depressions.sort_values("spill_elev_m")
+    right, left = d.iloc[0], d.iloc[1]
+    assert (left.volume_m3, right.volume_m3) == (pytest.approx(9.0), pytest.approx(18.0))
+    assert (left.spill_elev_m, right.spill_elev_m) == (6.0, 2.0)
+    assert left.downstream_id == right.depression_id
+    assert right.downstream_id == -1
+    # a rain that overfills the left bowl only
+    rain_m = 0.6
+    res = screen(raster(a), rain_mm=rain_m * 1000, params=ALL)
+    d = res.depressions.set_index("spill_elev_m")
+    ws_l, ws_r = d.loc[6.0, "watershed_area_m2"], d.loc[2.0, "watershed_area_m2"]
+    assert ws_l * rain_m > 9.0
+    assert d.loc[6.0, "water_volume_m3"] == pytest.approx(9.0)
+    expect_r = min(18.0, ws_r * rain_m + ws_l * rain_m - 9.0)
+    assert d.loc[2.0, "water_volume_m3"] == pytest.approx(expect_r)
+    assert balance_ok(res.balance)
+
+
+def test_nested_pits_fill_spill_merge():
+    a = nested()
+    res = screen(raster(a), params=ALL)
+    assert len(res.depressions) == 1
+    assert res.depressions.volume_m3.iloc[0] == pytest.approx(27 + 36 + 1)
+    # 1 m of rain: total inflow (43-45 m3) overfills the left sub-bowl (18 m3 to the
+    # saddle) and the right one holds the rest below the 3 m saddle
+    res = screen(raster(a), rain_mm=1000.0, params=ALL)
+    stored = res.balance["stored_m3"]
+    assert 18.0 + 9 * 0.0 < stored < 18.0 + 27.0
+    wd = res.water_depth
+    assert np.allclose(wd[1:4, 1:4], 2.0)                  # left full to the saddle
+    assert np.allclose(wd[1:4, 5:8], (stored - 18.0) / 9)  # right from its hypsometry
+    assert wd[2, 4] == 0.0
+    # 2 m of rain: both merge and fill to the common spill at 4 m
+    res = screen(raster(a), rain_mm=2000.0, params=ALL)
+    assert res.balance["stored_m3"] == pytest.approx(64.0)
+    assert np.allclose(res.water_depth[1:4, 1:4], 3.0)
+    assert np.allclose(res.water_depth[1:4, 5:8], 4.0)
+    assert res.water_depth[2, 4] == pytest.approx(1.0)
+    assert res.depressions.filled_share.iloc[0] == pytest.approx(1.0)
+
+
+def test_equal_level_depressions_pass_water_across_their_shared_rim():
+    # A (left) and B (right) both fill to 5 m; A's only rim cell at 5 m is the
+    # cell between them, B also spills out to the right edge
+    a = np.full((3, 7), 9.0)
+    a[1, :] = [9.0, 0.0, 5.0, 0.0, 5.0, 4.0, 3.0]
+    res = screen(raster(a), params=ALL)
+    d = res.depressions.sort_values("pour_x")
+    assert list(d.spill_elev_m) == [5.0, 5.0]
+    assert d.downstream_id.iloc[0] == d.depression_id.iloc[1]
+    assert d.downstream_id.iloc[1] == -1
+    res = screen(raster(a), rain_mm=10_000.0, params=ALL)   # 10 m: both full
+    assert res.balance["stored_m3"] == pytest.approx(10.0)
+    assert balance_ok(res.balance)
+
+
+def test_huge_rain_fills_everything_and_balance_closes():
+    rng = np.random.default_rng(3)
+    a = rng.random((30, 30)) * 5
+    res = screen(raster(a), rain_mm=1e6, params=ALL)
+    assert res.balance["stored_m3"] == pytest.approx(res.balance["fill_volume_m3"], rel=1e-9)
+    assert np.allclose(res.water_depth, res.filled - a)
+    assert balance_ok(res.balance)
+
+
+def test_basin_upstream_reduces_storage_downstream():
+    a = two_bowls()
+    base = screen(raster(a), rain_mm=600.0, params=ALL)
+    basin = gpd.GeoDataFrame({"basin_id": ["b1"], "volume_m3": [5.0]},
+                             geometry=[shapely.box(X0 + 1, Y0 - 4, X0 + 4, Y0 - 1)], crs=CRS_)
+    res = screen(raster(a), rain_mm=600.0, basins=basin, params=ALL)
+    s0 = base.depressions.set_index("spill_elev_m").water_volume_m3
+    s1 = res.depressions.set_index("spill_elev_m").water_volume_m3
+    assert s1.sum() < s0.sum()
+    assert s1.loc[2.0] < s0.loc[2.0]
+    assert res.basins.stored_m3.iloc[0] == pytest.approx(5.0)
+    assert res.balance["basin_m3"] == pytest.approx(5.0)
+    assert balance_ok(res.balance)
+
+
+def test_runoff_coefficients_and_loss():
+    a = bowl()
+    roof = gpd.GeoDataFrame({"building_id": ["r"]}, geometry=[shapely.box(X0, Y0 - 5, X0 + 5, Y0 - 4)],
+                            crs=CRS_)
+    p = FloodParams(min_depth_m=0, min_area_m2=0, min_volume_m3=0)
+    res = screen(raster(a), rain_mm=100.0, buildings=roof, params=p)
+    b = res.balance
+    expected_runoff = 0.1 * (5 * p.runoff_roof + 20 * p.runoff_default)
+    assert b["runoff_m3"] == pytest.approx(expected_runoff)
+    assert b["loss_m3"] == pytest.approx(2.5 - expected_runoff)
+    assert balance_ok(b)
+
+
+def test_buildings_exposure():
+    a = bowl()
+    b = gpd.GeoDataFrame(
+        {"building_id": ["in", "next", "far"]},
+        geometry=[shapely.box(X0 + 2.2, Y0 - 2.8, X0 + 2.8, Y0 - 2.2),   # inside the bowl
+                  shapely.box(X0 + 4.1, Y0 - 2.9, X0 + 4.9, Y0 - 2.1),   # on the rim, next to water
+                  shapely.box(X0 + 100, Y0 - 3, X0 + 101, Y0 - 2)],      # off the DEM
+        crs=CRS_)
+    res = screen(raster(a), buildings=b, params=ALL)          # no rain: fill depth
+    out = res.buildings.set_index("building_id")
+    assert out.loc["in", "flood_depth_m"] == pytest.approx(1.5)
+    assert out.loc["next", "flood_depth_m"] == pytest.approx(1.5)
+    assert bool(out.loc["in", "in_low_lying_area"]) and not bool(out.loc["next", "in_low_lying_area"])
+    assert np.isnan(out.loc["far", "flood_depth_m"])
+    res = screen(raster(a), buildings=b, rain_mm=100.0, params=ALL)
+    out = res.buildings.set_index("building_id")
+    depth = res.water_depth[2, 2]
+    assert out.loc["in", "flood_depth_m"] == pytest.approx(depth)
+    assert res.flooded_buildings == int(depth >= ALL.flooded_depth_m) * 2
+    assert list(res.buildings.columns[:1]) == ["building_id"]
+
+
+# --------------------------------------------------------------------------- properties
+dems = arrays(np.float64, st.tuples(st.integers(2, 12), st.integers(2, 12)),
+              elements=st.floats(0, 20, allow_nan=False, width=32))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dems)
+def test_property_filled_has_no_interior_pit(a):
+    f = fill_depressions(a)
+    assert (f >= a).all()
+    pad = np.pad(f, 1, constant_values=-np.inf)
+    inner = f[1:-1, 1:-1] if min(f.shape) > 2 else np.zeros((0, 0))
+    if inner.size:
+        neigh = np.min([pad[1 + dr:1 + dr + f.shape[0], 1 + dc:1 + dc + f.shape[1]]
+                        for dr in (-1, 0, 1) for dc in (-1, 0, 1) if (dr, dc) != (0, 0)], axis=0)
+        # every interior cell has a neighbour not higher than itself (it can drain)
+        assert (neigh[1:-1, 1:-1] <= inner).all()
+    assert np.array_equal(fill_depressions(f), f)   # idempotent
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dems, st.floats(0, 500), st.floats(0, 500))
+def test_property_more_rain_never_stores_less(a, r1, r2):
+    lo, hi = sorted((r1, r2))
+    s_lo = screen(raster(a), rain_mm=lo, params=ALL)
+    s_hi = screen(raster(a), rain_mm=hi, params=ALL)
+    assert s_hi.balance["stored_m3"] >= s_lo.balance["stored_m3"] - 1e-9
+    assert (s_hi.water_depth >= s_lo.water_depth - 1e-9).all()
+    assert balance_ok(s_hi.balance)
+    assert (s_hi.water_depth <= s_hi.filled - a + 1e-9).all()

@@ -1,0 +1,1076 @@
+"""Numba kernels of the flood screening (numpy in, numpy out; no file formats).
+
+All kernels work on *padded* grids: the caller adds a one-cell NaN border so
+that the eight neighbours of every interior cell are reached by constant
+offsets of the flat index, without bounds checks. NaN marks nodata.
+
+Algorithms
+----------
+* :func:`fill_padded` -- Priority-Flood (Barnes, Lehman & Mulla 2014,
+  Computers & Geosciences 62:117-127) with the improvement of Zhou, Sun & Fu
+  (2016, Int. J. Digital Earth 9(8)) and Wei, Zhou & Fu (2019, Int. J. Digital
+  Earth 12(4)) that keeps most cells out of the priority queue: a neighbour
+  that is not lower than an already final cell is final at its own elevation
+  (its spill level cannot be lower than its elevation and is not higher than
+  the path through the final cell), so it is handled by a plain stack; only
+  cells that have a lower, still open neighbour enter the heap.
+* :func:`fill_keys` -- the same on order-preserving integer keys of float32
+  DEMs, with an exact monotone bucket queue instead of a binary heap.
+* :func:`pit_hierarchy` -- the depression hierarchy of Barnes, Callaghan &
+  Wickert (2020, Earth Surf. Dynam. 8:431-445): the depression cells are
+  visited in elevation order (the pop order of a flood from all pits), take
+  the label of the pit they drain to (lowest visited neighbour), and where two
+  labels meet at a saddle a Kruskal-style union builds the merge tree with
+  the volume of each sub-depression at its spill level.
+* :func:`pour_tree` -- fill-spill-merge (Barnes, Callaghan & Wickert 2021,
+  Hydrol. Earth Syst. Sci. 25:2109-2131) without time: water entering a leaf
+  fills it, spills over the saddle into the sibling (geolink), and when both
+  are full the merged parent fills.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+_SQRT2 = np.sqrt(2.0)
+
+
+@njit(cache=True)
+def _offsets(nc):
+    return np.array([-nc - 1, -nc, -nc + 1, -1, 1, nc - 1, nc, nc + 1], dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- heap
+@njit(cache=True)
+def _heap_push(keys, vals, size, key, val):
+    if size >= keys.shape[0]:
+        nk = np.empty(keys.shape[0] * 2, dtype=keys.dtype)
+        nv = np.empty(vals.shape[0] * 2, dtype=vals.dtype)
+        nk[:size] = keys[:size]
+        nv[:size] = vals[:size]
+        keys = nk
+        vals = nv
+    i = size
+    while i > 0:
+        p = (i - 1) >> 1
+        if keys[p] <= key:
+            break
+        keys[i] = keys[p]
+        vals[i] = vals[p]
+        i = p
+    keys[i] = key
+    vals[i] = val
+    return keys, vals, size + 1
+
+
+@njit(cache=True)
+def _heap_pop(keys, vals, size):
+    key = keys[0]
+    val = vals[0]
+    size -= 1
+    lk = keys[size]
+    lv = vals[size]
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= size:
+            break
+        if c + 1 < size and keys[c + 1] < keys[c]:
+            c += 1
+        if keys[c] >= lk:
+            break
+        keys[i] = keys[c]
+        vals[i] = vals[c]
+        i = c
+    if size > 0:
+        keys[i] = lk
+        vals[i] = lv
+    return key, val, size
+
+
+
+@njit(cache=True)
+def _heapu_push(h, size, key):
+    if size >= h.shape[0]:
+        nh = np.empty(h.shape[0] * 2, dtype=h.dtype)
+        nh[:size] = h[:size]
+        h = nh
+    i = size
+    while i > 0:
+        p = (i - 1) >> 1
+        if h[p] <= key:
+            break
+        h[i] = h[p]
+        i = p
+    h[i] = key
+    return h, size + 1
+
+
+@njit(cache=True)
+def _heapu_pop(h, size):
+    top = h[0]
+    size -= 1
+    last = h[size]
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= size:
+            break
+        if c + 1 < size and h[c + 1] < h[c]:
+            c += 1
+        if h[c] >= last:
+            break
+        h[i] = h[c]
+        i = c
+    if size > 0:
+        h[i] = last
+    return top, size
+
+
+# --------------------------------------------------------------------------- fill
+@njit(cache=True)
+def fill_padded(z):
+    """Fill depressions in place on a padded grid (NaN border = outlet).
+
+    Parameters
+    ----------
+    z : numpy.ndarray
+        2-D float64, padded with a NaN border; NaN cells are nodata. Changed
+        in place into the filled surface.
+
+    Returns
+    -------
+    int
+        Number of cells popped from the priority queue (for benchmarks).
+    """
+    nr, nc = z.shape
+    n = nr * nc
+    zf = z.ravel()
+    off = _offsets(nc)
+    closed = np.zeros(n, dtype=np.uint8)
+    for i in range(n):
+        if np.isnan(zf[i]):
+            closed[i] = 1
+    stack = np.empty(n + 1, dtype=np.int64)
+    sp = 0
+    # outlets: valid cells with a nodata (or border) neighbour
+    for r in range(1, nr - 1):
+        for c in range(1, nc - 1):
+            i = r * nc + c
+            if closed[i]:
+                continue
+            for k in range(8):
+                if closed[i + off[k]] and np.isnan(zf[i + off[k]]):
+                    closed[i] = 1
+                    stack[sp] = i
+                    sp += 1
+                    break
+    cap = max(1024, n // 16)
+    keys = np.empty(cap, dtype=np.float64)
+    vals = np.empty(cap, dtype=np.int64)
+    hs = 0
+    npush = 0
+    defer = np.empty(1024, dtype=np.int64)
+    nd = 0
+    level = -np.inf
+    while True:
+        while sp > 0:
+            sp -= 1
+            i = stack[sp]
+            zi = zf[i]
+            need = False
+            for k in range(8):
+                j = i + off[k]
+                if closed[j]:
+                    continue
+                zj = zf[j]
+                if zj >= zi:
+                    closed[j] = 1
+                    stack[sp] = j
+                    sp += 1
+                elif zi <= level:
+                    zf[j] = zi
+                    closed[j] = 1
+                    stack[sp] = j
+                    sp += 1
+                else:
+                    need = True
+            if need:
+                if nd >= defer.shape[0]:
+                    ndf = np.empty(defer.shape[0] * 2, dtype=np.int64)
+                    ndf[:nd] = defer[:nd]
+                    defer = ndf
+                defer[nd] = i
+                nd += 1
+        # deferred cells: still with a lower open neighbour after the stack drained?
+        for q in range(nd):
+            i = defer[q]
+            for k in range(8):
+                j = i + off[k]
+                if not closed[j] and zf[j] < zf[i]:
+                    keys, vals, hs = _heap_push(keys, vals, hs, zf[i], i)
+                    break
+        nd = 0
+        if hs == 0:
+            break
+        level, i, hs = _heap_pop(keys, vals, hs)
+        npush += 1
+        stack[sp] = i
+        sp += 1
+    return npush
+
+
+@njit(cache=True, inline="always")
+def _sk(b):
+    # order-preserving map of float32 bits to unsigned integers
+    if b & np.uint32(0x80000000):
+        return ~b
+    return b | np.uint32(0x80000000)
+
+
+@njit(cache=True)
+def to_keys(z):
+    """Order-preserving integer keys of a float64 grid that holds float32 values.
+
+    Returns
+    -------
+    w : numpy.ndarray of uint64
+        ``sortable(float32 bits)`` in the low word; bit 32 set for nodata
+        (NaN) cells, which start closed.
+    exact : bool
+        False when some value is not a float32 (then ``w`` is incomplete).
+    """
+    zf = z.ravel()
+    w = np.empty(zf.shape[0], dtype=np.uint64)
+    one = np.empty(1, dtype=np.float32)
+    ob = one.view(np.uint32)
+    for i in range(zf.shape[0]):
+        v = zf[i]
+        if np.isnan(v):
+            w[i] = np.uint64(1) << np.uint64(32)
+            continue
+        one[0] = np.float32(v)
+        if one[0] != v:
+            return w, False
+        w[i] = np.uint64(_sk(ob[0]))
+    return w, True
+
+
+@njit(cache=True)
+def from_keys(w, z):
+    """Write the float32 values of integer keys back into the float64 grid ``z``."""
+    zf = z.ravel()
+    one = np.empty(1, dtype=np.float32)
+    ob = one.view(np.uint32)
+    for i in range(zf.shape[0]):
+        if np.isnan(zf[i]):
+            continue
+        k = np.uint32(w[i] & np.uint64(0xFFFFFFFF))
+        if k & np.uint32(0x80000000):
+            ob[0] = k & np.uint32(0x7FFFFFFF)
+        else:
+            ob[0] = ~k
+        zf[i] = one[0]
+
+
+@njit(cache=True)
+def fill_keys(w, nr, nc):
+    """Priority-Flood on integer keys with the closed flag in the same word.
+
+    ``w`` holds per cell ``closed << 32 | key`` (see :func:`to_keys`), so each
+    neighbour test reads one 8-byte word: the cells popped from the priority
+    queue lie anywhere in the grid, and one cache line per row instead of two
+    is what makes the fill fast. Keys compare like the elevations they encode.
+    The priority queue is a monotone bucket queue (bins on the high key bits,
+    an exact small binary heap for the current bin).
+    """
+    n = nr * nc
+    off = _offsets(nc)
+    CL = np.uint64(1) << np.uint64(32)
+    LO = np.uint64(0xFFFFFFFF)
+    smin = np.uint64(0xFFFFFFFF)
+    smax = np.uint64(0)
+    for i in range(n):
+        if w[i] < CL:
+            if w[i] < smin:
+                smin = w[i]
+            if w[i] > smax:
+                smax = w[i]
+    maxbins = max(1024, min(1 << 22, n // 16))
+    shift = 0
+    while ((np.int64(smax) - np.int64(smin)) >> shift) >= maxbins:
+        shift += 1
+    nbins = ((np.int64(smax) - np.int64(smin)) >> shift) + 1 if smax >= smin else 1
+    heads = np.full(nbins, -1, dtype=np.int32)
+    pcap = max(1024, n // 8)
+    pnext = np.empty(pcap, dtype=np.int32)
+    pkey = np.empty(pcap, dtype=np.uint64)
+    psize = 0
+    hp = np.empty(4096, dtype=np.uint64)
+    hs = 0
+    cur = np.int64(-1)
+    stack = np.empty(n + 1, dtype=np.int32)
+    sp = 0
+    for r in range(1, nr - 1):
+        for c in range(1, nc - 1):
+            i = r * nc + c
+            if w[i] >= CL:
+                continue
+            for k in range(8):
+                wj = w[i + off[k]]
+                if wj >= CL and (wj & LO) == 0:
+                    w[i] |= CL
+                    stack[sp] = i
+                    sp += 1
+                    break
+    defer = np.empty(1024, dtype=np.int32)
+    nd = 0
+    level = np.uint64(0)
+    started = False
+    while True:
+        while sp > 0:
+            sp -= 1
+            i = stack[sp]
+            zi = w[i] & LO
+            low = started and zi <= level
+            need = False
+            for k in range(8):
+                j = i + off[k]
+                wj = w[j]
+                if wj >= CL:
+                    continue
+                if wj >= zi:
+                    w[j] = wj | CL
+                    stack[sp] = j
+                    sp += 1
+                elif low:
+                    w[j] = zi | CL
+                    stack[sp] = j
+                    sp += 1
+                else:
+                    need = True
+            if need:
+                if nd >= defer.shape[0]:
+                    ndf = np.empty(defer.shape[0] * 2, dtype=np.int32)
+                    ndf[:nd] = defer[:nd]
+                    defer = ndf
+                defer[nd] = i
+                nd += 1
+        for q in range(nd):
+            i = defer[q]
+            zi = w[i] & LO
+            for k in range(8):
+                wj = w[i + off[k]]
+                if wj < CL and wj < zi:
+                    key = (zi << np.uint64(32)) | np.uint64(i)
+                    bn = (np.int64(zi) - np.int64(smin)) >> shift
+                    if bn <= cur:
+                        hp, hs = _heapu_push(hp, hs, key)
+                    else:
+                        if psize >= pnext.shape[0]:
+                            m2 = pnext.shape[0] * 2
+                            nn2 = np.empty(m2, dtype=np.int32)
+                            nk2 = np.empty(m2, dtype=np.uint64)
+                            nn2[:psize] = pnext[:psize]
+                            nk2[:psize] = pkey[:psize]
+                            pnext = nn2
+                            pkey = nk2
+                        pkey[psize] = key
+                        pnext[psize] = heads[bn]
+                        heads[bn] = psize
+                        psize += 1
+                    break
+        nd = 0
+        while hs == 0:
+            cur += 1
+            if cur >= nbins:
+                break
+            q = heads[cur]
+            heads[cur] = -1
+            while q >= 0:
+                hp, hs = _heapu_push(hp, hs, pkey[q])
+                q = pnext[q]
+        if hs == 0:
+            break
+        key, hs = _heapu_pop(hp, hs)
+        i = np.int32(key & LO)
+        level = key >> np.uint64(32)
+        started = True
+        stack[sp] = i
+        sp += 1
+
+
+# --------------------------------------------------------------------------- components
+@njit(cache=True)
+def label_components(dep):
+    """8-connected components of a padded boolean mask; -1 outside.
+
+    Returns
+    -------
+    comp : numpy.ndarray of int32 (flat)
+    ncomp : int
+    """
+    nr, nc = dep.shape
+    n = nr * nc
+    d = dep.ravel()
+    off = _offsets(nc)
+    comp = np.full(n, -1, dtype=np.int32)
+    stack = np.empty(1024, dtype=np.int64)
+    ncomp = 0
+    for i in range(n):
+        if not d[i] or comp[i] >= 0:
+            continue
+        comp[i] = ncomp
+        sp = 1
+        stack[0] = i
+        while sp > 0:
+            sp -= 1
+            a = stack[sp]
+            for k in range(8):
+                b = a + off[k]
+                if d[b] and comp[b] < 0:
+                    comp[b] = ncomp
+                    if sp >= stack.shape[0]:
+                        ns = np.empty(stack.shape[0] * 2, dtype=np.int64)
+                        ns[:sp] = stack[:sp]
+                        stack = ns
+                    stack[sp] = b
+                    sp += 1
+        ncomp += 1
+    return comp, ncomp
+
+
+# --------------------------------------------------------------------------- hierarchy
+@njit(cache=True)
+def _find(uf, a):
+    root = a
+    while uf[root] != root:
+        root = uf[root]
+    while uf[a] != root:
+        nxt = uf[a]
+        uf[a] = root
+        a = nxt
+    return root
+
+
+@njit(cache=True)
+def pit_hierarchy(z, dep, comp, ncomp, fill_level, order):
+    """Depression hierarchy inside every depression (connected component).
+
+    The depression cells are visited in non-decreasing elevation (``order``),
+    which is the pop order of a flood from all pits, without a priority
+    queue. A cell takes the label (leaf) of its lowest already visited
+    neighbour, or starts a new leaf when it has none (a pit). When a cell
+    touches a visited neighbour of another tree, the two sub-depressions meet
+    at a saddle at the cell's elevation m: a Kruskal-style union makes a
+    parent node, and each child's capacity at m is ``m * count - sum(z)`` of
+    its visited cells.
+
+    Parameters
+    ----------
+    z : numpy.ndarray
+        Padded float64 DEM.
+    dep : numpy.ndarray of bool
+        Padded mask of depression cells (filled > dem).
+    comp : numpy.ndarray of int32
+        Flat component id per cell (-1 outside depressions).
+    ncomp : int
+        Number of components.
+    fill_level : numpy.ndarray
+        Filled level (spill elevation) of each component.
+    order : numpy.ndarray of int64
+        The depression cells (flat indices) sorted by elevation.
+
+    Returns
+    -------
+    leaf : int32 flat array, leaf id of every depression cell (-1 elsewhere)
+    nleaf : int
+    nodes : tuple of arrays (parent, child1, child2, spill, cap, geolink,
+        comp_of_node, bottom); leaves are nodes 0..nleaf-1; ``cap`` in
+        m x cells.
+    top : int64 array, the top node of each component
+    """
+    nr, nc = dep.shape
+    n = nr * nc
+    zf = z.ravel()
+    d = dep.ravel()
+    off = _offsets(nc)
+    leaf = np.full(n, -1, dtype=np.int32)
+    ndep = order.shape[0]
+    cap0 = max(16, ndep // 4)
+    comp_of = np.full(cap0, -1, dtype=np.int64)
+    bottom = np.zeros(cap0)
+    uf = np.empty(cap0, dtype=np.int64)
+    node_of_root = np.empty(cap0, dtype=np.int64)
+    cnt = np.zeros(cap0)
+    sumz = np.zeros(cap0)
+    nleaf = 0
+    # leaves are created as they are met; internal nodes get ids after all
+    # leaves, so they are stored in a separate list first
+    ip = np.empty(cap0, dtype=np.int64)       # internal: child a
+    iq = np.empty(cap0, dtype=np.int64)       # internal: child b
+    im = np.empty(cap0)                       # internal: merge level
+    ig = np.empty((cap0, 2), dtype=np.int64)  # internal: geolinks of a and b
+    ca = np.empty(cap0)                       # capacity of a at the merge
+    cb = np.empty(cap0)
+    nint = 0
+    for q in range(ndep):
+        c = order[q]
+        zc = zf[c]
+        best = -1
+        bz = np.inf
+        for k in range(8):
+            j = c + off[k]
+            if d[j] and leaf[j] >= 0 and zf[j] < bz:
+                bz = zf[j]
+                best = j
+        if best < 0:
+            if nleaf >= uf.shape[0]:
+                m2 = uf.shape[0] * 2
+                a1 = np.empty(m2, dtype=np.int64)
+                a1[:nleaf] = uf[:nleaf]
+                uf = a1
+                a2 = np.empty(m2, dtype=np.int64)
+                a2[:nleaf] = node_of_root[:nleaf]
+                node_of_root = a2
+                a3 = np.zeros(m2)
+                a3[:nleaf] = cnt[:nleaf]
+                cnt = a3
+                a4 = np.zeros(m2)
+                a4[:nleaf] = sumz[:nleaf]
+                sumz = a4
+                a5 = np.empty(m2)
+                a5[:nleaf] = bottom[:nleaf]
+                bottom = a5
+                a6 = np.empty(m2, dtype=np.int64)
+                a6[:nleaf] = comp_of[:nleaf]
+                comp_of = a6
+            lc = nleaf
+            nleaf += 1
+            uf[lc] = lc
+            node_of_root[lc] = lc
+            cnt[lc] = 0.0
+            sumz[lc] = 0.0
+            bottom[lc] = zc
+            comp_of[lc] = comp[c]
+        else:
+            lc = leaf[best]
+        leaf[c] = lc
+        rc = _find(uf, lc)
+        cnt[rc] += 1.0
+        sumz[rc] += zc
+        for k in range(8):
+            j = c + off[k]
+            if not d[j]:
+                continue
+            lj = leaf[j]
+            if lj < 0 or lj == lc:
+                continue
+            ra = _find(uf, lc)
+            rb = _find(uf, lj)
+            if ra == rb:
+                continue
+            if nint >= ip.shape[0]:
+                m2 = ip.shape[0] * 2
+                b1 = np.empty(m2, dtype=np.int64)
+                b1[:nint] = ip[:nint]
+                ip = b1
+                b2 = np.empty(m2, dtype=np.int64)
+                b2[:nint] = iq[:nint]
+                iq = b2
+                b3 = np.empty(m2)
+                b3[:nint] = im[:nint]
+                im = b3
+                b4 = np.empty((m2, 2), dtype=np.int64)
+                b4[:nint] = ig[:nint]
+                ig = b4
+                b5 = np.empty(m2)
+                b5[:nint] = ca[:nint]
+                ca = b5
+                b6 = np.empty(m2)
+                b6[:nint] = cb[:nint]
+                cb = b6
+            # the number of leaves is not known yet, so internal nodes are
+            # numbered -(1 + index) until the end
+            ip[nint] = node_of_root[ra]
+            iq[nint] = node_of_root[rb]
+            im[nint] = zc
+            ig[nint, 0] = lj
+            ig[nint, 1] = lc
+            ca[nint] = zc * cnt[ra] - sumz[ra]
+            cb[nint] = zc * cnt[rb] - sumz[rb]
+            if cnt[ra] < cnt[rb]:
+                ra, rb = rb, ra
+            uf[rb] = ra
+            cnt[ra] += cnt[rb]
+            sumz[ra] += sumz[rb]
+            node_of_root[ra] = -(1 + nint)
+            nint += 1
+    nnodes = nleaf + nint
+    parent = np.full(nnodes, -1, dtype=np.int64)
+    child1 = np.full(nnodes, -1, dtype=np.int64)
+    child2 = np.full(nnodes, -1, dtype=np.int64)
+    spill = np.full(nnodes, np.nan)
+    cap = np.zeros(nnodes)
+    geolink = np.full(nnodes, -1, dtype=np.int64)
+    comp_o = np.full(nnodes, -1, dtype=np.int64)
+    bot = np.zeros(nnodes)
+    comp_o[:nleaf] = comp_of[:nleaf]
+    bot[:nleaf] = bottom[:nleaf]
+    for t in range(nint):
+        p = nleaf + t
+        a = ip[t]
+        b = iq[t]
+        a = a if a >= 0 else nleaf + (-a - 1)
+        b = b if b >= 0 else nleaf + (-b - 1)
+        parent[a] = p
+        parent[b] = p
+        child1[p] = a
+        child2[p] = b
+        spill[a] = im[t]
+        spill[b] = im[t]
+        cap[a] = ca[t]
+        cap[b] = cb[t]
+        geolink[a] = ig[t, 0]
+        geolink[b] = ig[t, 1]
+        bot[p] = im[t]
+        comp_o[p] = comp_o[a]
+    top = np.full(ncomp, -1, dtype=np.int64)
+    for lf in range(nleaf):
+        r = _find(uf, lf)
+        t = node_of_root[r]
+        t = t if t >= 0 else nleaf + (-t - 1)
+        k = comp_o[t]
+        if top[k] < 0:
+            top[k] = t
+            s = fill_level[k]
+            spill[t] = s
+            cap[t] = s * cnt[r] - sumz[r]
+    return leaf, nleaf, (parent, child1, child2, spill, cap, geolink, comp_o, bot), top
+
+
+# --------------------------------------------------------------------------- routing
+@njit(cache=True)
+def flow_terminals(z, f, dep, leaf, basin, nleaf):
+    """D8 routing on the filled surface and the terminal each cell drains to.
+
+    Non-depression cells flow to the neighbour with the steepest descent of
+    the filled surface; flats drain by breadth-first search towards their
+    lower exit (or, failing that, into the adjacent depression); valid cells
+    with a nodata/border neighbour and no lower neighbour are outlets.
+
+    Returns
+    -------
+    dirs : int8 flat array (0..7 neighbour, -1 outlet, -2 terminal/nodata)
+    term : int64 flat array: leaf id (< nleaf), nleaf + basin index, or -1
+        (leaves the area); -2 for nodata.
+    """
+    nr, nc = f.shape
+    n = nr * nc
+    ff = f.ravel()
+    d = dep.ravel()
+    off = _offsets(nc)
+    dist = np.array([_SQRT2, 1.0, _SQRT2, 1.0, 1.0, _SQRT2, 1.0, _SQRT2])
+    dirs = np.full(n, -2, dtype=np.int8)
+    for i in range(n):
+        fi = ff[i]
+        if np.isnan(fi) or d[i]:
+            continue
+        best = -1
+        bs = 0.0
+        edge = False
+        for k in range(8):
+            fj = ff[i + off[k]]
+            if np.isnan(fj):
+                edge = True
+                continue
+            if fj < fi:
+                s = (fi - fj) / dist[k]
+                if s > bs:
+                    bs = s
+                    best = k
+        if best >= 0:
+            dirs[i] = best
+        elif edge:
+            dirs[i] = -1
+        else:
+            dirs[i] = -3  # flat, unresolved
+    # flats: BFS from resolved non-depression cells, then from depression cells
+    queue = np.empty(1024, dtype=np.int64)
+    for phase in range(2):
+        qh = 0
+        qt = 0
+        for i in range(n):
+            if dirs[i] != -3:
+                continue
+            for k in range(8):
+                j = i + off[k]
+                if ff[j] != ff[i]:
+                    continue
+                ok = (dirs[j] >= -1) if phase == 0 else d[j]
+                if ok:
+                    dirs[i] = k
+                    if qt >= queue.shape[0]:
+                        nq = np.empty(queue.shape[0] * 2, dtype=np.int64)
+                        nq[:qt] = queue[:qt]
+                        queue = nq
+                    queue[qt] = i
+                    qt += 1
+                    break
+        while qh < qt:
+            a = queue[qh]
+            qh += 1
+            for k in range(8):
+                b = a + off[k]
+                if dirs[b] == -3 and ff[b] == ff[a]:
+                    dirs[b] = 7 - k
+                    if qt >= queue.shape[0]:
+                        nq = np.empty(queue.shape[0] * 2, dtype=np.int64)
+                        nq[:qt] = queue[:qt]
+                        queue = nq
+                    queue[qt] = b
+                    qt += 1
+    for i in range(n):
+        if dirs[i] == -3:
+            dirs[i] = -1
+    # terminals
+    term = np.full(n, -3, dtype=np.int64)
+    for i in range(n):
+        if np.isnan(ff[i]):
+            term[i] = -2
+        elif basin[i] >= 0:
+            term[i] = nleaf + basin[i]
+        elif d[i]:
+            term[i] = leaf[i]
+    path = np.empty(1024, dtype=np.int64)
+    for i in range(n):
+        if term[i] != -3:
+            continue
+        np_ = 0
+        j = i
+        t = -1
+        while True:
+            if term[j] != -3:
+                t = term[j]
+                break
+            if np_ >= path.shape[0]:
+                npth = np.empty(path.shape[0] * 2, dtype=np.int64)
+                npth[:np_] = path[:np_]
+                path = npth
+            path[np_] = j
+            np_ += 1
+            if dirs[j] < 0:
+                t = -1
+                break
+            j = j + off[dirs[j]]
+        for q in range(np_):
+            term[path[q]] = t
+    return dirs, term
+
+
+@njit(cache=True)
+def pour_points(f, dep, comp, ncomp, fill_level, term, leaf_comp, nleaf, leaf):
+    """Pour point (flat index) and overflow target of every depression.
+
+    The pour point is a rim cell at the spill elevation whose flow path does
+    not return into the depression; the target is its terminal.
+    """
+    nr, nc = f.shape
+    n = nr * nc
+    ff = f.ravel()
+    d = dep.ravel()
+    off = _offsets(nc)
+    pour = np.full(ncomp, -1, dtype=np.int64)
+    target = np.full(ncomp, -1, dtype=np.int64)
+    fallback = np.full(ncomp, -1, dtype=np.int64)
+    fb_target = np.full(ncomp, -1, dtype=np.int64)
+    lf = leaf.ravel()
+    for i in range(n):
+        if not d[i]:
+            continue
+        k = comp[i]
+        if pour[k] >= 0:
+            continue
+        for q in range(8):
+            j = i + off[q]
+            if d[j] or np.isnan(ff[j]) or ff[j] != fill_level[k]:
+                continue
+            t = term[j]
+            if t >= 0 and t < nleaf and leaf_comp[t] == k:
+                # a rim cell at the spill level that drains back: if it also
+                # touches another depression at the same level, the two merge
+                # over it once full; overflow goes across into that one
+                if fallback[k] < 0:
+                    for q2 in range(8):
+                        j2 = j + off[q2]
+                        if d[j2] and comp[j2] != k and fill_level[comp[j2]] == fill_level[k]:
+                            fallback[k] = j
+                            fb_target[k] = lf[j2]
+                            break
+                continue
+            if t >= 0 and t < nleaf and fill_level[leaf_comp[t]] >= fill_level[k]:
+                # leads into a depression at the same level (they merge when
+                # full): keep looking for a rim cell that drains lower
+                if fallback[k] < 0:
+                    fallback[k] = j
+                    fb_target[k] = t
+                continue
+            pour[k] = j
+            target[k] = t
+            break
+    for k in range(ncomp):
+        if pour[k] < 0 and fallback[k] >= 0:
+            pour[k] = fallback[k]
+            target[k] = fb_target[k]
+    return pour, target
+
+
+@njit(cache=True)
+def basin_targets(f, dep, dirs, term, basin, nbasin, nleaf):
+    """Overflow target of every basin: the terminal below its lowest cell."""
+    nr, nc = f.shape
+    n = nr * nc
+    ff = f.ravel()
+    d = dep.ravel()
+    off = _offsets(nc)
+    low = np.full(nbasin, -1, dtype=np.int64)
+    for i in range(n):
+        b = basin[i]
+        if b < 0:
+            continue
+        if low[b] < 0 or ff[i] < ff[low[b]]:
+            low[b] = i
+    target = np.full(nbasin, -1, dtype=np.int64)
+    for b in range(nbasin):
+        j = low[b]
+        if j < 0:
+            continue
+        steps = 0
+        while steps <= n:
+            steps += 1
+            if d[j]:
+                target[b] = term[j] if basin[j] != b else -1
+                # a depression cell under the basin: spill into its leaf
+                break
+            if basin[j] != b:
+                target[b] = term[j]
+                break
+            if dirs[j] < 0:
+                target[b] = -1
+                break
+            j = j + off[dirs[j]]
+    return target, low
+
+
+@njit(cache=True)
+def route(order_units, unit_kind, unit_index, leaf_in, basin_in, basin_cap,
+          comp_leaves_ptr, comp_leaves, top, comp_target, basin_target, nleaf,
+          parent, child1, child2, geolink, own_cap, leaf_comp, max_passes):
+    """Fill-spill-merge over all depressions and basins in upstream-first order.
+
+    Returns
+    -------
+    own : water held by each node above its children (m3)
+    full : whether each node is full
+    basin_stored : m3 per basin
+    outflow : m3 leaving the area
+    basin_inflow : m3 that reached each basin (local + upstream)
+    """
+    nnodes = parent.shape[0]
+    own = np.zeros(nnodes)
+    full = np.zeros(nnodes, dtype=np.bool_)
+    nb = basin_cap.shape[0]
+    basin_stored = np.zeros(nb)
+    basin_total = basin_in.copy()
+    leaf_w = leaf_in.copy()
+    b_w = basin_in.copy()
+    outflow = 0.0
+    # water spilled into a unit that was already processed (only possible
+    # between depressions at exactly the same level) is poured in a further
+    # pass; what still circulates after ``max_passes`` leaves the area
+    for _ in range(max_passes):
+        moved = False
+        for u in range(order_units.shape[0]):
+            unit = order_units[u]
+            if unit_kind[unit] == 1:  # basin
+                b = unit_index[unit]
+                wv = b_w[b]
+                if wv <= 0.0:
+                    continue
+                moved = True
+                b_w[b] = 0.0
+                st = min(wv, basin_cap[b] - basin_stored[b])
+                basin_stored[b] += st
+                over = wv - st
+                t = basin_target[b]
+                if over > 0.0:
+                    if t < 0:
+                        outflow += over
+                    elif t < nleaf:
+                        leaf_w[t] += over
+                    else:
+                        b_w[t - nleaf] += over
+                        basin_total[t - nleaf] += over
+                continue
+            k = unit_index[unit]
+            spilled = 0.0
+            for q in range(comp_leaves_ptr[k], comp_leaves_ptr[k + 1]):
+                lf = comp_leaves[q]
+                w = leaf_w[lf]
+                if w <= 0.0:
+                    continue
+                moved = True
+                leaf_w[lf] = 0.0
+                y = lf
+                while w > 0.0:
+                    if not full[y]:
+                        space = own_cap[y] - own[y]
+                        if w <= space:
+                            own[y] += w
+                            w = 0.0
+                            break
+                        own[y] = own_cap[y]
+                        w -= space
+                        full[y] = True
+                    p = parent[y]
+                    if p < 0:
+                        spilled += w
+                        w = 0.0
+                        break
+                    s = child2[p] if child1[p] == y else child1[p]
+                    if not full[s]:
+                        y = geolink[y]
+                    else:
+                        y = p
+            if spilled > 0.0:
+                t = comp_target[k]
+                if t < 0:
+                    outflow += spilled
+                elif t < nleaf:
+                    leaf_w[t] += spilled
+                else:
+                    b_w[t - nleaf] += spilled
+                    basin_total[t - nleaf] += spilled
+        if not moved:
+            break
+    outflow += leaf_w.sum() + b_w.sum()
+    return own, full, basin_stored, outflow, basin_total
+
+
+@njit(cache=True)
+def water_levels(z, order, leaf, parent, child1, child2, cap, spill, own, full,
+                 nleaf):
+    """Water surface elevation per leaf (NaN where dry) from the hypsometry.
+
+    A node holding water below its spill level gets the level L at which
+    ``sum(L - z)`` over the cells of its region below L equals its content;
+    the cells are visited once in elevation order.
+    """
+    zf = z.ravel()
+    lf = leaf.ravel()
+    nnodes = parent.shape[0]
+    partial = np.zeros(nnodes, dtype=np.bool_)
+    target = np.zeros(nnodes)
+    for x in range(nnodes):
+        if own[x] > 0.0 and not full[x]:
+            partial[x] = True
+            t = own[x]
+            if child1[x] >= 0:
+                t += cap[child1[x]] + cap[child2[x]]
+            target[x] = t
+    pa = np.full(nnodes, -1, dtype=np.int64)
+    for x in range(nnodes - 1, -1, -1):
+        if partial[x]:
+            pa[x] = x
+        elif parent[x] >= 0:
+            pa[x] = pa[parent[x]]
+    surf = np.full(nnodes, np.nan)
+    cnt = np.zeros(nnodes)
+    sm = np.zeros(nnodes)
+    solved = np.zeros(nnodes, dtype=np.bool_)
+    for q in range(order.shape[0]):
+        i = order[q]
+        x = pa[lf[i]]
+        if x < 0 or solved[x]:
+            continue
+        zi = zf[i]
+        if cnt[x] > 0.0 and zi * cnt[x] - sm[x] >= target[x]:
+            surf[x] = (target[x] + sm[x]) / cnt[x]
+            solved[x] = True
+            continue
+        cnt[x] += 1.0
+        sm[x] += zi
+    for x in range(nnodes):
+        if partial[x] and not solved[x]:
+            surf[x] = min((target[x] + sm[x]) / cnt[x], spill[x])
+        elif full[x]:
+            surf[x] = spill[x]
+    # effective level: the highest water surface among a node and its ancestors
+    lev = np.full(nnodes, np.nan)
+    for x in range(nnodes - 1, -1, -1):
+        v = surf[x]
+        p = parent[x]
+        if p >= 0 and not np.isnan(lev[p]):
+            if np.isnan(v) or lev[p] > v:
+                v = lev[p]
+        lev[x] = v
+    return lev[:nleaf]
+
+
+# --------------------------------------------------------------------------- rasterizing
+@njit(cache=True)
+def rasterize_polygons(px, py, ring_off, poly_off, value, nr, nc, out):
+    """Burn polygons into ``out`` by the cell-centre rule (even-odd), last wins.
+
+    Parameters
+    ----------
+    px, py : float64 arrays
+        Vertex coordinates in pixel space (column, row).
+    ring_off : int64 array
+        Start of every ring in ``px``/``py`` (length rings + 1).
+    poly_off : int64 array
+        Start of every polygon in ``ring_off`` (length polygons + 1).
+    value : int32 array
+        Value burnt for every polygon.
+    out : int32 2-D array
+        Target raster (changed in place).
+    """
+    npoly = poly_off.shape[0] - 1
+    xs = np.empty(64, dtype=np.float64)
+    for p in range(npoly):
+        r0 = ring_off[poly_off[p]]
+        r1 = ring_off[poly_off[p + 1]]
+        ymin = np.inf
+        ymax = -np.inf
+        for v in range(r0, r1):
+            if py[v] < ymin:
+                ymin = py[v]
+            if py[v] > ymax:
+                ymax = py[v]
+        rs = max(0, int(np.ceil(ymin - 0.5)))
+        re = min(nr - 1, int(np.ceil(ymax - 0.5)) - 1)
+        for r in range(rs, re + 1):
+            yc = r + 0.5
+            nx = 0
+            for q in range(poly_off[p], poly_off[p + 1]):
+                a0 = ring_off[q]
+                a1 = ring_off[q + 1]
+                for v in range(a0, a1 - 1):
+                    y1 = py[v]
+                    y2 = py[v + 1]
+                    if (y1 <= yc < y2) or (y2 <= yc < y1):
+                        if nx >= xs.shape[0]:
+                            nxs = np.empty(xs.shape[0] * 2, dtype=np.float64)
+                            nxs[:nx] = xs[:nx]
+                            xs = nxs
+                        xs[nx] = px[v] + (yc - y1) * (px[v + 1] - px[v]) / (y2 - y1)
+                        nx += 1
+            if nx < 2:
+                continue
+            xs[:nx].sort()
+            for t in range(0, nx - 1, 2):
+                cs = max(0, int(np.ceil(xs[t] - 0.5)))
+                ce = min(nc - 1, int(np.ceil(xs[t + 1] - 0.5)) - 1)
+                for c in range(cs, ce + 1):
+                    out[r, c] = value[p]

@@ -1,0 +1,140 @@
+"""File adapter of the flood screening (used by ``twin flood``).
+
+Reads the DEM and vector layers, checks them, calls :func:`twin.flood.screen`
+and writes the outputs atomically. No computation happens here.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import numpy as np
+
+from twin._errors import input_error
+from twin.flood import FloodParams, screen
+from twin.raster import Raster, read_dem, write_geotiff
+
+
+def _dem_size_check(path: Path, params: FloodParams) -> None:
+    """Refuse DEMs whose estimated working memory exceeds ``params.max_memory_gb``."""
+    import rasterio
+    from rasterio.errors import RasterioError
+
+    try:
+        with rasterio.open(path) as src:
+            cells = int(src.width) * int(src.height)
+    except (RasterioError, OSError):
+        return  # read_dem reports broken files with its own message
+    need_gb = cells * params.bytes_per_cell / 1e9
+    if need_gb > params.max_memory_gb:
+        raise input_error(str(path), f"the DEM has {cells:,} cells and needs about {need_gb:.1f} GB "
+                          f"of memory, above the limit of {params.max_memory_gb:g} GB",
+                          "clip the DEM to the district (gdalwarp -te ...) or resample it to a coarser "
+                          "cell size, or raise FloodParams.max_memory_gb")
+
+
+def read_vector(path: str | os.PathLike, dem: Raster, *, layer: str) -> gpd.GeoDataFrame:
+    """Read a vector file, check it and reproject it to the DEM's CRS.
+
+    Raises
+    ------
+    twin._errors.InputError
+        Missing or unreadable file, no CRS, no features.
+    """
+    path = Path(path)
+    label = f"{path}: layer {layer}"
+    if not path.exists():
+        raise input_error(label, "file not found", "check the path on the command line")
+    try:
+        gdf = gpd.read_file(path)
+    except Exception as exc:  # pyogrio raises several types for broken files
+        first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise input_error(label, f"cannot read the file ({first})",
+                          "export it again in a format GDAL reads (GeoPackage, GeoJSON, Shapefile)") from None
+    if len(gdf) == 0:
+        raise input_error(label, "the layer has no features", "check that the right file was given")
+    if gdf.crs is None:
+        raise input_error(label, "the layer has no CRS",
+                          "assign it, e.g. `ogr2ogr -a_srs EPSG:25833 out.gpkg in.gpkg`")
+    if not gdf.crs.equals(dem.crs):
+        gdf = gdf.to_crs(dem.crs)
+    return gdf
+
+
+def _write_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gpkg", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # GDAL creates the file itself
+    try:
+        gdf.to_file(tmp, layer=layer, driver="GPKG")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return path
+
+
+def run_flood(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, rain_mm: float | None = None,
+              basins_path: str | os.PathLike | None = None,
+              buildings_path: str | os.PathLike | None = None,
+              params: FloodParams = FloodParams()) -> dict[str, Any]:
+    """Run the flood screening on files and write its outputs.
+
+    Parameters
+    ----------
+    dem_path : path-like
+        Single-band GeoTIFF DEM in metres (metric CRS).
+    out_dir : path-like
+        Output folder (created when missing).
+    rain_mm : float, optional
+        Uniform rain event (mm).
+    basins_path, buildings_path : path-like, optional
+        Vector files (any GDAL format), reprojected to the DEM's CRS.
+    params : FloodParams
+        Screening parameters.
+
+    Returns
+    -------
+    dict
+        ``files`` (name -> path), ``balance``, ``depressions`` (count),
+        ``flooded_buildings``.
+
+    Raises
+    ------
+    twin._errors.InputError
+        Bad DEM (missing, broken, no CRS, in degrees, no valid cell, too
+        large) or bad vector file (missing, unreadable, no CRS, empty).
+    """
+    dem_path = Path(dem_path)
+    out = Path(out_dir)
+    if dem_path.exists():
+        _dem_size_check(dem_path, params)
+    dem = read_dem(dem_path)
+    basins = read_vector(basins_path, dem, layer="basins") if basins_path is not None else None
+    buildings = read_vector(buildings_path, dem, layer="buildings") if buildings_path is not None else None
+    res = screen(dem, buildings=buildings, basins=basins, rain_mm=rain_mm, params=params)
+    out.mkdir(parents=True, exist_ok=True)
+    inputs = {p.resolve() for p in (dem_path, Path(basins_path or dem_path), Path(buildings_path or dem_path))}
+    files: dict[str, Path] = {}
+
+    def target(name: str) -> Path:
+        p = out / name
+        if p.resolve() in inputs:
+            raise input_error(str(p), "the output would overwrite an input file", "choose another --out folder")
+        return p
+
+    files["filled"] = write_geotiff(target("filled.tif"), dem.with_data(res.filled))
+    files["depressions"] = _write_gpkg(res.depressions, target("depressions.gpkg"), "depressions")
+    if res.water_depth is not None:
+        files["water_depth"] = write_geotiff(target("water_depth.tif"), dem.with_data(res.water_depth))
+    if res.buildings is not None:
+        files["buildings"] = _write_gpkg(res.buildings, target("buildings.gpkg"), "buildings")
+    return {"files": files, "balance": res.balance, "depressions": int(len(res.depressions)),
+            "flooded_buildings": res.flooded_buildings,
+            "basins": None if res.basins is None else res.basins.to_dict("records"),
+            "nodata_cells": int(np.isnan(dem.data).sum())}
