@@ -540,14 +540,37 @@ def _topological(down: np.ndarray) -> np.ndarray:
 
 
 def _reported_downstream(down: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    res = np.full(len(down), -1, dtype=np.int64)
-    for k in range(len(down)):
-        d = down[k]
-        steps = 0
-        while d >= 0 and not keep[d] and steps <= len(down):
-            d = down[d]
-            steps += 1
-        res[k] = d if (d >= 0 and keep[d]) else -1
+    """First reported depression downstream of each depression (-1: none, or a cycle).
+
+    Linear time: every walk stops at a reported depression, the edge, a node
+    already resolved or a cycle, and writes its answer to the whole path.
+    """
+    n = len(down)
+    res = np.full(n, -2, dtype=np.int64)  # -2: not resolved yet
+    for k in range(n):
+        if res[k] != -2:
+            continue
+        path = [k]
+        on_path = {k}
+        cur = k
+        while True:
+            d = int(down[cur])
+            if d < 0:
+                ans = -1
+                break
+            if keep[d]:
+                ans = d
+                break
+            if res[d] != -2:
+                ans = int(res[d])
+                break
+            if d in on_path:  # a cycle of unreported depressions
+                ans = -1
+                break
+            path.append(d)
+            on_path.add(d)
+            cur = d
+        res[np.asarray(path, dtype=np.int64)] = ans
     return res
 
 

@@ -58,19 +58,6 @@ class Session:
                                       basins=basins, rain_mm=rain_mm, params=params)
         return self.floods[key]
 
-
-def _geometry_key(gdf: gpd.GeoDataFrame | None, columns: tuple[str, ...] = ()) -> int | None:
-    """A hash of a layer's geometries (and some columns), for caching."""
-    if gdf is None:
-        return None
-    import shapely
-
-    parts = [pd.util.hash_array(np.asarray(shapely.to_wkb(gdf.geometry.to_numpy()), dtype=object))]
-    for c in columns:
-        if c in gdf.columns:
-            parts.append(pd.util.hash_array(pd.to_numeric(gdf[c], errors="coerce").astype("float64").to_numpy()))
-    return hash(tuple(int(h.sum()) for h in parts) + (len(gdf),))
-
     def district_for(self, scenario: Scenario, district: District | None = None) -> District:
         """The district a scenario runs on (explicit, named by the scenario, or the default)."""
         if district is not None:
@@ -80,6 +67,23 @@ def _geometry_key(gdf: gpd.GeoDataFrame | None, columns: tuple[str, ...] = ()) -
         if key not in self.districts:
             self.districts[key] = load_district(path)
         return self.districts[key]
+
+
+def _geometry_key(gdf: gpd.GeoDataFrame | None, columns: tuple[str, ...] = ()) -> str | None:
+    """A digest of a layer's geometries in order (and some columns), for caching."""
+    if gdf is None:
+        return None
+    import hashlib
+
+    import shapely
+
+    h = hashlib.sha256()
+    for wkb in shapely.to_wkb(gdf.geometry.to_numpy()):
+        h.update(wkb)
+    for c in columns:
+        if c in gdf.columns:
+            h.update(pd.to_numeric(gdf[c], errors="coerce").astype("float64").to_numpy().tobytes())
+    return h.hexdigest()
 
 
 def energy_params(scenario: Scenario, applied: Applied, *, year: int):  # noqa: ANN201
