@@ -160,6 +160,9 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
             mp = mobility_params(scenario)
             streets = d.streets if len(d.streets) else None
             est = estimate_mobility(_with_floor_area(b), d.charging_points, params=mp, streets=streets)
+            if a.area is not None:
+                inside = est.geometry.representative_point().within(_read_area(scenario.resolve(a.area), d.crs))
+                est = est.loc[inside.to_numpy()].reset_index(drop=True)
             new = place_chargers(est, d.charging_points, target_coverage=a.target_coverage,
                                  walk_distance_m=mp.walk_distance_m, kw=a.kw, connectors=a.connectors,
                                  max_new=a.max_new, streets=streets)

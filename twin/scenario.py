@@ -122,6 +122,7 @@ class AddChargers(_Model):
     file: str | None = None
     layer: str | None = None
     target_coverage: float | None = Field(None, gt=0, le=1)
+    area: str | None = Field(None, description="polygon file: place chargers for the residents inside it only")
     kw: float = Field(22.0, gt=0, le=1000)
     connectors: int = Field(2, ge=1, le=100)
     max_new: int = Field(200, ge=1, le=10000)

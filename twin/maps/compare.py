@@ -32,6 +32,7 @@ html, body { margin: 0; height: 100%; font: 14px/1.35 system-ui, "Noto Sans", Ar
 .twin-cmp-bar thead th { font-weight: 600; text-align: right; }
 .twin-up { color: #b71c1c; } .twin-down { color: #1b5e20; }
 .twin-met { color: #1a7f37; font-weight: 700; } .twin-missed { color: #c62828; font-weight: 700; }
+.twin-legend { max-height: 38vh; max-width: 210px; font-size: 11px; padding: 4px 6px !important; }
 """
 
 
