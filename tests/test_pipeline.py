@@ -116,3 +116,42 @@ def test_run_rejects_a_typo_and_an_output_inside_the_input(tmp_path):
     res = CliRunner().invoke(main, ["run", str(SCENARIOS / "baseline.yaml"), "--district",
                                     str(ROOT / "layers" / "fornebu"), "--out", str(ROOT / "layers" / "fornebu")])
     assert res.exit_code == 2 and "inside the input folder" in res.stderr
+
+
+def test_osm_import_of_a_real_city_centre_evaluates(tmp_path):
+    """Helsinki (real OSM extract, ODbL): import, check, evaluate; every heated building gets finite estimates."""
+    folder = tmp_path / "helsinki"
+    res = CliRunner().invoke(main, ["import-osm", str(ROOT / "tests" / "data" / "helsinki.osm.pbf"),
+                                    "--out", str(folder)])
+    assert res.exit_code == 0, res.stderr
+    assert CliRunner().invoke(main, ["check", str(folder)]).exit_code == 0
+    r = twin.evaluate(twin.load_district(folder), None)
+    b = r.buildings
+    assert len(b) == 446
+    heated = b[b["use"] != "unheated"]
+    cols = ["floor_area_m2", "heat_kwh_yr", "electricity_kwh_yr", "energy_kwh_yr", "co2_kg_yr", "residents",
+            "jobs", "car_km_yr", "ev_kwh_yr", "co2_transport_kg_yr"]
+    assert np.isfinite(heated[cols].to_numpy(dtype=float)).all()
+    assert (heated["energy_kwh_yr"] > 0).all()
+
+
+def test_bundled_energy_per_m2_inside_nve_ranges_and_newer_need_less():
+    from twin.energy import EnergyParams, estimate_buildings
+
+    d = twin.load_district(ROOT / "layers" / "fornebu")
+    b = estimate_buildings(d.buildings, d.heat_network, params=EnergyParams(year=2025))
+    b = b[b["use"] != "unheated"]
+    need = b.filter(like="need_").sum(axis=1) / b["floor_area_m2"]
+    table = pd.read_csv(ROOT / "twin" / "params" / "archetypes_nve_ebm.csv")
+    cats = pd.read_csv(ROOT / "twin" / "params" / "use_categories.csv")
+    per_m2 = table.groupby(["building_category", "building_code"])["kwh_m2_yr"].sum()
+    use_to_cat = dict(zip(cats["use"], cats["building_category"]))
+    for (use, code), vals in need.groupby([b["use"], b["building_code"]]):
+        expected = per_m2[(use_to_cat[use], code)]
+        assert vals.to_numpy() == pytest.approx(expected, rel=1e-9), (use, code)
+    heat = b["need_space_heating_kwh_yr"] / b["floor_area_m2"]
+    for use, grp in heat.groupby(b["use"]):
+        years = b.loc[grp.index, "year"]
+        old, new = grp[years < 1970], grp[years >= 2017]
+        if len(old) and len(new):
+            assert new.mean() < old.mean(), use
