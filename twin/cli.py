@@ -145,10 +145,12 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
     district = load_district(district_dir) if district_dir else None
     _check_out(out, ([district_dir] if district_dir else []) + [Path(f) for f in files])
     results = []
-    bar = tqdm(loaded, desc="scenarios", unit="scenario", disable=None, file=sys.stderr)
+    bar = tqdm(loaded, desc="scenarios", unit="scenario", disable=None, file=sys.stderr,
+               bar_format="{desc}: {n_fmt}/{total_fmt} |{bar:20}| {elapsed} {postfix}")
     for sc in bar:
-        bar.set_postfix_str(sc.name)
+        session.progress = lambda stage, name=sc.name: bar.set_postfix_str(f"{name}: {stage}")
         r = evaluate(district, sc, session=session)
+        bar.set_postfix_str(f"{sc.name}: writing maps and tables")
         folder = write_result(r, out / _safe_name(sc.name), lang=lang, audience=audience, offline=offline,
                               png=png, no_map=no_map, scenario=sc, session=session,
                               district=district)

@@ -40,6 +40,12 @@ class Session:
     districts: dict[str, District] = field(default_factory=dict)
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
     floods: dict[tuple, Any] = field(default_factory=dict)
+    progress: Any = None  # callable(stage: str) told each stage as it starts (the CLI's progress bar)
+
+    def stage(self, name: str) -> None:
+        """Report the stage that starts now."""
+        if self.progress is not None:
+            self.progress(name)
 
     def screen(self, dem: Any, *, buildings: gpd.GeoDataFrame, basins: gpd.GeoDataFrame | None,
                rain_mm: float | None, params: Any) -> Any:
@@ -146,10 +152,13 @@ def estimate(district: District, scenario: Scenario, applied: Applied, *, year: 
     from twin import energy, heat, mobility
 
     d = applied.district
+    session = session or Session()
+    session.stage("energy and district heating")
     ep = energy_params(scenario, applied, year=year)
     b = energy.estimate_buildings(d.buildings, d.heat_network, params=ep)
     mp = mobility_params(scenario)
     streets = d.streets if len(d.streets) else None
+    session.stage("mobility and charging")
     b = mobility.estimate_mobility(b, d.charging_points, params=mp, streets=streets)
     b = add_direct_emissions(b, energy.carrier_factors(ep))
     layers: dict[str, gpd.GeoDataFrame] = {}
@@ -172,8 +181,9 @@ def estimate(district: District, scenario: Scenario, applied: Applied, *, year: 
     balance: dict[str, float] | None = None
     fp = None
     if d.dem is not None:
+        session.stage("flood screening")
         fp = flood_params(scenario)
-        fr = (session or Session()).screen(d.dem, buildings=b, basins=d.basins if len(d.basins) else None,
+        fr = session.screen(d.dem, buildings=b, basins=d.basins if len(d.basins) else None,
                                            rain_mm=rain, params=fp)
         b = b.copy()
         for col in ("flood_depth_m", "in_low_lying_area"):
@@ -225,12 +235,14 @@ def evaluate(district: District | None = None, scenario: Scenario | str | Path |
     session = session or Session()
     district = session.district_for(scenario, district)
     year = scenario.year if year is None else year
+    session.stage("scenario changes")
     applied = apply_scenario(district, scenario, modifications)
     b, layers, water_depth, extra = estimate(district, scenario, applied, year=year, session=session)
     mp = extra["mobility_params"]
     fp = extra["flood_params"]
     balance = extra.pop("balance")
     rain = scenario.parameters.rain_mm if district.dem is not None else None
+    session.stage("indicators and targets")
     ind = district_indicators(
         b, scenario=scenario.name, charging_points=applied.district.charging_points,
         walk_distance_m=float(mp.walk_distance_m), ev_share=float(mp.ev_share), rain_mm=rain,
