@@ -251,11 +251,73 @@ def test_basin_upstream_reduces_storage_downstream():
     assert balance_ok(res.balance)
 
 
+def box_cells(r0: int, c0: int, r1: int, c1: int) -> shapely.Polygon:
+    """Polygon over cells rows r0..r1-1, columns c0..c1-1 of the test grid."""
+    return shapely.box(X0 + c0, Y0 - r1, X0 + c1, Y0 - r0)
+
+
+def basin_layer(geom: shapely.Polygon, volume: float) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"basin_id": ["b"], "volume_m3": [volume]}, geometry=[geom], crs=CRS_)
+
+
+@pytest.mark.parametrize(("rain_mm", "volume"), [(200.0, 2.0), (200.0, 10.0), (1000.0, 4.0), (1000.0, 20.0)])
+def test_basin_in_a_bowl_stores_first(rain_mm, volume):
+    # 22 of the 25 cells drain into the bowl (13.5 m3 to its 2.5 m notch); the notch
+    # and its two edge neighbours drain out over the filled surface. A basin on the
+    # bowl's floor holds the first `volume` m3: stored = min(13.5, max(0, inflow - V))
+    a = bowl()
+    inflow = 22 * rain_mm / 1000.0
+    res = screen(raster(a), rain_mm=rain_mm, basins=basin_layer(box_cells(2, 2, 3, 3), volume), params=ALL)
+    assert res.balance["stored_m3"] == pytest.approx(min(13.5, max(0.0, inflow - volume)))
+    assert res.balance["basin_m3"] == pytest.approx(min(volume, inflow))
+    assert res.basins.inflow_m3.iloc[0] == pytest.approx(inflow)
+    assert res.balance["outflow_m3"] == pytest.approx(3 * rain_mm / 1000.0 + max(0.0, inflow - volume - 13.5))
+    assert balance_ok(res.balance)
+
+
+def test_basin_on_the_flow_path_catches_its_contributing_area():
+    # the left bowl's overflow runs over the saddle (2,4) and the slope cell (2,5)
+    # into the right bowl; a basin on (2,5) catches it and passes the rest on
+    a = two_bowls()
+    base = screen(raster(a), rain_mm=500.0, params=ALL)
+    res = screen(raster(a), rain_mm=500.0, basins=basin_layer(box_cells(2, 5, 3, 6), 2.0), params=ALL)
+    right0 = base.depressions.set_index("spill_elev_m").water_volume_m3.loc[2.0]
+    right1 = res.depressions.set_index("spill_elev_m").water_volume_m3.loc[2.0]
+    left = res.depressions.set_index("spill_elev_m").water_volume_m3.loc[6.0]
+    assert left == pytest.approx(base.depressions.set_index("spill_elev_m").water_volume_m3.loc[6.0])
+    b = res.basins.iloc[0]
+    assert left == pytest.approx(9.0)                # full: it spills over the saddle
+    assert b.inflow_m3 > 0.5 + 1e-9                  # more than the rain on its own cell
+    assert b.stored_m3 == pytest.approx(2.0)
+    assert right0 - right1 == pytest.approx(2.0)     # right bowl is not full in either run
+    assert balance_ok(res.balance)
+
+
+def test_three_equal_level_depressions_have_no_overflow_cycle():
+    # A, B and C all fill to 5 m over rim cells at 5 m; only C has an exit (to the right)
+    a = np.full((3, 9), 9.0)
+    a[1, :] = [9.0, 0.0, 5.0, 0.0, 5.0, 0.0, 5.0, 4.0, 3.0]
+    res = screen(raster(a), params=ALL)
+    d = res.depressions.sort_values("pour_x").reset_index(drop=True)
+    assert list(d.spill_elev_m) == [5.0, 5.0, 5.0]
+    down = dict(zip(d.depression_id, d.downstream_id))
+    assert down[d.depression_id[2]] == -1
+    for k in d.depression_id:   # every overflow chain ends outside the area
+        seen = set()
+        while k != -1:
+            assert k not in seen
+            seen.add(k)
+            k = down[k]
+    res = screen(raster(a), rain_mm=10_000.0, params=ALL)
+    assert res.balance["stored_m3"] == pytest.approx(15.0)
+    assert balance_ok(res.balance)
+
+
 def test_runoff_coefficients_and_loss():
     a = bowl()
     roof = gpd.GeoDataFrame({"building_id": ["r"]}, geometry=[shapely.box(X0, Y0 - 5, X0 + 5, Y0 - 4)],
                             crs=CRS_)
-    p = FloodParams(min_depth_m=0, min_area_m2=0, min_volume_m3=0)
+    p = FloodParams(min_depth_m=0, min_area_m2=0, min_volume_m3=0, uniform_runoff=False)
     res = screen(raster(a), rain_mm=100.0, buildings=roof, params=p)
     b = res.balance
     expected_runoff = 0.1 * (5 * p.runoff_roof + 20 * p.runoff_default)
@@ -316,3 +378,27 @@ def test_property_more_rain_never_stores_less(a, r1, r2):
     assert (s_hi.water_depth >= s_lo.water_depth - 1e-9).all()
     assert balance_ok(s_hi.balance)
     assert (s_hi.water_depth <= s_hi.filled - a + 1e-9).all()
+
+
+basin_cases = st.tuples(st.integers(0, 11), st.integers(0, 11), st.integers(1, 4), st.integers(1, 4),
+                        st.floats(0, 50))
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dems, st.lists(basin_cases, min_size=1, max_size=3), st.floats(1, 3000))
+def test_property_a_basin_never_adds_water(a, cases, rain):
+    geoms = [box_cells(r, c, r + h, c + w) for r, c, h, w, _ in cases]
+    basins = gpd.GeoDataFrame({"basin_id": [f"b{i}" for i in range(len(cases))],
+                               "volume_m3": [v for *_, v in cases]}, geometry=geoms, crs=CRS_)
+    house = gpd.GeoDataFrame({"building_id": ["h"]}, geometry=[box_cells(0, 0, 2, 2)], crs=CRS_)
+    base = screen(raster(a), rain_mm=rain, params=ALL, buildings=house)
+    for k in range(1, len(cases) + 1):   # adding basins one by one
+        res = screen(raster(a), rain_mm=rain, params=ALL, basins=basins.iloc[:k], buildings=house)
+        assert balance_ok(res.balance)
+        assert (res.depressions.water_volume_m3.to_numpy()
+                <= base.depressions.water_volume_m3.to_numpy() + 1e-9).all()
+        assert (res.water_depth <= base.water_depth + 1e-9).all()
+        assert (res.buildings.flood_depth_m.fillna(0).to_numpy()
+                <= base.buildings.flood_depth_m.fillna(0).to_numpy() + 1e-9).all()
+        assert res.balance["basin_m3"] <= basins.volume_m3.iloc[:k].sum() + 1e-9
+        base = res

@@ -22,16 +22,21 @@ Algorithms
   the label of the pit they drain to (lowest visited neighbour), and where two
   labels meet at a saddle a Kruskal-style union builds the merge tree with
   the volume of each sub-depression at its spill level.
-* :func:`pour_tree` -- fill-spill-merge (Barnes, Callaghan & Wickert 2021,
+* :func:`route` -- fill-spill-merge (Barnes, Callaghan & Wickert 2021,
   Hydrol. Earth Syst. Sci. 25:2109-2131) without time: water entering a leaf
   fills it, spills over the saddle into the sibling (geolink), and when both
-  are full the merged parent fills.
+  are full the merged parent fills; a full depression passes its overflow
+  to its target. Rain-water basins are stores on this graph: a basin on a
+  flow path (:func:`basin_terminals`) or in a depression
+  (:func:`basin_nodes`) keeps what reaches it up to its volume and passes
+  the rest on.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, types
+from numba.typed import Dict
 
 _SQRT2 = np.sqrt(2.0)
 
@@ -652,19 +657,20 @@ def pit_hierarchy(z, dep, comp, ncomp, fill_level, order):
 
 # --------------------------------------------------------------------------- routing
 @njit(cache=True)
-def flow_terminals(z, f, dep, leaf, basin, nleaf):
-    """D8 routing on the filled surface and the terminal each cell drains to.
+def flow_terminals(z, f, dep, leaf, nleaf):
+    """D8 routing on the filled surface and the depression each cell drains to.
 
     Non-depression cells flow to the neighbour with the steepest descent of
     the filled surface; flats drain by breadth-first search towards their
     lower exit (or, failing that, into the adjacent depression); valid cells
     with a nodata/border neighbour and no lower neighbour are outlets.
+    Basins do not change these paths (see :func:`basin_terminals`).
 
     Returns
     -------
-    dirs : int8 flat array (0..7 neighbour, -1 outlet, -2 terminal/nodata)
-    term : int64 flat array: leaf id (< nleaf), nleaf + basin index, or -1
-        (leaves the area); -2 for nodata.
+    dirs : int8 flat array (0..7 neighbour, -1 outlet, -2 depression/nodata)
+    term : int64 flat array: leaf id (< nleaf) or -1 (leaves the area); -2
+        for nodata.
     """
     nr, nc = f.shape
     n = nr * nc
@@ -739,8 +745,6 @@ def flow_terminals(z, f, dep, leaf, basin, nleaf):
     for i in range(n):
         if np.isnan(ff[i]):
             term[i] = -2
-        elif basin[i] >= 0:
-            term[i] = nleaf + basin[i]
         elif d[i]:
             term[i] = leaf[i]
     path = np.empty(1024, dtype=np.int64)
@@ -770,11 +774,98 @@ def flow_terminals(z, f, dep, leaf, basin, nleaf):
 
 
 @njit(cache=True)
+def basin_terminals(dirs, dep, term0, basin, nleaf, nc):
+    """Terminals with basins on the flow paths (contributing areas of basins).
+
+    Water of a cell whose D8 path (on the filled surface) passes a basin cell
+    outside the depressions goes to that basin first and, once the basin is
+    full, goes on along the *same* path. A basin can therefore pass water to
+    several places; its inflow is kept apart by *pair* ``(basin, exit)``,
+    where ``exit`` is the terminal code of the first cell after the basin on
+    the path (a leaf, another pair or -1). Depression cells keep their leaf:
+    basins lying in a depression catch its inflow in :func:`route`.
+
+    Returns
+    -------
+    term : int64 flat array: leaf id, ``nleaf + pair`` or -1 (leaves the
+        area); -2 for nodata.
+    pair_basin, pair_exit : int64 arrays (one entry per pair)
+    """
+    n = term0.shape[0]
+    d = dep.ravel()
+    off = _offsets(nc)
+    term = np.full(n, -3, dtype=np.int64)
+    for i in range(n):
+        if term0[i] == -2 or d[i]:
+            term[i] = term0[i]
+    keys = Dict.empty(key_type=types.int64, value_type=types.int64)
+    big = np.int64(2 * n + 4)
+    pb = np.empty(64, dtype=np.int64)
+    pe = np.empty(64, dtype=np.int64)
+    npair = 0
+    path = np.empty(1024, dtype=np.int64)
+    for i in range(n):
+        if term[i] != -3:
+            continue
+        np_ = 0
+        j = i
+        nt = np.int64(-1)
+        nb = -1
+        while True:
+            if np_ >= path.shape[0]:
+                npth = np.empty(path.shape[0] * 2, dtype=np.int64)
+                npth[:np_] = path[:np_]
+                path = npth
+            path[np_] = j
+            np_ += 1
+            if dirs[j] < 0:
+                break
+            j = j + off[dirs[j]]
+            if term[j] != -3:
+                nt = term[j]
+                nb = basin[j] if not d[j] else -1
+                break
+        for q in range(np_ - 1, -1, -1):
+            p = path[q]
+            bp = basin[p]
+            if bp >= 0 and bp != nb:
+                key = bp * big + nt + 1
+                if key in keys:
+                    nt = nleaf + keys[key]
+                else:
+                    if npair >= pb.shape[0]:
+                        pb2 = np.empty(pb.shape[0] * 2, dtype=np.int64)
+                        pe2 = np.empty(pb.shape[0] * 2, dtype=np.int64)
+                        pb2[:npair] = pb[:npair]
+                        pe2[:npair] = pe[:npair]
+                        pb = pb2
+                        pe = pe2
+                    pb[npair] = bp
+                    pe[npair] = nt
+                    keys[key] = npair
+                    nt = nleaf + npair
+                    npair += 1
+            term[p] = nt
+            nb = bp
+    return term, pb[:npair].copy(), pe[:npair].copy()
+
+
+@njit(cache=True)
 def pour_points(f, dep, comp, ncomp, fill_level, term, leaf_comp, nleaf, leaf):
     """Pour point (flat index) and overflow target of every depression.
 
     The pour point is a rim cell at the spill elevation whose flow path does
-    not return into the depression; the target is its terminal.
+    not return into the depression and leads lower (or out of the area); the
+    target is its terminal. A depression without such a cell lies on a flat
+    of the filled surface at its spill level that it shares with other
+    depressions at the *same* level (they touch through rim cells at that
+    level, or the flat joins them): once full they merge. The flat is
+    searched breadth-first, and every member without an exit passes its
+    overflow straight to a member that has one, so the overflow graph has no
+    cycles and one routing pass suffices.
+
+    ``term`` must not contain basin codes (use the terminals of
+    :func:`flow_terminals`).
     """
     nr, nc = f.shape
     n = nr * nc
@@ -784,12 +875,14 @@ def pour_points(f, dep, comp, ncomp, fill_level, term, leaf_comp, nleaf, leaf):
     pour = np.full(ncomp, -1, dtype=np.int64)
     target = np.full(ncomp, -1, dtype=np.int64)
     fallback = np.full(ncomp, -1, dtype=np.int64)
-    fb_target = np.full(ncomp, -1, dtype=np.int64)
+    first = np.full(ncomp, -1, dtype=np.int64)
     lf = leaf.ravel()
     for i in range(n):
         if not d[i]:
             continue
         k = comp[i]
+        if first[k] < 0:
+            first[k] = i
         if pour[k] >= 0:
             continue
         for q in range(8):
@@ -797,77 +890,150 @@ def pour_points(f, dep, comp, ncomp, fill_level, term, leaf_comp, nleaf, leaf):
             if d[j] or np.isnan(ff[j]) or ff[j] != fill_level[k]:
                 continue
             t = term[j]
-            if t >= 0 and t < nleaf and leaf_comp[t] == k:
-                # a rim cell at the spill level that drains back: if it also
-                # touches another depression at the same level, the two merge
-                # over it once full; overflow goes across into that one
-                if fallback[k] < 0:
-                    for q2 in range(8):
-                        j2 = j + off[q2]
-                        if d[j2] and comp[j2] != k and fill_level[comp[j2]] == fill_level[k]:
-                            fallback[k] = j
-                            fb_target[k] = lf[j2]
-                            break
-                continue
             if t >= 0 and t < nleaf and fill_level[leaf_comp[t]] >= fill_level[k]:
-                # leads into a depression at the same level (they merge when
-                # full): keep looking for a rim cell that drains lower
+                # drains back, or into another depression at the same level
                 if fallback[k] < 0:
                     fallback[k] = j
-                    fb_target[k] = t
                 continue
             pour[k] = j
             target[k] = t
             break
+    # depressions without an exit: search the flat at their level
+    seen = np.zeros(n, dtype=np.bool_)
+    queue = np.empty(1024, dtype=np.int64)
+    members = np.empty(16, dtype=np.int64)
     for k in range(ncomp):
-        if pour[k] < 0 and fallback[k] >= 0:
-            pour[k] = fallback[k]
-            target[k] = fb_target[k]
+        if pour[k] >= 0 or first[k] < 0 or seen[first[k]]:
+            continue
+        lev = fill_level[k]
+        qh = 0
+        qt = 1
+        queue[0] = first[k]
+        seen[first[k]] = True
+        nm = 0
+        exit_comp = -1
+        exit_leaf = -1
+        while qh < qt:
+            a = queue[qh]
+            qh += 1
+            if d[a]:
+                ka = comp[a]
+                if pour[ka] >= 0:
+                    if exit_comp < 0:
+                        exit_comp = ka
+                        exit_leaf = lf[a]
+                else:
+                    known = False
+                    for m in range(nm):
+                        if members[m] == ka:
+                            known = True
+                            break
+                    if not known:
+                        if nm >= members.shape[0]:
+                            mm = np.empty(members.shape[0] * 2, dtype=np.int64)
+                            mm[:nm] = members[:nm]
+                            members = mm
+                        members[nm] = ka
+                        nm += 1
+            for q in range(8):
+                b = a + off[q]
+                if seen[b] or np.isnan(ff[b]) or ff[b] != lev:
+                    continue
+                seen[b] = True
+                if qt >= queue.shape[0]:
+                    nq = np.empty(queue.shape[0] * 2, dtype=np.int64)
+                    nq[:qt] = queue[:qt]
+                    queue = nq
+                queue[qt] = b
+                qt += 1
+        for m in range(nm):
+            km = members[m]
+            pour[km] = fallback[km]
+            target[km] = exit_leaf  # -1 (leaves the area) if the flat has no exit
     return pour, target
 
 
 @njit(cache=True)
-def basin_targets(f, dep, dirs, term, basin, nbasin, nleaf):
-    """Overflow target of every basin: the terminal below its lowest cell."""
-    nr, nc = f.shape
-    n = nr * nc
-    ff = f.ravel()
+def basin_nodes(dep, leaf, basin, z, parent, nbasin, nnodes):
+    """The hierarchy node each basin lying in a depression is attached to.
+
+    It is the smallest node (sub-depression) holding every leaf under the
+    basin's depression cells in the component of its lowest depression cell:
+    water entering that node's region from outside (runoff of its local
+    watershed, spill from a sibling, overflow from upstream) passes the
+    basin first. -1 for basins outside the depressions.
+    """
     d = dep.ravel()
-    off = _offsets(nc)
+    lf = leaf.ravel()
+    zf = z.ravel()
+    n = d.shape[0]
     low = np.full(nbasin, -1, dtype=np.int64)
     for i in range(n):
         b = basin[i]
-        if b < 0:
-            continue
-        if low[b] < 0 or ff[i] < ff[low[b]]:
+        if b >= 0 and d[i] and (low[b] < 0 or zf[i] < zf[low[b]]):
             low[b] = i
-    target = np.full(nbasin, -1, dtype=np.int64)
+    depth = np.zeros(nnodes, dtype=np.int64)
+    for x in range(nnodes - 1, -1, -1):
+        if parent[x] >= 0:
+            depth[x] = depth[parent[x]] + 1
+    node = np.full(nbasin, -1, dtype=np.int64)
     for b in range(nbasin):
-        j = low[b]
-        if j < 0:
+        if low[b] >= 0:
+            node[b] = lf[low[b]]
+    # the top node of the lowest cell's component bounds the search
+    for i in range(n):
+        b = basin[i]
+        if b < 0 or not d[i] or node[b] < 0:
             continue
-        steps = 0
-        while steps <= n:
-            steps += 1
-            if d[j]:
-                target[b] = term[j] if basin[j] != b else -1
-                # a depression cell under the basin: spill into its leaf
-                break
-            if basin[j] != b:
-                target[b] = term[j]
-                break
-            if dirs[j] < 0:
-                target[b] = -1
-                break
-            j = j + off[dirs[j]]
-    return target, low
+        x = lf[i]
+        y = node[b]
+        # climb to the common ancestor (-1 if in another component)
+        while x != y and x >= 0 and y >= 0:
+            if depth[x] > depth[y]:
+                x = parent[x]
+            elif depth[y] > depth[x]:
+                y = parent[y]
+            else:
+                x = parent[x]
+                y = parent[y]
+        if x >= 0 and x == y:
+            node[b] = x
+    return node
 
 
 @njit(cache=True)
-def route(order_units, unit_kind, unit_index, leaf_in, basin_in, basin_cap,
-          comp_leaves_ptr, comp_leaves, top, comp_target, basin_target, nleaf,
-          parent, child1, child2, geolink, own_cap, leaf_comp, max_passes):
+def _intercept(y, w, limit, skip, banc, bhead, bnext, parent, cap, stored, inflow):
+    """Water entering node ``y`` passes the basins attached to ``y`` and its
+    ancestors below ``limit`` (node ids grow towards the root); returns the rest."""
+    x = banc[y]
+    while x >= 0 and x < limit and w > 0.0:
+        b = bhead[x]
+        while b >= 0 and w > 0.0:
+            if b != skip:
+                inflow[b] += w
+                st = min(w, cap[b] - stored[b])
+                if st > 0.0:
+                    stored[b] += st
+                    w -= st
+            b = bnext[b]
+        p = parent[x]
+        x = banc[p] if p >= 0 else -1
+    return w
+
+
+@njit(cache=True)
+def route(order_units, leaf_in, pair_in, pair_basin, pair_exit, basin_pairs_ptr, basin_pairs,
+          basin_cap, comp_leaves_ptr, comp_leaves, comp_target, nleaf, ncomp,
+          parent, child1, child2, geolink, own_cap, banc, bhead, bnext, max_passes):
     """Fill-spill-merge over all depressions and basins in upstream-first order.
+
+    Units ``0..ncomp-1`` are depressions, ``ncomp + b`` basins. Target codes:
+    leaf id (< nleaf), ``nleaf + pair`` (a basin's inflow bound for one exit)
+    or -1 (leaves the area). A basin stores what reaches it up to its
+    capacity and passes the rest on, each stream along its own path (in
+    proportion), so adding a basin never sends more water anywhere. Basins
+    attached to a hierarchy node (``banc``/``bhead``/``bnext``, from
+    :func:`basin_nodes`) take water entering that node's region first.
 
     Returns
     -------
@@ -875,45 +1041,64 @@ def route(order_units, unit_kind, unit_index, leaf_in, basin_in, basin_cap,
     full : whether each node is full
     basin_stored : m3 per basin
     outflow : m3 leaving the area
-    basin_inflow : m3 that reached each basin (local + upstream)
+    basin_inflow : m3 that reached each basin
+    passes : routing passes used
     """
     nnodes = parent.shape[0]
     own = np.zeros(nnodes)
     full = np.zeros(nnodes, dtype=np.bool_)
     nb = basin_cap.shape[0]
     basin_stored = np.zeros(nb)
-    basin_total = basin_in.copy()
-    leaf_w = leaf_in.copy()
-    b_w = basin_in.copy()
+    basin_inflow = np.zeros(nb)
+    leaf_w = np.zeros(nleaf)
+    pair_w = pair_in.copy()
     outflow = 0.0
-    # water spilled into a unit that was already processed (only possible
-    # between depressions at exactly the same level) is poured in a further
-    # pass; what still circulates after ``max_passes`` leaves the area
+    for lf in range(nleaf):
+        w = leaf_in[lf]
+        if w > 0.0 and nb > 0:
+            w = _intercept(lf, w, nnodes, -1, banc, bhead, bnext, parent, basin_cap, basin_stored,
+                           basin_inflow)
+        leaf_w[lf] = w
+    # water sent to a unit that was already processed (only on cycles of the
+    # overflow graph, which pour_points avoids) is poured in a further pass;
+    # what still circulates after ``max_passes`` leaves the area
+    passes = 0
     for _ in range(max_passes):
         moved = False
+        passes += 1
         for u in range(order_units.shape[0]):
             unit = order_units[u]
-            if unit_kind[unit] == 1:  # basin
-                b = unit_index[unit]
-                wv = b_w[b]
-                if wv <= 0.0:
+            if unit >= ncomp:  # basin
+                b = unit - ncomp
+                tot = 0.0
+                for s in range(basin_pairs_ptr[b], basin_pairs_ptr[b + 1]):
+                    tot += pair_w[basin_pairs[s]]
+                if tot <= 0.0:
                     continue
                 moved = True
-                b_w[b] = 0.0
-                st = min(wv, basin_cap[b] - basin_stored[b])
+                basin_inflow[b] += tot
+                st = min(tot, basin_cap[b] - basin_stored[b])
+                if st < 0.0:
+                    st = 0.0
                 basin_stored[b] += st
-                over = wv - st
-                t = basin_target[b]
-                if over > 0.0:
+                r = (tot - st) / tot
+                for s in range(basin_pairs_ptr[b], basin_pairs_ptr[b + 1]):
+                    pr = basin_pairs[s]
+                    w = pair_w[pr] * r
+                    pair_w[pr] = 0.0
+                    if w <= 0.0:
+                        continue
+                    t = pair_exit[pr]
                     if t < 0:
-                        outflow += over
+                        outflow += w
                     elif t < nleaf:
-                        leaf_w[t] += over
+                        w = _intercept(t, w, nnodes, b, banc, bhead, bnext, parent, basin_cap,
+                                       basin_stored, basin_inflow)
+                        leaf_w[t] += w
                     else:
-                        b_w[t - nleaf] += over
-                        basin_total[t - nleaf] += over
+                        pair_w[t - nleaf] += w
                 continue
-            k = unit_index[unit]
+            k = unit
             spilled = 0.0
             for q in range(comp_leaves_ptr[k], comp_leaves_ptr[k + 1]):
                 lf = comp_leaves[q]
@@ -941,6 +1126,9 @@ def route(order_units, unit_kind, unit_index, leaf_in, basin_in, basin_cap,
                     s = child2[p] if child1[p] == y else child1[p]
                     if not full[s]:
                         y = geolink[y]
+                        if nb > 0:
+                            w = _intercept(y, w, p, -1, banc, bhead, bnext, parent, basin_cap,
+                                           basin_stored, basin_inflow)
                     else:
                         y = p
             if spilled > 0.0:
@@ -948,14 +1136,18 @@ def route(order_units, unit_kind, unit_index, leaf_in, basin_in, basin_cap,
                 if t < 0:
                     outflow += spilled
                 elif t < nleaf:
+                    if nb > 0:
+                        spilled = _intercept(t, spilled, nnodes, -1, banc, bhead, bnext, parent,
+                                             basin_cap, basin_stored, basin_inflow)
                     leaf_w[t] += spilled
                 else:
-                    b_w[t - nleaf] += spilled
-                    basin_total[t - nleaf] += spilled
+                    pair_w[t - nleaf] += spilled
         if not moved:
             break
-    outflow += leaf_w.sum() + b_w.sum()
-    return own, full, basin_stored, outflow, basin_total
+    outflow += leaf_w.sum() + pair_w.sum()
+    return own, full, basin_stored, outflow, basin_inflow, passes
+
+
 
 
 @njit(cache=True)
@@ -1074,3 +1266,20 @@ def rasterize_polygons(px, py, ring_off, poly_off, value, nr, nc, out):
                 ce = min(nc - 1, int(np.ceil(xs[t + 1] - 0.5)) - 1)
                 for c in range(cs, ce + 1):
                     out[r, c] = value[p]
+
+
+@njit(cache=True)
+def nearest_marked_ancestor(parent, marked):
+    """For every hierarchy node the nearest node at or above it that is marked (-1: none).
+
+    Parents have larger ids than their children, so one pass from the top
+    suffices.
+    """
+    nn = parent.shape[0]
+    out = np.full(nn, -1, dtype=np.int64)
+    for x in range(nn - 1, -1, -1):
+        if marked[x]:
+            out[x] = x
+        elif parent[x] >= 0:
+            out[x] = out[parent[x]]
+    return out

@@ -201,11 +201,13 @@ def check(path: Path) -> None:
 @click.option("--basins", type=click.Path(path_type=Path), default=None, help="Rain-water basin polygons.")
 @click.option("--buildings", type=click.Path(path_type=Path), default=None,
               help="Building polygons to get flood_depth_m and in_low_lying_area.")
-@click.option("--uniform-runoff", is_flag=True, help="Runoff coefficient 1.0 everywhere.")
+@click.option("--runoff-coefficients", is_flag=True,
+              help="Use runoff coefficients by surface (roofs, paved, green; Svenskt Vatten P110) instead of "
+                   "the screening default, where all rain runs off (Balstrøm & Crawford 2018).")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
 @_handle_errors
 def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path | None,
-          uniform_runoff: bool, out: Path) -> None:
+          runoff_coefficients: bool, out: Path) -> None:
     """Cloudburst screening of a DEM (GeoTIFF in metres).
 
     Writes filled.tif and depressions.gpkg; with --rain-mm also
@@ -216,7 +218,7 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
 
     _check_out(out, [dem] + [p for p in (basins, buildings) if p])
     summary = run_flood(dem, out, rain_mm=rain_mm, basins_path=basins, buildings_path=buildings,
-                        params=FloodParams(uniform_runoff=True) if uniform_runoff else FloodParams())
+                        params=FloodParams(uniform_runoff=not runoff_coefficients))
     for k, v in summary.items():
         click.echo(f"{k}: {v}")
 

@@ -23,8 +23,16 @@ dimension:
    overflow to the downstream depression. Water levels of partly filled
    depressions come from their hypsometry (volume-vs-level curve, exact for
    the cells).
-4. **Basins** (``basin_id``, ``volume_m3`` or ``depth_m``) catch the runoff
-   that reaches them, store up to their volume and pass the rest downstream.
+4. **Basins** (``basin_id``, ``volume_m3`` or ``depth_m``) store up to their
+   volume of the runoff that reaches them and pass the rest on. A basin
+   lying in a depression is attached to the smallest sub-depression holding
+   its depression cells and takes every inflow into it first (the runoff of
+   its local watershed, spill from a sibling, overflow from upstream) before
+   the depression fills. A basin elsewhere catches the runoff whose D8 path
+   on the filled surface passes any of its cells (its contributing area,
+   its own cells included) and, once full, passes each stream on along its
+   own path (in proportion), so adding a basin never sends more water to
+   any depression.
 5. **Buildings** get ``flood_depth_m`` (deepest water on or within
    ``building_buffer_m`` of the footprint) and ``in_low_lying_area`` (the
    footprint touches a reported depression). Without rain, ``flood_depth_m``
@@ -33,7 +41,12 @@ dimension:
 
 Water balance: ``rain_m3 = stored_m3 + basin_m3 + outflow_m3 + loss_m3``,
 where ``loss_m3`` is the rain that does not run off (``1 - coefficient``;
-zero with ``uniform_runoff``). Depressions below ``min_depth_m``,
+zero with ``uniform_runoff``, the default). ``outflow_direct_m3`` (part of
+``outflow_m3``) is the runoff of cells that drain out of the area without
+passing a depression or basin. Sea in the DEM (e.g. Fornebu's constant
+-1.0 m) is a flat that drains to the raster edge, so rain on it is counted
+there, never as runoff into land depressions; give the sea as nodata to
+leave it out of ``rain_m3`` altogether. Depressions below ``min_depth_m``,
 ``min_area_m2`` or ``min_volume_m3`` are left out of the reported table and of
 ``in_low_lying_area`` but still store water in the routing, so the balance
 is exact.
@@ -70,8 +83,9 @@ def _read_runoff() -> dict[str, float]:
 
 
 _P = _read_params()
-#: passes of the routing loop; more are only needed for chains of depressions that
-#: spill into each other at exactly the same level (see ``_flood_kernels.route``)
+#: passes of the routing loop: the overflow graph has no cycles (depressions that fill
+#: to the same level pass their overflow to a member with an exit, see
+#: ``_flood_kernels.pour_points``), so one pass suffices; the rest is a safety net
 _MAX_PASSES = 50
 _C = _read_runoff()
 
@@ -91,8 +105,11 @@ class FloodParams:
         footprints), paved areas (``paved`` layer), green areas (``green``
         layer) and every other cell.
     uniform_runoff : bool
-        All rain runs off everywhere (coefficient 1.0): the screening
-        worst case.
+        All rain runs off everywhere (coefficient 1.0). Default ``True``: for
+        a cloudburst the Nordic bluespot screening (Balstrøm & Crawford 2018;
+        SCALGO Live) assumes all rain runs off; the surface coefficients
+        (Svenskt Vatten P110: lawns 0.1) are for ordinary design rains. Set
+        ``False`` to use them.
     flooded_depth_m : float
         A building counts as flooded when ``flood_depth_m`` is at least this.
     building_buffer_m : float
@@ -108,7 +125,7 @@ class FloodParams:
     runoff_paved: float = _C["paved"]
     runoff_green: float = _C["green"]
     runoff_default: float = _C["default"]
-    uniform_runoff: bool = False
+    uniform_runoff: bool = bool(_P["uniform_runoff"])
     flooded_depth_m: float = _P["flooded_depth_m"]
     building_buffer_m: float = _P["building_buffer_m"]
     max_memory_gb: float = _P["max_memory_gb"]
@@ -135,7 +152,7 @@ class FloodResult:
         Copy of the input with ``flood_depth_m`` and ``in_low_lying_area``.
     balance : dict
         ``rain_m3, runoff_m3, loss_m3, stored_m3, basin_m3, outflow_m3,
-        fill_volume_m3`` (m3).
+        outflow_direct_m3, fill_volume_m3`` (m3).
     basins : pandas.DataFrame | None
         Per basin: ``basin_id, capacity_m3, inflow_m3, stored_m3, overflow_m3``.
     flooded_buildings : int
@@ -372,25 +389,33 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
     leaf, nleaf, nodes, top = _k.pit_hierarchy(z, dep, comp, ncomp, fill_level, order)
     parent, child1, child2, spill, cap, geolink, node_comp, _bottom = nodes
 
-    basin_cells = np.full(z.shape, -1, dtype=np.int32)
+    dirs, term0 = _k.flow_terminals(z, f, dep, leaf, nleaf)
+    leaf_comp = node_comp[:nleaf]
+    pour, comp_target = _k.pour_points(f, dep, comp, ncomp, fill_level, term0, leaf_comp, nleaf, leaf)
     nbasin = 0
     basin_cap = np.zeros(0)
+    term = term0
+    pair_basin = np.zeros(0, dtype=np.int64)
+    pair_exit = np.zeros(0, dtype=np.int64)
+    bnode = np.zeros(0, dtype=np.int64)
+    route_target = comp_target
     if basins is not None and len(basins):
         basin_cap = _basin_capacity(basins)
         nbasin = len(basins)
+        basin_cells = np.full(z.shape, -1, dtype=np.int32)
         basin_cells[1:-1, 1:-1] = _rasterize_index(basins, dem, all_touched=True)
-    basin_flat = basin_cells.ravel()
-    dirs, term = _k.flow_terminals(z, f, dep, leaf, basin_flat, nleaf)
-    leaf_comp = node_comp[:nleaf]
-    pour, comp_target = _k.pour_points(f, dep, comp, ncomp, fill_level, term, leaf_comp, nleaf, leaf)
-    basin_target, _low = _k.basin_targets(f, dep, dirs, term, basin_flat, nbasin, nleaf)
+        term, pair_basin, pair_exit = _k.basin_terminals(dirs, dep, term0, basin_cells.ravel(), nleaf, nc + 2)
+        bnode = _k.basin_nodes(dep, leaf, basin_cells.ravel(), z, parent, nbasin, len(parent))
+        # a depression whose overflow path crosses a basin spills into that basin
+        via = (pour >= 0) & (term[np.maximum(pour, 0)] >= nleaf)
+        route_target = np.where(via, term[np.maximum(pour, 0)], comp_target)
 
     # per-depression statistics (bincount, per PEERS.md)
     cnt = np.bincount(dcomp, minlength=ncomp).astype("float64")
     vol = np.bincount(dcomp, weights=depth_f[dcells], minlength=ncomp) * area
     maxd = np.zeros(ncomp)
     np.maximum.at(maxd, dcomp, depth_f[dcells])
-    leaf_cells = np.bincount(term[(term >= 0) & (term < nleaf)], minlength=nleaf)
+    leaf_cells = np.bincount(term0[term0 >= 0], minlength=nleaf)
     ws_area = np.bincount(leaf_comp, weights=leaf_cells, minlength=ncomp) * area
     downstream = np.where((comp_target >= 0) & (comp_target < nleaf),
                           leaf_comp[np.clip(comp_target, 0, max(nleaf - 1, 0))] if nleaf else -1, -1)
@@ -410,36 +435,31 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
         nvalid = float(valid.sum())
         rain_m3 = rain_cell * nvalid
         runoff_m3 = float(qf.sum())
+        npair = len(pair_basin)
         sel = term >= 0
-        inflow = np.bincount(term[sel], weights=qf[sel], minlength=nleaf + nbasin)
+        inflow = np.bincount(term[sel], weights=qf[sel], minlength=nleaf + npair)
         direct_out = float(qf[term == -1].sum())
         leaf_in = inflow[:nleaf].copy()
-        basin_in = inflow[nleaf:nleaf + nbasin].copy()
-        # upstream-first order of depressions (units 0..ncomp-1) and basins
-        unit_down = np.full(ncomp + nbasin, -1, dtype=np.int64)
-        for targets, offset in ((comp_target, 0), (basin_target, ncomp)):
-            for u, t in enumerate(targets):
-                if 0 <= t < nleaf:
-                    unit_down[offset + u] = leaf_comp[t]
-                elif t >= nleaf:
-                    unit_down[offset + u] = ncomp + (t - nleaf)
-        order_units = _topological(unit_down)
-        unit_kind = np.r_[np.zeros(ncomp, dtype=np.int64), np.ones(nbasin, dtype=np.int64)]
-        unit_index = np.r_[np.arange(ncomp), np.arange(nbasin)].astype(np.int64)
+        pair_in = inflow[nleaf:nleaf + npair].copy()
+        order_units = _route_order(route_target, pair_basin, pair_exit, leaf_comp, ncomp, nleaf)
         lorder = np.argsort(leaf_comp, kind="stable")
         ptr = np.searchsorted(leaf_comp[lorder], np.arange(ncomp + 1))
+        bporder = np.argsort(pair_basin, kind="stable")
+        bptr = np.searchsorted(pair_basin[bporder], np.arange(nbasin + 1))
+        banc, bhead, bnext = _basin_chains(bnode, parent)
         own_cap = cap.copy()
         has = child1 >= 0
         own_cap[has] = cap[has] - cap[child1[has]] - cap[child2[has]]
         own_cap = np.maximum(own_cap, 0.0) * area
-        own, full, basin_stored, outflow, basin_inflow = _k.route(
-            order_units, unit_kind, unit_index, leaf_in, basin_in, basin_cap,
-            ptr.astype(np.int64), lorder.astype(np.int64), top, comp_target, basin_target, nleaf,
-            parent, child1, child2, geolink, own_cap, leaf_comp, _MAX_PASSES)
+        own, full, basin_stored, outflow, basin_inflow, _passes = _k.route(
+            order_units, leaf_in, pair_in, pair_basin, pair_exit, bptr.astype(np.int64),
+            bporder.astype(np.int64), basin_cap, ptr.astype(np.int64), lorder.astype(np.int64),
+            route_target, nleaf, ncomp, parent, child1, child2, geolink, own_cap, banc, bhead, bnext,
+            _MAX_PASSES)
         stored = float(own.sum())
         balance.update(rain_m3=float(rain_m3), runoff_m3=runoff_m3, loss_m3=float(rain_m3 - runoff_m3),
                        stored_m3=stored, basin_m3=float(basin_stored.sum()),
-                       outflow_m3=float(outflow + direct_out))
+                       outflow_m3=float(outflow + direct_out), outflow_direct_m3=direct_out)
         # water levels (levels work in m3/area = m of the cell area)
         lev = _k.water_levels(z, order, leaf.reshape(z.shape), parent, child1, child2, cap, spill,
                               own / area, full, nleaf)
@@ -491,7 +511,7 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
     flooded = 0
     if buildings is not None:
         inner_keep = np.zeros(z.shape, dtype=np.bool_)
-        kept_mask = dep.ravel() & keep[np.maximum(comp, 0)]
+        kept_mask = dep.ravel() & keep[np.maximum(comp, 0)] if ncomp else dep.ravel()
         inner_keep.ravel()[:] = kept_mask
         inner_keep = inner_keep[1:-1, 1:-1]
         if water_depth is not None:
@@ -516,27 +536,64 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
                        buildings=out_b, balance=balance, basins=basins_df, flooded_buildings=flooded)
 
 
-def _topological(down: np.ndarray) -> np.ndarray:
-    """Upstream-first order of units given each unit's downstream unit (-1: none)."""
-    n = len(down)
-    indeg = np.bincount(down[down >= 0], minlength=n)
+def _route_order(comp_target: np.ndarray, pair_basin: np.ndarray, pair_exit: np.ndarray,
+                 leaf_comp: np.ndarray, ncomp: int, nleaf: int) -> np.ndarray:
+    """Upstream-first order of the routing units (depressions ``0..ncomp-1``, basins after).
+
+    Edges: a depression to the unit of its overflow target, a basin to the
+    unit of each of its exits. Kahn's algorithm; units on a cycle (not
+    expected, see ``_flood_kernels.pour_points``) go last in any order.
+    """
+    nb = int(pair_basin.max()) + 1 if len(pair_basin) else 0
+    n = ncomp + nb
+
+    def unit(code: np.ndarray) -> np.ndarray:
+        u = np.full(len(code), -1, dtype=np.int64)
+        lf = (code >= 0) & (code < nleaf)
+        u[lf] = leaf_comp[code[lf]]
+        pr = code >= nleaf
+        u[pr] = ncomp + pair_basin[code[pr] - nleaf]
+        return u
+
+    src = np.r_[np.arange(ncomp, dtype=np.int64), ncomp + pair_basin]
+    dst = np.r_[unit(np.asarray(comp_target, dtype=np.int64)), unit(pair_exit)]
+    ok = (dst >= 0) & (dst != src)
+    src, dst = src[ok], dst[ok]
+    eo = np.argsort(src, kind="stable")
+    src, dst = src[eo], dst[eo]
+    eptr = np.searchsorted(src, np.arange(n + 1))
+    indeg = np.bincount(dst, minlength=n)
     queue = list(np.flatnonzero(indeg == 0))
-    out = []
     head = 0
     while head < len(queue):
         u = queue[head]
         head += 1
-        out.append(u)
-        d = down[u]
-        if d >= 0:
-            indeg[d] -= 1
-            if indeg[d] == 0:
-                queue.append(d)
-    if len(out) < n:  # a cycle (only possible on exact flats): process the rest in any order
+        for v in dst[eptr[u]:eptr[u + 1]]:
+            indeg[v] -= 1
+            if indeg[v] == 0:
+                queue.append(v)
+    out = np.asarray(queue, dtype=np.int64)
+    if len(out) < n:
         seen = np.zeros(n, dtype=bool)
         seen[out] = True
-        out.extend(np.flatnonzero(~seen))
-    return np.asarray(out, dtype=np.int64)
+        out = np.r_[out, np.flatnonzero(~seen)]
+    return out
+
+
+def _basin_chains(bnode: np.ndarray, parent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per hierarchy node: nearest node at or above it with a basin (``banc``), the
+    first basin attached to each node (``bhead``) and the next basin at the same
+    node (``bnext``)."""
+    nn = len(parent)
+    bhead = np.full(nn, -1, dtype=np.int64)
+    bnext = np.full(len(bnode), -1, dtype=np.int64)
+    for b in np.flatnonzero(bnode >= 0)[::-1]:
+        bnext[b] = bhead[bnode[b]]
+        bhead[bnode[b]] = b
+    banc = np.full(nn, -1, dtype=np.int64)
+    if len(bnode) and (bnode >= 0).any():
+        banc = _k.nearest_marked_ancestor(parent, bhead >= 0)
+    return banc, bhead, bnext
 
 
 def _reported_downstream(down: np.ndarray, keep: np.ndarray) -> np.ndarray:
