@@ -40,7 +40,7 @@ from pyproj import CRS
 from twin import schema as sch
 from twin._errors import InputError, Problem, input_error
 from twin._io import atomic_path, write_gpkg, write_text
-from twin.raster import Raster, read_dem
+from twin.raster import Raster, is_metric, read_dem
 
 #: Keys allowed at the top level of district.yaml.
 MANIFEST_KEYS = ("name", "crs", "synthetic", "synthetic_note", "description",
@@ -161,7 +161,7 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     if "crs" in manifest:
         try:
             crs = CRS.from_user_input(manifest["crs"])
-            if crs.is_geographic or not _is_metric(crs):
+            if crs.is_geographic or not is_metric(crs):
                 problems.append(Problem(str(path), f"crs {manifest['crs']} is not metric",
                                         "use a projected CRS in metres, e.g. EPSG:25833 (UTM 33N) or EPSG:3006",
                                         column="crs"))
@@ -188,14 +188,6 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     if problems:
         raise InputError(problems)
     return manifest
-
-
-def _is_metric(crs: CRS) -> bool:
-    try:
-        units = {ax.unit_name.lower() for ax in crs.axis_info}
-    except Exception:  # pragma: no cover
-        return False
-    return bool(units) and units <= {"metre", "meter", "m"}
 
 
 def load_district(path: str | os.PathLike) -> District:

@@ -109,7 +109,7 @@ def read_dem(path: str | os.PathLike, *, where: str | None = None) -> Raster:
         raise input_error(label, "the DEM has no CRS",
                           "assign the metric CRS it is in, e.g. `gdal_edit.py -a_srs EPSG:25833 dem.tif`")
     crs = CRS.from_user_input(crs)
-    if crs.is_geographic or not _metric(crs):
+    if crs.is_geographic or not is_metric(crs):
         raise input_error(label, f"the DEM is in {crs.name}, not in metres",
                           "reproject it to a metric CRS, e.g. `gdalwarp -t_srs EPSG:25833 in.tif out.tif`")
     if transform.b != 0 or transform.d != 0:
@@ -122,7 +122,8 @@ def read_dem(path: str | os.PathLike, *, where: str | None = None) -> Raster:
     return Raster(data, transform, crs)
 
 
-def _metric(crs: CRS) -> bool:
+def is_metric(crs: CRS) -> bool:
+    """Whether every axis of a CRS is in metres."""
     try:
         units = {ax.unit_name.lower() for ax in crs.axis_info}
     except Exception:  # pragma: no cover - exotic CRS
