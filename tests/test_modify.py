@@ -132,3 +132,12 @@ def test_add_basins_from_file(district, tmp_path):
     assert bal["stored_m3"] + bal["basin_m3"] + bal["outflow_m3"] + bal["loss_m3"] == pytest.approx(bal["rain_m3"],
                                                                                                     rel=1e-6)
     assert bal["basin_m3"] > 0  # rain on the basin itself at least
+
+
+def test_unknown_ids_are_input_errors(district, tmp_path):
+    sc = scenario(tmp_path, "modifications:\n  - demolish: {ids: [b1, nope]}\n")
+    with pytest.raises(InputError, match="demolish.ids.*no building with id nope"):
+        apply_scenario(district, sc)
+    sc = scenario(tmp_path, "modifications:\n  - remove_chargers: {ids: [c7]}\n")
+    with pytest.raises(InputError, match="no charging point with id c7"):
+        apply_scenario(district, sc)

@@ -34,10 +34,26 @@ class Applied:
     log: tuple[str, ...] = ()
 
 
-def select(buildings: gpd.GeoDataFrame, where: Where, *, base: Path) -> np.ndarray:
-    """Boolean mask of the buildings a :class:`~twin.scenario.Where` picks."""
+def _unknown_ids(have: pd.Series, wanted: list[str], where: str, key: str, layer: str) -> None:
+    missing = sorted(set(wanted) - set(have.astype(str)))
+    if missing:
+        listed = ", ".join(missing[:5]) + (f" and {len(missing) - 5} more" if len(missing) > 5 else "")
+        raise input_error(where, f"no {layer} with id {listed} in the district",
+                          f"use ids from the district's {layer} layer", column=key)
+
+
+def select(buildings: gpd.GeoDataFrame, where: Where, *, base: Path, label: str = "scenario",
+           key: str = "where") -> np.ndarray:
+    """Boolean mask of the buildings a :class:`~twin.scenario.Where` picks.
+
+    Raises
+    ------
+    InputError
+        When ``ids`` names a building the district does not have.
+    """
     m = np.ones(len(buildings), bool)
     if where.ids is not None:
+        _unknown_ids(buildings["building_id"], where.ids, label, f"{key}.ids", "building")
         m &= buildings["building_id"].astype(str).isin(where.ids).to_numpy()
     if where.use is not None:
         m &= buildings["use"].isin(where.use).to_numpy()
@@ -94,19 +110,20 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
     base = scenario.folder
     b = d.buildings
     log = applied.log
+    label = str(scenario.path or scenario.name)
     if mod.kind == "demolish":
-        m = select(b, a, base=base)
+        m = select(b, a, base=base, label=label, key="demolish")
         d = d.replace(buildings=b.loc[~m].reset_index(drop=True))
         log += (f"demolish: {int(m.sum())} buildings",)
     elif mod.kind == "retrofit":
-        m = select(b, a.where, base=base)
+        m = select(b, a.where, base=base, label=label, key="retrofit.where")
         b = b.copy()
         b["building_code"] = b["building_code"].astype(object) if "building_code" in b else None
         b.loc[m, "building_code"] = a.to
         d = d.replace(buildings=b)
         log += (f"retrofit: {int(m.sum())} buildings to {a.to}",)
     elif mod.kind == "change_heating":
-        m = select(b, a.where, base=base) & (b["use"] != "unheated").to_numpy()
+        m = select(b, a.where, base=base, label=label, key="change_heating.where") & (b["use"] != "unheated").to_numpy()
         b = b.copy()
         b.loc[m, "heating"] = a.to
         if "dh_connected" in b.columns:
@@ -171,6 +188,7 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
         d = d.replace(charging_points=_concat(d.charging_points, new))
         log += (f"add_chargers: {len(new)}",)
     elif mod.kind == "remove_chargers":
+        _unknown_ids(d.charging_points["charger_id"], a.ids, label, "remove_chargers.ids", "charging point")
         keep = ~d.charging_points["charger_id"].astype(str).isin(a.ids)
         d = d.replace(charging_points=d.charging_points.loc[keep].reset_index(drop=True))
         log += (f"remove_chargers: {int((~keep).sum())}",)
