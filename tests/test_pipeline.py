@@ -155,3 +155,10 @@ def test_bundled_energy_per_m2_inside_nve_ranges_and_newer_need_less():
         old, new = grp[years < 1970], grp[years >= 2017]
         if len(old) and len(new):
             assert new.mean() < old.mean(), use
+
+
+def test_check_accepts_the_bundled_district_and_scenarios():
+    res = CliRunner().invoke(main, ["check", str(ROOT / "layers" / "fornebu")])
+    assert res.exit_code == 0 and "synthetic data" in res.output
+    for f in sorted(SCENARIOS.glob("*.yaml")) + [SCENARIOS / "reference" / "fornebu-2009.yaml"]:
+        assert CliRunner().invoke(main, ["check", str(f)]).exit_code == 0, f
