@@ -124,7 +124,9 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
     from twin.scenario import baseline_scenario, load_scenario
     from twin.writers import write_comparison, write_result
 
-    files = list(scenarios) or _find_scenarios()
+    # The bundled scenarios name files of the bundled district; on another district
+    # without named scenarios, evaluate it as it is with default parameters.
+    files = list(scenarios) or ([] if district_dir else _find_scenarios())
     problems: list[Any] = []
     loaded = []
     for f in files:
