@@ -265,8 +265,8 @@ def write_md(rows, out: Path) -> None:
     lines = [
         "# Flood screening benchmark",
         "",
-        f"Date: 2026-11-23. Machine: {model}, {os.cpu_count()} cores (shared with other jobs: the load "
-        "average was ~1.5-2.5 during the run, so absolute times are inflated; ratios are from the same run), "
+        f"Date: 2026-11-23. Machine: {model}, {os.cpu_count()} cores (shared with other jobs, so absolute "
+        "times vary between runs; ratios are from the same run), "
         f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GB RAM, Python "
         f"{platform.python_version()}.",
         "",

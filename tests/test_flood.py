@@ -136,6 +136,41 @@ def test_fill_equals_pyflwdir(seed):
     assert np.isnan(ours[~valid]).all()
 
 
+def test_fill_float32_input_same_as_float64():
+    # the float32 fast path (keys read straight from the input) equals the float64 path;
+    # nodata compares in the array's dtype, as ``dem == nodata`` does
+    rng = np.random.default_rng(7)
+    a32 = (rng.random((30, 41)) * 10).astype("float32")
+    a32[rng.random(a32.shape) < 0.1] = np.float32(0.1)
+    ours = fill_depressions(a32, nodata=0.1)
+    ref = fill_depressions(np.where(a32 == np.float32(0.1), np.nan, a32.astype("float64")))
+    assert np.array_equal(ours, ref, equal_nan=True)
+    assert ours.dtype == np.float64 and np.isnan(ours[a32 == np.float32(0.1)]).all()
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_depression_polygons_equal_gdal_polygonize(seed):
+    # outlines traced by twin equal GDAL's polygonize (rasterio.features.shapes,
+    # 8-connectivity) cell for cell, holes and corner contacts included
+    from rasterio.features import shapes
+
+    rng = np.random.default_rng(seed)
+    a = np.round(rng.random((25, 33)) * 4)
+    res = screen(raster(a), params=ALL)
+    dep = res.filled > a
+    lab = np.zeros(a.shape, dtype="int32")
+    cc, rr = np.meshgrid(np.arange(a.shape[1]) + 0.5, np.arange(a.shape[0]) + 0.5)
+    xs, ys = X0 + cc, Y0 - rr
+    for k, g in enumerate(res.depressions.geometry, start=1):
+        lab[shapely.contains_xy(g, xs, ys)] = k
+    assert np.array_equal(lab > 0, dep)
+    gdal = {int(v): shapely.geometry.shape(geom) for geom, v in
+            shapes(lab, mask=lab > 0, connectivity=8, transform=T)}
+    assert len(gdal) == len(res.depressions)
+    for k, g in enumerate(res.depressions.geometry, start=1):
+        assert shapely.equals_exact(shapely.normalize(g), shapely.normalize(gdal[k]), tolerance=0)
+
+
 # --------------------------------------------------------------------------- depressions
 def test_bowl_statistics():
     res = screen(raster(bowl()), params=ALL)

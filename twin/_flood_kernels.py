@@ -15,13 +15,18 @@ Algorithms
   the path through the final cell), so it is handled by a plain stack; only
   cells that have a lower, still open neighbour enter the heap.
 * :func:`fill_keys` -- the same on order-preserving integer keys of float32
-  DEMs, with an exact monotone bucket queue instead of a binary heap.
+  DEMs, with an exact monotone bucket queue instead of a binary heap. Single
+  cell pits are first raised to their lowest neighbour (not above their
+  filled level, so the result is unchanged), which keeps their rim cells out
+  of the queue.
 * :func:`pit_hierarchy` -- the depression hierarchy of Barnes, Callaghan &
   Wickert (2020, Earth Surf. Dynam. 8:431-445): the depression cells are
   visited in elevation order (the pop order of a flood from all pits), take
   the label of the pit they drain to (lowest visited neighbour), and where two
   labels meet at a saddle a Kruskal-style union builds the merge tree with
   the volume of each sub-depression at its spill level.
+* :func:`trace_rings` -- outlines of labelled regions (the polygons of GDAL's
+  polygonize with 8-connectivity) by walking the cell edges once.
 * :func:`route` -- fill-spill-merge (Barnes, Callaghan & Wickert 2021,
   Hydrol. Earth Syst. Sci. 25:2109-2131) without time: water entering a leaf
   fills it, spills over the saddle into the sibling (geolink), and when both
@@ -294,6 +299,27 @@ def fill_keys(w, nr, nc):
     off = _offsets(nc)
     CL = np.uint64(1) << np.uint64(32)
     LO = np.uint64(0xFFFFFFFF)
+    # single-cell pits (lower than all eight valid neighbours) are raised to
+    # their lowest neighbour first: that is not above their filled level, so
+    # the filled surface is unchanged, but it spares the priority queue the
+    # up to eight rim cells each such pit would otherwise send through it
+    # (fractal terrain has about one such pit per 15 cells)
+    for r in range(1, nr - 1):
+        for c in range(1, nc - 1):
+            i = r * nc + c
+            wi = w[i]
+            if wi >= CL:
+                continue
+            m = CL
+            for k in range(8):
+                wj = w[i + off[k]]
+                if wj >= CL:  # next to nodata: an outlet
+                    m = CL
+                    break
+                if wj < m:
+                    m = wj
+            if m < CL and m > wi:
+                w[i] = m
     smin = np.uint64(0xFFFFFFFF)
     smax = np.uint64(0)
     for i in range(n):
@@ -307,11 +333,12 @@ def fill_keys(w, nr, nc):
     while ((np.int64(smax) - np.int64(smin)) >> shift) >= maxbins:
         shift += 1
     nbins = ((np.int64(smax) - np.int64(smin)) >> shift) + 1 if smax >= smin else 1
-    heads = np.full(nbins, -1, dtype=np.int32)
+    # bins are singly linked lists in one array of (key, next) pairs, so a
+    # bin is drained with one cache miss per entry; 0 ends a list
+    heads = np.zeros(nbins, dtype=np.int64)
     pcap = max(1024, n // 8)
-    pnext = np.empty(pcap, dtype=np.int32)
-    pkey = np.empty(pcap, dtype=np.uint64)
-    psize = 0
+    plist = np.empty(2 * pcap + 2, dtype=np.uint64)
+    psize = 1
     hp = np.empty(4096, dtype=np.uint64)
     hs = 0
     cur = np.int64(-1)
@@ -365,37 +392,36 @@ def fill_keys(w, nr, nc):
         for q in range(nd):
             i = defer[q]
             zi = w[i] & LO
+            push = False
             for k in range(8):
                 wj = w[i + off[k]]
                 if wj < CL and wj < zi:
-                    key = (zi << np.uint64(32)) | np.uint64(i)
-                    bn = (np.int64(zi) - np.int64(smin)) >> shift
-                    if bn <= cur:
-                        hp, hs = _heapu_push(hp, hs, key)
-                    else:
-                        if psize >= pnext.shape[0]:
-                            m2 = pnext.shape[0] * 2
-                            nn2 = np.empty(m2, dtype=np.int32)
-                            nk2 = np.empty(m2, dtype=np.uint64)
-                            nn2[:psize] = pnext[:psize]
-                            nk2[:psize] = pkey[:psize]
-                            pnext = nn2
-                            pkey = nk2
-                        pkey[psize] = key
-                        pnext[psize] = heads[bn]
-                        heads[bn] = psize
-                        psize += 1
+                    push = True
                     break
+            if push:
+                key = (zi << np.uint64(32)) | np.uint64(i)
+                bn = (np.int64(zi) - np.int64(smin)) >> shift
+                if bn <= cur:
+                    hp, hs = _heapu_push(hp, hs, key)
+                else:
+                    if 2 * psize + 2 > plist.shape[0]:
+                        nl2 = np.empty(plist.shape[0] * 2, dtype=np.uint64)
+                        nl2[:2 * psize] = plist[:2 * psize]
+                        plist = nl2
+                    plist[2 * psize] = key
+                    plist[2 * psize + 1] = np.uint64(heads[bn])
+                    heads[bn] = psize
+                    psize += 1
         nd = 0
         while hs == 0:
             cur += 1
             if cur >= nbins:
                 break
             q = heads[cur]
-            heads[cur] = -1
-            while q >= 0:
-                hp, hs = _heapu_push(hp, hs, pkey[q])
-                q = pnext[q]
+            heads[cur] = 0
+            while q > 0:
+                hp, hs = _heapu_push(hp, hs, plist[2 * q])
+                q = np.int64(plist[2 * q + 1])
         if hs == 0:
             break
         key, hs = _heapu_pop(hp, hs)
@@ -499,7 +525,6 @@ def pit_hierarchy(z, dep, comp, ncomp, fill_level, order):
     nr, nc = dep.shape
     n = nr * nc
     zf = z.ravel()
-    d = dep.ravel()
     off = _offsets(nc)
     leaf = np.full(n, -1, dtype=np.int32)
     ndep = order.shape[0]
@@ -527,7 +552,8 @@ def pit_hierarchy(z, dep, comp, ncomp, fill_level, order):
         bz = np.inf
         for k in range(8):
             j = c + off[k]
-            if d[j] and leaf[j] >= 0 and zf[j] < bz:
+            # leaf >= 0 only on depression cells already visited
+            if leaf[j] >= 0 and zf[j] < bz:
                 bz = zf[j]
                 best = j
         if best < 0:
@@ -567,8 +593,6 @@ def pit_hierarchy(z, dep, comp, ncomp, fill_level, order):
         sumz[rc] += zc
         for k in range(8):
             j = c + off[k]
-            if not d[j]:
-                continue
             lj = leaf[j]
             if lj < 0 or lj == lc:
                 continue
@@ -1282,4 +1306,388 @@ def nearest_marked_ancestor(parent, marked):
             out[x] = x
         elif parent[x] >= 0:
             out[x] = out[parent[x]]
+    return out
+
+
+# --------------------------------------------------------------------------- ordering
+@njit(cache=True)
+def kahn_order(n, eptr, dst):
+    """Topological order of ``n`` units (Kahn's algorithm, FIFO queue seeded in id order).
+
+    ``dst[eptr[u]:eptr[u + 1]]`` are the edges out of unit ``u``. Units on a
+    cycle are appended at the end in id order.
+    """
+    indeg = np.zeros(n, dtype=np.int64)
+    for e in range(dst.shape[0]):
+        indeg[dst[e]] += 1
+    queue = np.empty(n, dtype=np.int64)
+    qt = 0
+    for u in range(n):
+        if indeg[u] == 0:
+            queue[qt] = u
+            qt += 1
+    qh = 0
+    while qh < qt:
+        u = queue[qh]
+        qh += 1
+        for e in range(eptr[u], eptr[u + 1]):
+            v = dst[e]
+            indeg[v] -= 1
+            if indeg[v] == 0:
+                queue[qt] = v
+                qt += 1
+    if qt < n:
+        seen = np.zeros(n, dtype=np.bool_)
+        for q in range(qt):
+            seen[queue[q]] = True
+        for u in range(n):
+            if not seen[u]:
+                queue[qt] = u
+                qt += 1
+    return queue
+
+
+@njit(cache=True)
+def reported_downstream(down, keep):
+    """First reported depression downstream of each depression (-1: none, or a cycle).
+
+    Linear time: every walk stops at a reported depression, the edge, a node
+    already resolved or a cycle, and writes its answer to the whole path.
+    """
+    n = down.shape[0]
+    res = np.full(n, -2, dtype=np.int64)  # -2: not resolved yet
+    onp = np.zeros(n, dtype=np.bool_)
+    path = np.empty(max(n, 1), dtype=np.int64)
+    for k in range(n):
+        if res[k] != -2:
+            continue
+        np_ = 1
+        path[0] = k
+        onp[k] = True
+        cur = k
+        while True:
+            d = down[cur]
+            if d < 0:
+                ans = -1
+                break
+            if keep[d]:
+                ans = d
+                break
+            if res[d] != -2:
+                ans = res[d]
+                break
+            if onp[d]:  # a cycle of unreported depressions
+                ans = -1
+                break
+            path[np_] = d
+            np_ += 1
+            onp[d] = True
+            cur = d
+        for q in range(np_):
+            res[path[q]] = ans
+            onp[path[q]] = False
+    return res
+
+
+@njit(cache=True)
+def elevation_order(zf, cells):
+    """``cells`` sorted by ``zf`` (stable), via packed ``key << 32 | cell`` integers.
+
+    Returns an empty array when some value is not a float32 or a cell index
+    does not fit 32 bits (then the caller sorts with numpy).
+    """
+    m = cells.shape[0]
+    packed = np.empty(m, dtype=np.uint64)
+    one = np.empty(1, dtype=np.float32)
+    ob = one.view(np.uint32)
+    for q in range(m):
+        v = zf[cells[q]]
+        one[0] = np.float32(v)
+        if one[0] != v or cells[q] >= 4294967296:
+            return np.empty(0, dtype=np.uint64)
+        packed[q] = (np.uint64(_sk(ob[0])) << np.uint64(32)) | np.uint64(cells[q])
+    return packed
+
+
+@njit(cache=True)
+def keys_from_dem(dem, has_nodata, nodata):
+    """Padded integer keys (see :func:`to_keys`) straight from an unpadded 2-D DEM.
+
+    NaN, +-inf and ``nodata`` (when ``has_nodata``) cells are nodata; the
+    one-cell border is nodata too. Returns ``(w, exact)``; ``exact`` is False
+    when some value is not a float32 (then ``w`` is incomplete).
+    """
+    nr, nc = dem.shape
+    pc = nc + 2
+    w = np.empty((nr + 2) * pc, dtype=np.uint64)
+    nd = np.uint64(1) << np.uint64(32)
+    for c in range(pc):
+        w[c] = nd
+        w[(nr + 1) * pc + c] = nd
+    one = np.empty(1, dtype=np.float32)
+    ob = one.view(np.uint32)
+    for r in range(nr):
+        base = (r + 1) * pc
+        w[base] = nd
+        w[base + nc + 1] = nd
+        for c in range(nc):
+            v = np.float64(dem[r, c])
+            if np.isnan(v) or np.isinf(v) or (has_nodata and v == nodata):
+                w[base + c + 1] = nd
+                continue
+            one[0] = np.float32(v)
+            if np.float64(one[0]) != v:
+                return w, False
+            w[base + c + 1] = np.uint64(_sk(ob[0]))
+    return w, True
+
+
+@njit(cache=True)
+def filled_from_keys(w, nr, nc):
+    """Unpadded float64 filled DEM from the keys of :func:`fill_keys` (NaN = nodata)."""
+    out = np.empty((nr, nc), dtype=np.float64)
+    pc = nc + 2
+    one = np.empty(1, dtype=np.float32)
+    ob = one.view(np.uint32)
+    for r in range(nr):
+        base = (r + 1) * pc + 1
+        for c in range(nc):
+            x = w[base + c]
+            k = np.uint32(x & np.uint64(0xFFFFFFFF))
+            if k == 0:
+                out[r, c] = np.nan
+                continue
+            if k & np.uint32(0x80000000):
+                ob[0] = k & np.uint32(0x7FFFFFFF)
+            else:
+                ob[0] = ~k
+            out[r, c] = one[0]
+    return out
+
+
+# --------------------------------------------------------------------------- polygons
+@njit(cache=True, inline="always")
+def _fg(lab, r, c):
+    if r < 0 or c < 0 or r >= lab.shape[0] or c >= lab.shape[1]:
+        return False
+    return lab[r, c] > 0
+
+
+@njit(cache=True)
+def trace_rings(lab):
+    """Outline rings of the labelled regions of a raster (8-connected regions).
+
+    Cell edges between a labelled cell and any other cell are linked into
+    rings on the grid of cell corners, each edge walked with its cell on the
+    same side. Where two labelled cells touch only at a corner, the ring goes
+    on to the diagonal cell, so a region joined through a corner is one
+    polygon (like GDAL's polygonize with 8-connectivity). Regions with
+    different labels must not touch (not even at a corner): then the labels
+    around every corner are one label or 0.
+
+    Parameters
+    ----------
+    lab : numpy.ndarray of int32
+        2-D labels; 0 = background.
+
+    Returns
+    -------
+    vr, vc : int32 arrays
+        Ring vertices (corner row, corner column), each ring closed (first
+        vertex repeated); only corners where the ring turns (and its start).
+    ring_off : int64 array
+        Start of every ring in ``vr``/``vc`` (length rings + 1).
+    ring_lab : int32 array
+        Label of every ring. A region's first ring is its outer ring (rings
+        are found in raster order and the first edge of a region in that
+        order is on its outline); the others are holes.
+    """
+    nr, nc = lab.shape
+    # visited cell sides: 1 top, 2 right, 4 bottom, 8 left
+    seen = np.zeros((nr, nc), dtype=np.uint8)
+    vr = np.empty(1024, dtype=np.int32)
+    vc = np.empty(1024, dtype=np.int32)
+    nv = 0
+    roff = np.empty(64, dtype=np.int64)
+    rlab = np.empty(64, dtype=np.int32)
+    nring = 0
+    # directions: 0 N (row - 1), 1 E (col + 1), 2 S (row + 1), 3 W (col - 1)
+    for r0 in range(nr):
+        for c0 in range(nc):
+            lv = lab[r0, c0]
+            if lv <= 0:
+                continue
+            for side in range(4):
+                bit = np.uint8(1 << side)
+                if seen[r0, c0] & bit:
+                    continue
+                if side == 0:
+                    if _fg(lab, r0 - 1, c0):
+                        continue
+                    vr0, vc0, d0 = r0, c0 + 1, 3
+                elif side == 1:
+                    if _fg(lab, r0, c0 + 1):
+                        continue
+                    vr0, vc0, d0 = r0 + 1, c0 + 1, 0
+                elif side == 2:
+                    if _fg(lab, r0 + 1, c0):
+                        continue
+                    vr0, vc0, d0 = r0 + 1, c0, 1
+                else:
+                    if _fg(lab, r0, c0 - 1):
+                        continue
+                    vr0, vc0, d0 = r0, c0, 2
+                if nring + 1 >= roff.shape[0]:
+                    ro2 = np.empty(roff.shape[0] * 2, dtype=np.int64)
+                    ro2[:nring] = roff[:nring]
+                    roff = ro2
+                    rl2 = np.empty(rlab.shape[0] * 2, dtype=np.int32)
+                    rl2[:nring] = rlab[:nring]
+                    rlab = rl2
+                roff[nring] = nv
+                rlab[nring] = lv
+                nring += 1
+                first_v = nv
+                vr_ = vr0
+                vc_ = vc0
+                d = d0
+                prev = -1
+                while True:
+                    if d != prev:
+                        if nv + 2 >= vr.shape[0]:
+                            a2 = np.empty(vr.shape[0] * 2, dtype=np.int32)
+                            a2[:nv] = vr[:nv]
+                            vr = a2
+                            b2 = np.empty(vc.shape[0] * 2, dtype=np.int32)
+                            b2[:nv] = vc[:nv]
+                            vc = b2
+                        vr[nv] = vr_
+                        vc[nv] = vc_
+                        nv += 1
+                    prev = d
+                    # mark the edge leaving (vr_, vc_) in direction d and walk it
+                    if d == 0:    # right side of the cell up-left of the corner
+                        seen[vr_ - 1, vc_ - 1] |= np.uint8(2)
+                        vr_ -= 1
+                    elif d == 1:  # bottom side of the cell up-right
+                        seen[vr_ - 1, vc_] |= np.uint8(4)
+                        vc_ += 1
+                    elif d == 2:  # left side of the cell down-right
+                        seen[vr_, vc_] |= np.uint8(8)
+                        vr_ += 1
+                    else:         # top side of the cell down-left
+                        seen[vr_, vc_ - 1] |= np.uint8(1)
+                        vc_ -= 1
+                    tl = _fg(lab, vr_ - 1, vc_ - 1)
+                    tr = _fg(lab, vr_ - 1, vc_)
+                    bl = _fg(lab, vr_, vc_ - 1)
+                    br = _fg(lab, vr_, vc_)
+                    if tl and br and not tr and not bl:
+                        nd_ = 0 if d == 3 else 2
+                    elif tr and bl and not tl and not br:
+                        nd_ = 1 if d == 0 else 3
+                    elif tl and not tr:
+                        nd_ = 0
+                    elif br and not bl:
+                        nd_ = 2
+                    elif bl and not tl:
+                        nd_ = 3
+                    else:
+                        nd_ = 1
+                    if vr_ == vr0 and vc_ == vc0 and nd_ == d0:
+                        break
+                    d = nd_
+                if d == d0 and nv - first_v > 1:
+                    # the start lies on a straight run: drop it
+                    for q in range(first_v, nv - 1):
+                        vr[q] = vr[q + 1]
+                        vc[q] = vc[q + 1]
+                    nv -= 1
+                vr[nv] = vr[first_v]
+                vc[nv] = vc[first_v]
+                nv += 1
+    roff[nring] = nv
+    return vr[:nv].copy(), vc[:nv].copy(), roff[:nring + 1].copy(), rlab[:nring].copy()
+
+
+# --------------------------------------------------------------------------- rain outputs
+@njit(cache=True)
+def inflow_sums(term, qf, nbins):
+    """Runoff (m3) reaching every terminal: ``bincount(term[term >= 0], qf[term >= 0])``."""
+    inflow = np.zeros(nbins)
+    for i in range(term.shape[0]):
+        t = term[i]
+        if t >= 0:
+            inflow[t] += qf[i]
+    return inflow
+
+
+@njit(cache=True)
+def water_depth_grid(zf, dcells, dcomp, leaf, lev, ncomp, nr, nc):
+    """Water depth raster (unpadded; NaN = nodata) and per depression the
+    deepest water and the highest water level (NaN when dry).
+
+    ``zf`` is the flat padded DEM of ``nr x nc`` cells, ``lev`` the water
+    level of every leaf (NaN where dry).
+    """
+    out = np.empty((nr - 2, nc - 2))
+    for r in range(1, nr - 1):
+        for c in range(1, nc - 1):
+            out[r - 1, c - 1] = np.nan if np.isnan(zf[r * nc + c]) else 0.0
+    wmax = np.zeros(ncomp)
+    wlev = np.full(ncomp, np.nan)
+    for q in range(dcells.shape[0]):
+        i = dcells[q]
+        lv = lev[leaf[i]]
+        if np.isnan(lv):
+            continue
+        v = lv - zf[i]
+        dd = v if v > 0.0 else 0.0
+        out[i // nc - 1, i % nc - 1] = dd
+        k = dcomp[q]
+        if dd > wmax[k]:
+            wmax[k] = dd
+        if np.isnan(wlev[k]) or lv > wlev[k]:
+            wlev[k] = lv
+    return out, wmax, wlev
+
+
+@njit(cache=True)
+def building_exposure(idx, near, comp, keep, nb):
+    """Per building: deepest ``near`` value under its cells (-inf: no cell),
+    whether it has a cell, and whether one of its cells is in a reported
+    depression (``comp`` flat padded labels, ``keep`` per label)."""
+    nr, nc = idx.shape
+    fd = np.full(nb, -np.inf)
+    touched = np.zeros(nb, dtype=np.bool_)
+    low = np.zeros(nb, dtype=np.bool_)
+    for r in range(nr):
+        for c in range(nc):
+            b = idx[r, c]
+            if b < 0:
+                continue
+            touched[b] = True
+            v = near[r, c]
+            if v > fd[b] or np.isnan(v):
+                fd[b] = v
+            k = comp[(r + 1) * (nc + 2) + c + 1]
+            if k >= 0 and keep[k]:
+                low[b] = True
+    return fd, touched, low
+
+
+@njit(cache=True)
+def pad_nan(dem):
+    """The DEM with a one-cell NaN border; +-inf become NaN (nodata)."""
+    nr, nc = dem.shape
+    out = np.empty((nr + 2, nc + 2))
+    for c in range(nc + 2):
+        out[0, c] = np.nan
+        out[nr + 1, c] = np.nan
+    for r in range(nr):
+        out[r + 1, 0] = np.nan
+        out[r + 1, nc + 1] = np.nan
+        for c in range(nc):
+            v = dem[r, c]
+            out[r + 1, c + 1] = np.nan if np.isinf(v) else v
     return out

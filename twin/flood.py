@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import csv
 import math
-from itertools import chain
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -174,6 +173,8 @@ def _padded(dem: np.ndarray, nodata: float | None) -> np.ndarray:
     if dem.ndim != 2:
         msg = f"'dem' should be a 2-D array, got {dem.ndim} dimensions"
         raise ValueError(msg)
+    if dem.dtype == np.float64 and (nodata is None or np.isnan(nodata)):
+        return _k.pad_nan(dem)
     pad = np.full((dem.shape[0] + 2, dem.shape[1] + 2), np.nan)
     pad[1:-1, 1:-1] = dem
     if nodata is not None and not np.isnan(nodata):
@@ -215,6 +216,16 @@ def fill_depressions(dem: np.ndarray, nodata: float | None = None) -> np.ndarray
     >>> fill_depressions(np.array([[3., 3, 3], [3, 1, 3], [3, 3, 3]]))[1, 1]
     3.0
     """
+    arr = np.asarray(dem)
+    if arr.ndim == 2 and 0 < arr.size and (arr.shape[0] + 2) * (arr.shape[1] + 2) < 2**31:
+        if arr.dtype not in (np.float32, np.float64):
+            arr = arr.astype(np.float64)
+        has_nd = nodata is not None and not np.isnan(nodata)
+        w, exact = _k.keys_from_dem(arr, has_nd, float(arr.dtype.type(nodata)) if has_nd else 0.0)
+        if exact:
+            _k.fill_keys(w, arr.shape[0] + 2, arr.shape[1] + 2)
+            return _k.filled_from_keys(w, arr.shape[0], arr.shape[1])
+        del w
     pad = _padded(dem, nodata)
     _fill(pad)
     return np.ascontiguousarray(pad[1:-1, 1:-1])
@@ -379,13 +390,18 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
     comp, ncomp = _k.label_components(dep)
     zf = z.ravel()
     ff = f.ravel()
-    depth = np.where(dep, f - z, 0.0)
-    depth_f = depth.ravel()
     dcells = np.flatnonzero(dep.ravel())
+    ddepth = ff[dcells] - zf[dcells]   # fill depth of the depression cells
     dcomp = comp[dcells]
     fill_level = np.full(ncomp, np.nan)
     fill_level[dcomp] = ff[dcells]
-    order = dcells[np.argsort(zf[dcells], kind="stable")]
+    packed = _k.elevation_order(zf, dcells)
+    if len(packed) == len(dcells):
+        packed.sort()
+        order = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    else:
+        order = dcells[np.argsort(zf[dcells], kind="stable")]
+    del packed
     leaf, nleaf, nodes, top = _k.pit_hierarchy(z, dep, comp, ncomp, fill_level, order)
     parent, child1, child2, spill, cap, geolink, node_comp, _bottom = nodes
 
@@ -412,9 +428,9 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
 
     # per-depression statistics (bincount, per PEERS.md)
     cnt = np.bincount(dcomp, minlength=ncomp).astype("float64")
-    vol = np.bincount(dcomp, weights=depth_f[dcells], minlength=ncomp) * area
+    vol = np.bincount(dcomp, weights=ddepth, minlength=ncomp) * area
     maxd = np.zeros(ncomp)
-    np.maximum.at(maxd, dcomp, depth_f[dcells])
+    np.maximum.at(maxd, dcomp, ddepth)
     leaf_cells = np.bincount(term0[term0 >= 0], minlength=nleaf)
     ws_area = np.bincount(leaf_comp, weights=leaf_cells, minlength=ncomp) * area
     downstream = np.where((comp_target >= 0) & (comp_target < nleaf),
@@ -426,18 +442,19 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
     basins_df = None
     water_cols: dict[str, np.ndarray] = {}
     if rain_mm is not None:
-        coef = _runoff_coefficient(dem.shape, dem, buildings, paved, green, params)
         rain_cell = rain_mm / 1000.0 * area
         q = np.zeros(z.shape)
-        q[1:-1, 1:-1] = coef * rain_cell
+        if params.uniform_runoff:   # coefficient 1.0 everywhere
+            q[1:-1, 1:-1] = rain_cell
+        else:
+            q[1:-1, 1:-1] = _runoff_coefficient(dem.shape, dem, buildings, paved, green, params) * rain_cell
         q[~valid] = 0.0
         qf = q.ravel()
         nvalid = float(valid.sum())
         rain_m3 = rain_cell * nvalid
         runoff_m3 = float(qf.sum())
         npair = len(pair_basin)
-        sel = term >= 0
-        inflow = np.bincount(term[sel], weights=qf[sel], minlength=nleaf + npair)
+        inflow = _k.inflow_sums(term, qf, nleaf + npair)
         direct_out = float(qf[term == -1].sum())
         leaf_in = inflow[:nleaf].copy()
         pair_in = inflow[nleaf:nleaf + npair].copy()
@@ -463,17 +480,8 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
         # water levels (levels work in m3/area = m of the cell area)
         lev = _k.water_levels(z, order, leaf.reshape(z.shape), parent, child1, child2, cap, spill,
                               own / area, full, nleaf)
-        wl = np.full(z.size, np.nan)
-        wl[dcells] = lev[leaf[dcells]]
-        wd = np.where(np.isnan(wl), 0.0, np.maximum(wl - zf, 0.0))
-        wd[np.isnan(zf)] = np.nan
-        water_depth = wd.reshape(z.shape)[1:-1, 1:-1].copy()
+        water_depth, wmax, wlev = _k.water_depth_grid(zf, dcells, dcomp, leaf, lev, ncomp, nr + 2, nc + 2)
         node_water = np.bincount(node_comp, weights=own, minlength=ncomp)
-        wmax = np.zeros(ncomp)
-        np.maximum.at(wmax, dcomp, wd[dcells])
-        wlev = np.full(ncomp, np.nan)
-        has_w = ~np.isnan(wl[dcells])
-        np.fmax.at(wlev, dcomp[has_w], wl[dcells][has_w])
         water_cols = {"water_volume_m3": node_water,
                       "water_level_m": wlev,
                       "water_depth_max_m": wmax,
@@ -510,23 +518,17 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
     out_b = None
     flooded = 0
     if buildings is not None:
-        inner_keep = np.zeros(z.shape, dtype=np.bool_)
-        kept_mask = dep.ravel() & keep[np.maximum(comp, 0)] if ncomp else dep.ravel()
-        inner_keep.ravel()[:] = kept_mask
-        inner_keep = inner_keep[1:-1, 1:-1]
         if water_depth is not None:
             wdepth = np.nan_to_num(water_depth, nan=0.0)
         else:
-            wdepth = np.where(inner_keep, depth[1:-1, 1:-1], 0.0)
+            kept = dcells[keep[dcomp]] if ncomp else dcells[:0]
+            wd_pad = np.zeros(z.size)
+            wd_pad[kept] = ff[kept] - zf[kept]
+            wdepth = np.ascontiguousarray(wd_pad.reshape(z.shape)[1:-1, 1:-1])
         radius = int(math.ceil(params.building_buffer_m / dem.cellsize_m - 1e-9))
         near = _max_filter(wdepth, radius)
-        idx = _rasterize_index(buildings, dem, all_touched=True).ravel()
-        m = idx >= 0
-        nb_ = len(buildings)
-        fd = np.full(nb_, -np.inf)
-        np.maximum.at(fd, idx[m], near.ravel()[m])
-        touched = np.bincount(idx[m], minlength=nb_) > 0
-        low = np.bincount(idx[m], weights=inner_keep.ravel()[m].astype("float64"), minlength=nb_) > 0
+        idx = _rasterize_index(buildings, dem, all_touched=True)
+        fd, touched, low = _k.building_exposure(idx, near, comp, keep.astype(np.bool_), len(buildings))
         fd = np.where(touched, fd, np.nan)
         out_b = buildings.copy()
         out_b["flood_depth_m"] = fd
@@ -562,22 +564,7 @@ def _route_order(comp_target: np.ndarray, pair_basin: np.ndarray, pair_exit: np.
     eo = np.argsort(src, kind="stable")
     src, dst = src[eo], dst[eo]
     eptr = np.searchsorted(src, np.arange(n + 1))
-    indeg = np.bincount(dst, minlength=n)
-    queue = list(np.flatnonzero(indeg == 0))
-    head = 0
-    while head < len(queue):
-        u = queue[head]
-        head += 1
-        for v in dst[eptr[u]:eptr[u + 1]]:
-            indeg[v] -= 1
-            if indeg[v] == 0:
-                queue.append(v)
-    out = np.asarray(queue, dtype=np.int64)
-    if len(out) < n:
-        seen = np.zeros(n, dtype=bool)
-        seen[out] = True
-        out = np.r_[out, np.flatnonzero(~seen)]
-    return out
+    return _k.kahn_order(n, eptr.astype(np.int64), dst.astype(np.int64))
 
 
 def _basin_chains(bnode: np.ndarray, parent: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -602,39 +589,17 @@ def _reported_downstream(down: np.ndarray, keep: np.ndarray) -> np.ndarray:
     Linear time: every walk stops at a reported depression, the edge, a node
     already resolved or a cycle, and writes its answer to the whole path.
     """
-    n = len(down)
-    res = np.full(n, -2, dtype=np.int64)  # -2: not resolved yet
-    for k in range(n):
-        if res[k] != -2:
-            continue
-        path = [k]
-        on_path = {k}
-        cur = k
-        while True:
-            d = int(down[cur])
-            if d < 0:
-                ans = -1
-                break
-            if keep[d]:
-                ans = d
-                break
-            if res[d] != -2:
-                ans = int(res[d])
-                break
-            if d in on_path:  # a cycle of unreported depressions
-                ans = -1
-                break
-            path.append(d)
-            on_path.add(d)
-            cur = d
-        res[np.asarray(path, dtype=np.int64)] = ans
-    return res
+    return _k.reported_downstream(np.asarray(down, dtype=np.int64), np.asarray(keep, dtype=np.bool_))
 
 
 def _polygons(comp: np.ndarray, keep: np.ndarray, ncomp: int, dem: Raster) -> gpd.GeoSeries:
-    """One (multi)polygon per reported depression, by rasterio.features.shapes."""
+    """One polygon per reported depression, outlined by ``_flood_kernels.trace_rings``.
+
+    The same polygons as ``rasterio.features.shapes(..., connectivity=8)``
+    (a region joined through a corner is one polygon whose outline touches
+    itself there), built straight from the label raster in one pass.
+    """
     import shapely
-    from rasterio.features import shapes
 
     nr, nc = dem.shape
     ids = np.flatnonzero(keep)
@@ -642,24 +607,17 @@ def _polygons(comp: np.ndarray, keep: np.ndarray, ncomp: int, dem: Raster) -> gp
         return gpd.GeoSeries([], crs=dem.crs)
     lab = comp.reshape(nr + 2, nc + 2)[1:-1, 1:-1]
     rep = np.where((lab >= 0) & keep[np.maximum(lab, 0)], lab + 1, 0).astype("int32")
-    values, rings, ring_owner = [], [], []
-    for geom, value in shapes(rep, mask=rep > 0, connectivity=8, transform=dem.transform):
-        values.append(int(value))
-        for ring in geom["coordinates"]:
-            rings.append(ring)
-            ring_owner.append(len(values) - 1)
-    sizes = np.fromiter((len(r) for r in rings), dtype=np.int64, count=len(rings))
-    coords = np.fromiter(chain.from_iterable(chain.from_iterable(rings)), dtype="float64",
-                         count=2 * int(sizes.sum())).reshape(-1, 2)
-    lr = shapely.linearrings(coords, indices=np.repeat(np.arange(len(rings)), sizes))
-    polys = shapely.polygons(lr, indices=np.asarray(ring_owner))
-    values_a = np.asarray(values)
-    srt = np.argsort(values_a, kind="stable")
-    uniq, start, counts = np.unique(values_a[srt], return_index=True, return_counts=True)
-    first = srt[start]
-    out = polys[first].copy()
-    for u, s0, c in zip(uniq, start, counts):
-        if c > 1:
-            out[np.searchsorted(uniq, u)] = shapely.union_all(polys[srt[s0:s0 + c]])
+    vr, vc, ring_off, ring_lab = _k.trace_rings(rep)
+    del rep
+    t = dem.transform
+    sizes = np.diff(ring_off)
+    coords = np.empty((len(vr), 2))
+    coords[:, 0], coords[:, 1] = _apply(t, vc.astype("float64"), vr.astype("float64"))
+    lr = shapely.linearrings(coords, indices=np.repeat(np.arange(len(sizes)), sizes))
+    # group the rings by label, each label's outer ring (found first) first
+    ro = np.argsort(ring_lab, kind="stable")
+    lab_sorted = ring_lab[ro]
+    uniq, owner = np.unique(lab_sorted, return_inverse=True)
+    polys = shapely.polygons(lr[ro], indices=owner)
     pos = np.searchsorted(uniq, ids + 1)
-    return gpd.GeoSeries(out[pos], crs=dem.crs)
+    return gpd.GeoSeries(polys[pos], crs=dem.crs)
