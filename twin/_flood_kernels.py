@@ -18,7 +18,10 @@ Algorithms
   DEMs, with an exact monotone bucket queue instead of a binary heap. Single
   cell pits are first raised to their lowest neighbour (not above their
   filled level, so the result is unchanged), which keeps their rim cells out
-  of the queue.
+  of the queue. :func:`keys_seeded` does the key conversion, the pit raising
+  and the seeding in one pass over the DEM, and :func:`flood_core` drops the
+  queue entries whose neighbours are all closed by then (most of them) with
+  a look-up in a 1-bit-per-cell bitmap of the closed cells.
 * :func:`pit_hierarchy` -- the depression hierarchy of Barnes, Callaghan &
   Wickert (2020, Earth Surf. Dynam. 8:431-445): the depression cells are
   visited in elevation order (the pop order of a flood from all pits), take
@@ -40,10 +43,32 @@ Algorithms
 from __future__ import annotations
 
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
+from numba.core import cgutils
+from numba.extending import intrinsic
 from numba.typed import Dict
 
 _SQRT2 = np.sqrt(2.0)
+
+
+@intrinsic
+def _prefetch(typingctx, arr, idx):
+    """Hint the CPU to load ``arr[idx]`` into cache (``llvm.prefetch``; no effect on results)."""
+    sig = types.void(arr, idx)
+
+    def codegen(context, builder, signature, args):
+        ary = context.make_array(signature.args[0])(context, builder, args[0])
+        i8p = ir.IntType(8).as_pointer()
+        i32 = ir.IntType(32)
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0i8")
+        ptr = builder.bitcast(builder.gep(ary.data, [args[1]]), i8p)
+        # read, high temporal locality, data cache
+        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
+        return context.get_dummy_value()
+
+    return sig, codegen
 
 
 @njit(cache=True)
@@ -284,6 +309,28 @@ def from_keys(w, z):
         zf[i] = one[0]
 
 
+@njit(cache=True, inline="always")
+def _close_bit(bm, i):
+    bm[i >> 6] |= np.uint64(1) << np.uint64(i & 63)
+
+
+@njit(cache=True, inline="always")
+def _closed3(bm, b):
+    # bits b, b+1, b+2 of the bitmap all set
+    wd = b >> 6
+    bit = b & 63
+    x = bm[wd] >> np.uint64(bit)
+    if bit > 61:
+        x |= bm[wd + 1] << np.uint64(64 - bit)
+    return (x & np.uint64(7)) == np.uint64(7)
+
+
+@njit(cache=True, inline="always")
+def _stale(bm, i, nc):
+    # every neighbour of the closed cell i is closed too
+    return _closed3(bm, i - nc - 1) and _closed3(bm, i - 1) and _closed3(bm, i + nc - 1)
+
+
 @njit(cache=True)
 def fill_keys(w, nr, nc):
     """Priority-Flood on integer keys with the closed flag in the same word.
@@ -328,20 +375,6 @@ def fill_keys(w, nr, nc):
                 smin = w[i]
             if w[i] > smax:
                 smax = w[i]
-    maxbins = max(1024, min(1 << 22, n // 16))
-    shift = 0
-    while ((np.int64(smax) - np.int64(smin)) >> shift) >= maxbins:
-        shift += 1
-    nbins = ((np.int64(smax) - np.int64(smin)) >> shift) + 1 if smax >= smin else 1
-    # bins are singly linked lists in one array of (key, next) pairs, so a
-    # bin is drained with one cache miss per entry; 0 ends a list
-    heads = np.zeros(nbins, dtype=np.int64)
-    pcap = max(1024, n // 8)
-    plist = np.empty(2 * pcap + 2, dtype=np.uint64)
-    psize = 1
-    hp = np.empty(4096, dtype=np.uint64)
-    hs = 0
-    cur = np.int64(-1)
     stack = np.empty(n + 1, dtype=np.int32)
     sp = 0
     for r in range(1, nr - 1):
@@ -356,6 +389,45 @@ def fill_keys(w, nr, nc):
                     stack[sp] = i
                     sp += 1
                     break
+    bm = np.zeros((n >> 6) + 2, dtype=np.uint64)
+    for i in range(n):
+        if w[i] >= CL:
+            _close_bit(bm, i)
+    flood_core(w, nc, stack, sp, smin, smax, bm)
+
+
+@njit(cache=True)
+def flood_core(w, nc, stack, sp, smin, smax, bm):
+    """Stack + bucket-queue flood of :func:`fill_keys` from the ``sp`` seeds on ``stack``.
+
+    ``smin``/``smax`` bound the keys of the open cells; ``stack`` has room
+    for every cell; ``bm`` is a bitmap of the closed cells (bit ``i & 63`` of
+    word ``i >> 6``), kept in step with the closed flag of ``w``. Most queue
+    entries are rim cells of a depression that has been flooded from its
+    spill point by the time they come up (3.6M of 3.8M pops on the
+    16.8M-cell fractal DEM): the 2 MB bitmap tells so without touching the
+    128 MB key grid, and such entries are dropped (processing them would
+    change nothing).
+    """
+    n = w.shape[0]
+    off = _offsets(nc)
+    CL = np.uint64(1) << np.uint64(32)
+    LO = np.uint64(0xFFFFFFFF)
+    maxbins = max(1024, min(1 << 22, n // 16))
+    shift = 0
+    while ((np.int64(smax) - np.int64(smin)) >> shift) >= maxbins:
+        shift += 1
+    nbins = ((np.int64(smax) - np.int64(smin)) >> shift) + 1 if smax >= smin else 1
+    # a bin is a linked list of blocks of one cache line each (8 words: the
+    # next block, then up to 7 keys, 0 = free slot) in one array, so a bin
+    # is drained with about one cache miss per 7 entries; block 0 ends a list
+    heads = np.zeros(nbins, dtype=np.int64)
+    pcap = max(1024, n // 64)
+    plist = np.empty(8 * pcap + 8, dtype=np.uint64)
+    psize = 1
+    hp = np.empty(4096, dtype=np.uint64)
+    hs = 0
+    cur = np.int64(-1)
     defer = np.empty(1024, dtype=np.int32)
     nd = 0
     level = np.uint64(0)
@@ -374,10 +446,12 @@ def fill_keys(w, nr, nc):
                     continue
                 if wj >= zi:
                     w[j] = wj | CL
+                    _close_bit(bm, j)
                     stack[sp] = j
                     sp += 1
                 elif low:
                     w[j] = zi | CL
+                    _close_bit(bm, j)
                     stack[sp] = j
                     sp += 1
                 else:
@@ -404,14 +478,24 @@ def fill_keys(w, nr, nc):
                 if bn <= cur:
                     hp, hs = _heapu_push(hp, hs, key)
                 else:
-                    if 2 * psize + 2 > plist.shape[0]:
-                        nl2 = np.empty(plist.shape[0] * 2, dtype=np.uint64)
-                        nl2[:2 * psize] = plist[:2 * psize]
-                        plist = nl2
-                    plist[2 * psize] = key
-                    plist[2 * psize + 1] = np.uint64(heads[bn])
-                    heads[bn] = psize
-                    psize += 1
+                    hb = heads[bn]
+                    if hb == 0 or plist[8 * hb + 7] != 0:
+                        if 8 * psize + 8 > plist.shape[0]:
+                            nl2 = np.empty(plist.shape[0] * 2, dtype=np.uint64)
+                            nl2[:8 * psize] = plist[:8 * psize]
+                            plist = nl2
+                        b8 = 8 * psize
+                        plist[b8] = np.uint64(hb)
+                        plist[b8 + 1] = key
+                        for t in range(2, 8):
+                            plist[b8 + t] = 0
+                        heads[bn] = psize
+                        psize += 1
+                    else:
+                        t = 8 * hb + 2
+                        while plist[t] != 0:
+                            t += 1
+                        plist[t] = key
         nd = 0
         while hs == 0:
             cur += 1
@@ -420,12 +504,27 @@ def fill_keys(w, nr, nc):
             q = heads[cur]
             heads[cur] = 0
             while q > 0:
-                hp, hs = _heapu_push(hp, hs, plist[2 * q])
-                q = np.int64(plist[2 * q + 1])
+                qn = np.int64(plist[8 * q])
+                _prefetch(plist, 8 * qn)
+                for t in range(8 * q + 1, 8 * q + 8):
+                    key = plist[t]
+                    if key == 0:
+                        break
+                    # the cells of this bin are popped next, from anywhere in the
+                    # grid: start loading their three rows now
+                    ci = np.int64(key & LO)
+                    if not _stale(bm, ci, nc):
+                        _prefetch(w, ci - nc)
+                        _prefetch(w, ci)
+                        _prefetch(w, ci + nc)
+                        hp, hs = _heapu_push(hp, hs, key)
+                q = qn
         if hs == 0:
             break
         key, hs = _heapu_pop(hp, hs)
         i = np.int32(key & LO)
+        if _stale(bm, np.int64(i), nc):
+            continue
         level = key >> np.uint64(32)
         started = True
         stack[sp] = i
@@ -1440,6 +1539,124 @@ def keys_from_dem(dem, has_nodata, nodata):
                 return w, False
             w[base + c + 1] = np.uint64(_sk(ob[0]))
     return w, True
+
+
+@njit(cache=True)
+def keys_seeded(dem, has_nodata, nodata):
+    """Everything :func:`fill_keys` does before the flood, in one pass over the DEM.
+
+    Reads the unpadded DEM once and, one row behind, raises the single-cell
+    pits, takes the key range and seeds the outlets (cells next to nodata or
+    the raster edge) exactly as :func:`keys_from_dem` followed by the first
+    passes of :func:`fill_keys` would, so :func:`flood_core` gives the same
+    result without three more passes over the grid.
+
+    Returns
+    -------
+    w : numpy.ndarray of uint64
+        Padded keys (see :func:`to_keys`), outlets closed.
+    stack : numpy.ndarray of int32
+        Room for every cell; the outlets in raster order in ``stack[:sp]``.
+    sp : int
+    smin, smax : numpy.uint64
+        Key range of the valid cells.
+    bm : numpy.ndarray of uint64
+        Bitmap of the closed cells (nodata, border, outlets), see
+        :func:`flood_core`.
+    exact : bool
+        False when some value is not a float32 (then the rest is incomplete).
+    """
+    nr, nc = dem.shape
+    pc = nc + 2
+    n = (nr + 2) * pc
+    w = np.empty(n, dtype=np.uint64)
+    stack = np.empty(n + 1, dtype=np.int32)
+    bm = np.zeros((n >> 6) + 2, dtype=np.uint64)
+    sp = 0
+    CL = np.uint64(1) << np.uint64(32)
+    LO = np.uint64(0xFFFFFFFF)
+    off = _offsets(pc)
+    smin = np.uint64(0xFFFFFFFF)
+    smax = np.uint64(0)
+    for c in range(pc):
+        w[c] = CL
+        _close_bit(bm, c)
+    one = np.empty(1, dtype=np.float32)
+    ob = one.view(np.uint32)
+    for pr in range(1, nr + 2):
+        base = pr * pc
+        if pr <= nr:
+            w[base] = CL
+            w[base + nc + 1] = CL
+            _close_bit(bm, base)
+            _close_bit(bm, base + nc + 1)
+            for c in range(nc):
+                v = np.float64(dem[pr - 1, c])
+                if np.isnan(v) or np.isinf(v) or (has_nodata and v == nodata):
+                    w[base + c + 1] = CL
+                    _close_bit(bm, base + c + 1)
+                    continue
+                one[0] = np.float32(v)
+                if np.float64(one[0]) != v:
+                    return w, stack, 0, smin, smax, bm, False
+                w[base + c + 1] = np.uint64(_sk(ob[0]))
+        else:
+            for c in range(pc):
+                w[base + c] = CL
+                _close_bit(bm, base + c)
+        # row pr - 1 now has all its neighbours: raise its single-cell pits
+        # (see fill_keys; rows above are already raised, as in raster order)
+        # and seed its outlets
+        if pr < 2:
+            continue
+        rb = base - pc
+        for c in range(1, nc + 1):
+            i = rb + c
+            wi = w[i]
+            if wi >= CL:
+                continue
+            # fast path (no closed or nodata neighbour): branch-free min/max
+            a0 = w[i - pc - 1]
+            a1 = w[i - pc]
+            a2 = w[i - pc + 1]
+            a3 = w[i - 1]
+            a4 = w[i + 1]
+            a5 = w[i + pc - 1]
+            a6 = w[i + pc]
+            a7 = w[i + pc + 1]
+            m = min(min(min(a0, a1), min(a2, a3)), min(min(a4, a5), min(a6, a7)))
+            mx = max(max(max(a0, a1), max(a2, a3)), max(max(a4, a5), max(a6, a7)))
+            if mx < CL:
+                if m > wi:
+                    wi = m
+                    w[i] = wi
+                smin = min(smin, wi)
+                smax = max(smax, wi)
+                continue
+            m = CL
+            edge = False
+            for k in range(8):
+                wj = w[i + off[k]]
+                if wj >= CL:
+                    if (wj & LO) == 0:  # nodata: this cell is an outlet
+                        edge = True
+                        break
+                    wj &= LO  # an outlet seeded above or to the left
+                if wj < m:
+                    m = wj
+            if edge:
+                w[i] = wi | CL
+                _close_bit(bm, i)
+                stack[sp] = i
+                sp += 1
+            elif m > wi:
+                wi = m
+                w[i] = wi
+            if wi < smin:
+                smin = wi
+            if wi > smax:
+                smax = wi
+    return w, stack, sp, smin, smax, bm, True
 
 
 @njit(cache=True)

@@ -195,7 +195,8 @@ def fill_depressions(dem: np.ndarray, nodata: float | None = None) -> np.ndarray
     plain stack; only cells that still have a lower open neighbour when the
     stack has drained enter the priority queue. For float32-valued DEMs
     (every GeoTIFF DEM) the queue is an exact monotone bucket queue on
-    integer keys (see :func:`twin._flood_kernels.fill_keys`).
+    integer keys (see :func:`twin._flood_kernels.fill_keys` and
+    :func:`twin._flood_kernels.flood_core`).
 
     Parameters
     ----------
@@ -221,11 +222,13 @@ def fill_depressions(dem: np.ndarray, nodata: float | None = None) -> np.ndarray
         if arr.dtype not in (np.float32, np.float64):
             arr = arr.astype(np.float64)
         has_nd = nodata is not None and not np.isnan(nodata)
-        w, exact = _k.keys_from_dem(arr, has_nd, float(arr.dtype.type(nodata)) if has_nd else 0.0)
+        w, stack, sp, smin, smax, bm, exact = _k.keys_seeded(
+            arr, has_nd, float(arr.dtype.type(nodata)) if has_nd else 0.0)
         if exact:
-            _k.fill_keys(w, arr.shape[0] + 2, arr.shape[1] + 2)
+            _k.flood_core(w, arr.shape[1] + 2, stack, sp, smin, smax, bm)
+            del stack, bm
             return _k.filled_from_keys(w, arr.shape[0], arr.shape[1])
-        del w
+        del w, stack, bm
     pad = _padded(dem, nodata)
     _fill(pad)
     return np.ascontiguousarray(pad[1:-1, 1:-1])
