@@ -1509,45 +1509,12 @@ def elevation_order(zf, cells):
 
 
 @njit(cache=True)
-def keys_from_dem(dem, has_nodata, nodata):
-    """Padded integer keys (see :func:`to_keys`) straight from an unpadded 2-D DEM.
-
-    NaN, +-inf and ``nodata`` (when ``has_nodata``) cells are nodata; the
-    one-cell border is nodata too. Returns ``(w, exact)``; ``exact`` is False
-    when some value is not a float32 (then ``w`` is incomplete).
-    """
-    nr, nc = dem.shape
-    pc = nc + 2
-    w = np.empty((nr + 2) * pc, dtype=np.uint64)
-    nd = np.uint64(1) << np.uint64(32)
-    for c in range(pc):
-        w[c] = nd
-        w[(nr + 1) * pc + c] = nd
-    one = np.empty(1, dtype=np.float32)
-    ob = one.view(np.uint32)
-    for r in range(nr):
-        base = (r + 1) * pc
-        w[base] = nd
-        w[base + nc + 1] = nd
-        for c in range(nc):
-            v = np.float64(dem[r, c])
-            if np.isnan(v) or np.isinf(v) or (has_nodata and v == nodata):
-                w[base + c + 1] = nd
-                continue
-            one[0] = np.float32(v)
-            if np.float64(one[0]) != v:
-                return w, False
-            w[base + c + 1] = np.uint64(_sk(ob[0]))
-    return w, True
-
-
-@njit(cache=True)
 def keys_seeded(dem, has_nodata, nodata):
     """Everything :func:`fill_keys` does before the flood, in one pass over the DEM.
 
     Reads the unpadded DEM once and, one row behind, raises the single-cell
     pits, takes the key range and seeds the outlets (cells next to nodata or
-    the raster edge) exactly as :func:`keys_from_dem` followed by the first
+    the raster edge) exactly as converting to keys and then running the first
     passes of :func:`fill_keys` would, so :func:`flood_core` gives the same
     result without three more passes over the grid.
 
