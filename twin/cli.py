@@ -58,12 +58,7 @@ def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-class _Group(click.Group):
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # click's usage errors are bad input: exit 2
-        return super().main(*args, **kwargs)
-
-
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="twin")
 def main() -> None:
     """twin — district planning with a digital twin.

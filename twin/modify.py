@@ -172,7 +172,7 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
             _check_new_ids(d.charging_points["charger_id"], new["charger_id"], f"{path}: layer charging_points",
                            "charger_id")
         else:
-            from twin.mobility import MobilityParams, estimate_mobility, place_chargers
+            from twin.mobility import estimate_mobility, place_chargers
 
             mp = mobility_params(scenario)
             streets = d.streets if len(d.streets) else None
@@ -184,7 +184,6 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
                                  walk_distance_m=mp.walk_distance_m, kw=a.kw, connectors=a.connectors,
                                  max_new=a.max_new, streets=streets)
             new["charger_id"] = [f"{scenario.name}-{len(d.charging_points)}-{c}" for c in new["charger_id"]]
-            _ = MobilityParams
         d = d.replace(charging_points=_concat(d.charging_points, new))
         log += (f"add_chargers: {len(new)}",)
     elif mod.kind == "remove_chargers":

@@ -74,6 +74,21 @@ class Session:
             self.districts[key] = load_district(path)
         return self.districts[key]
 
+    def reference_indicators(self, ref: str | Path, scenario: Scenario,
+                             district: District | None) -> dict[str, Any]:
+        """Indicators of a scenario file that a target or target path refers to, evaluated once per run.
+
+        ``ref`` is resolved against ``scenario``'s folder; the reference runs on
+        its own district when it names one, else on ``district``.
+        """
+        path = scenario.resolve(str(ref))
+        key = str(path.resolve())
+        if key not in self.references:
+            ref_sc = load_scenario(path)
+            self.references[key] = evaluate(district if ref_sc.district is None else None, ref_sc,
+                                            session=self, with_targets=False).indicators
+        return self.references[key]
+
 
 def _geometry_key(gdf: gpd.GeoDataFrame | None, columns: tuple[str, ...] = ()) -> str | None:
     """A digest of a layer's geometries in order (and some columns), for caching."""
@@ -252,12 +267,7 @@ def evaluate(district: District | None = None, scenario: Scenario | str | Path |
     ind["synthetic"] = district.synthetic
     if with_targets and scenario.targets:
         def reference_value(ref: str, indicator: str) -> float:
-            key = str(Path(ref).resolve())
-            if key not in session.references:
-                ref_sc = load_scenario(Path(ref) if Path(ref).is_absolute() else scenario.resolve(ref))
-                session.references[key] = evaluate(district if ref_sc.district is None else None, ref_sc,
-                                                   session=session, with_targets=False).indicators
-            return float(session.references[key][indicator])
+            return float(session.reference_indicators(ref, scenario, district)[indicator])
 
         ind["targets"] = evaluate_targets(ind, scenario.targets, reference_value)
     cols = [c for c in BUILDING_COLUMNS if c in b.columns] + [c for c in b.columns if c not in BUILDING_COLUMNS]
@@ -317,9 +327,7 @@ def evaluate_pathway(district: District | None, scenario: Scenario, *, session: 
     if scenario.target_path is not None:
         tp = scenario.target_path
         if isinstance(tp.reference, str):
-            ref_sc = load_scenario(scenario.resolve(tp.reference))
-            ref = float(evaluate(district if ref_sc.district is None else None, ref_sc, session=session,
-                                 with_targets=False).indicators[tp.indicator])
+            ref = float(session.reference_indicators(tp.reference, scenario, district)[tp.indicator])
         else:
             ref = float(tp.reference)
         pts = sorted(tp.points.items())

@@ -341,8 +341,6 @@ def _rebase(parent: Scenario, mods: tuple[Modification, ...]) -> tuple[Modificat
             v = getattr(args, key, None)
             if isinstance(v, str):
                 upd[key] = str(parent.resolve(v).resolve())
-        if isinstance(args, (Where,)) and args.area:
-            upd = {"area": str(parent.resolve(args.area).resolve())}
         where = getattr(args, "where", None)
         if isinstance(where, Where) and where.area:
             upd["where"] = where.model_copy(update={"area": str(parent.resolve(where.area).resolve())})
