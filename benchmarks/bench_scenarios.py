@@ -27,7 +27,7 @@ def main() -> None:
     from twin.pipeline import Session, evaluate
 
     t0 = time.perf_counter()
-    district = twin.load_district(ROOT / "layers" / "fornebu")
+    district = twin.load_district(ROOT / "twin" / "data" / "districts" / "fornebu")
     t_load = time.perf_counter() - t0
     rows = []
     for name in ("baseline", "fornebu-2027", "new-quarter"):

@@ -8,7 +8,7 @@ district-heating network, charging points, rain-water basins and the DEM.
 
 Run from the repository root::
 
-    python3 scripts/make_fornebu.py            # writes layers/fornebu and scenarios/data
+    python3 scripts/make_fornebu.py            # writes twin/data/districts/fornebu and twin/data/scenarios/data
     python3 scripts/make_fornebu.py --out-layers /tmp/f --out-scenarios /tmp/s --no-preview
 
 The output is deterministic (same bytes of data for the same seed; GeoPackage
@@ -55,7 +55,7 @@ NCOLS, NROWS = int((X1 - X0) / CELL), int((Y1 - Y0) / CELL)
 TRANSFORM = Affine(CELL, 0.0, X0, 0.0, -CELL, Y1)
 SEA_LEVEL_M = -1.0  # sea cells: a low value (not nodata) so water can leave the land
 
-# Design choices of the demo (documented in layers/fornebu/README.md).
+# Design choices of the demo (documented in twin/data/districts/fornebu/README.md).
 HOUSEHOLD_SIZE = 2.2      # persons per dwelling used to size residential building stock
 APT_M2_PER_DWELLING = 80.0  # gross floor area per apartment incl. circulation
 BRA_PER_BTA = 0.85        # heated usable floor area per gross footprint x floors
@@ -773,8 +773,8 @@ def level_pads(z: np.ndarray, geoms: list[Polygon], keep: float = 0.25) -> np.nd
 # --------------------------------------------------------------------------- main
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out-layers", type=Path, default=ROOT / "layers" / "fornebu")
-    ap.add_argument("--out-scenarios", type=Path, default=ROOT / "scenarios" / "data")
+    ap.add_argument("--out-layers", type=Path, default=ROOT / "twin" / "data" / "districts" / "fornebu")
+    ap.add_argument("--out-scenarios", type=Path, default=ROOT / "twin" / "data" / "scenarios" / "data")
     ap.add_argument("--ssb", type=Path, default=SSB_SRC)
     ap.add_argument("--preview", type=Path, default=Path("/tmp/fornebu_preview.png"))
     ap.add_argument("--no-preview", action="store_true")
@@ -1414,7 +1414,7 @@ about the real Fornebu.
   buildings. Building footprints are levelled (25 % of the natural relief
   kept).
 
-## Scenario inputs (`scenarios/data/`)
+## Scenario inputs (`twin/data/scenarios/data/`)
 - `fornebu_dh_extension.gpkg`: planned DH lines (`planned: true`) along streets
   from the network to large buildings not on district heating.
 - `fornebu_new_chargers.gpkg`: 12 public street chargers where housing is

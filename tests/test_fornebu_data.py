@@ -1,6 +1,6 @@
 """The committed Fornebu demo district matches what its generator promises.
 
-The data in ``layers/fornebu`` and ``scenarios/data`` are written by
+The data in ``twin/data/districts/fornebu`` and ``twin/data/scenarios/data`` are written by
 ``scripts/make_fornebu.py``; these tests read the committed files (no
 generation step), except the determinism test, which re-runs the generator and
 only runs with ``TWIN_SLOW=1``.
@@ -23,8 +23,8 @@ import yaml
 from twin import schema
 
 ROOT = Path(__file__).resolve().parents[1]
-DISTRICT = ROOT / "layers" / "fornebu"
-SCEN = ROOT / "scenarios" / "data"
+DISTRICT = ROOT / "twin" / "data" / "districts" / "fornebu"
+SCEN = ROOT / "twin" / "data" / "scenarios" / "data"
 SSB_TOTAL = 9507
 
 

@@ -16,7 +16,7 @@ from twin.cli import main
 from twin.pipeline import BUILDING_COLUMNS
 
 ROOT = Path(__file__).resolve().parent.parent
-SCENARIOS = ROOT / "scenarios"
+SCENARIOS = ROOT / "twin" / "data" / "scenarios"
 CONTRACT_KEYS = (
     "scenario buildings floor_area_m2 residents jobs energy_mwh_yr heat_mwh_yr electricity_mwh_yr "
     "co2_buildings_t_yr co2_transport_t_yr co2_total_t_yr co2_per_resident_kg_yr dh_connected_share "
@@ -99,7 +99,7 @@ def test_new_quarter_adds_residents_floor_space_chargers_basins(run_out):
 
 
 def test_rain_scenario_floods_and_balance_closes():
-    d = twin.load_district(ROOT / "layers" / "fornebu")
+    d = twin.load_district(ROOT / "twin" / "data" / "districts" / "fornebu")
     r = twin.evaluate(d, twin.load_scenario(SCENARIOS / "baseline.yaml"))
     bal = r.extra["flood_balance"]
     total = bal["stored_m3"] + bal["basin_m3"] + bal["outflow_m3"] + bal.get("loss_m3", 0.0)
@@ -114,7 +114,7 @@ def test_run_rejects_a_typo_and_an_output_inside_the_input(tmp_path):
     res = CliRunner().invoke(main, ["run", str(bad), "--out", str(tmp_path / "o")])
     assert res.exit_code == 2 and "did you mean 'parameters'" in res.stderr and "Traceback" not in res.stderr
     res = CliRunner().invoke(main, ["run", str(SCENARIOS / "baseline.yaml"), "--district",
-                                    str(ROOT / "layers" / "fornebu"), "--out", str(ROOT / "layers" / "fornebu")])
+                                    str(ROOT / "twin" / "data" / "districts" / "fornebu"), "--out", str(ROOT / "twin" / "data" / "districts" / "fornebu")])
     assert res.exit_code == 2 and "inside the input folder" in res.stderr
 
 
@@ -138,7 +138,7 @@ def test_osm_import_of_a_real_city_centre_evaluates(tmp_path):
 def test_bundled_energy_per_m2_inside_nve_ranges_and_newer_need_less():
     from twin.energy import EnergyParams, estimate_buildings
 
-    d = twin.load_district(ROOT / "layers" / "fornebu")
+    d = twin.load_district(ROOT / "twin" / "data" / "districts" / "fornebu")
     b = estimate_buildings(d.buildings, d.heat_network, params=EnergyParams(year=2025))
     b = b[b["use"] != "unheated"]
     need = b.filter(like="need_").sum(axis=1) / b["floor_area_m2"]
@@ -158,7 +158,7 @@ def test_bundled_energy_per_m2_inside_nve_ranges_and_newer_need_less():
 
 
 def test_check_accepts_the_bundled_district_and_scenarios():
-    res = CliRunner().invoke(main, ["check", str(ROOT / "layers" / "fornebu")])
+    res = CliRunner().invoke(main, ["check", str(ROOT / "twin" / "data" / "districts" / "fornebu")])
     assert res.exit_code == 0 and "synthetic data" in res.output
     for f in sorted(SCENARIOS.glob("*.yaml")) + [SCENARIOS / "reference" / "fornebu-2009.yaml"]:
         assert CliRunner().invoke(main, ["check", str(f)]).exit_code == 0, f

@@ -3,8 +3,8 @@
 The public API::
 
     import twin
-    district = twin.load_district("layers/fornebu")
-    scenario = twin.load_scenario("scenarios/fornebu-2027.yaml")
+    district = twin.load_district("twin/data/districts/fornebu")
+    scenario = twin.load_scenario("twin/data/scenarios/fornebu-2027.yaml")
     result = twin.evaluate(district, scenario)
     table = twin.compare([result, other])
 """

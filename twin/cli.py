@@ -70,7 +70,9 @@ def main() -> None:
 
 
 def _find_scenarios() -> list[Path]:
-    for folder in (Path.cwd() / "scenarios", Path(__file__).resolve().parent.parent / "scenarios"):
+    from twin.district import BUNDLED_SCENARIOS
+
+    for folder in (BUNDLED_SCENARIOS,):
         if folder.is_dir():
             files = sorted(folder.glob("*.yaml")) + sorted(folder.glob("*.yml"))
             if files:
@@ -92,7 +94,7 @@ def _check_out(out: Path, inputs: list[Path]) -> None:
 @main.command()
 @click.argument("scenarios", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--district", "district_dir", type=click.Path(path_type=Path), default=None,
-              help="District folder (with district.yaml). Default: the scenario's own, else the bundled Fornebu.")
+              help="District folder (with district.yaml) or a bundled district's name (fornebu). Default: the scenario's own, else the bundled Fornebu.")
 @click.option("--out", "out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
               help="Output folder; one sub-folder per scenario.")
 @click.option("--offline", is_flag=True, help="Write self-contained maps (Leaflet inlined, no tiles, no CDN).")
@@ -114,7 +116,7 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
     """
     from tqdm import tqdm
 
-    from twin.district import load_district
+    from twin.district import load_district, resolve_district_path
     from twin.pipeline import Session, evaluate
     from twin.scenario import baseline_scenario, load_scenario
     from twin.writers import write_comparison, write_result
@@ -139,6 +141,8 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
         raise input_error(", ".join(str(f) for f in files), f"two scenarios are named {', '.join(sorted(dups))}",
                           "give every scenario its own `name`")
     session = Session()
+    if district_dir is not None:
+        district_dir = resolve_district_path(district_dir)
     district = load_district(district_dir) if district_dir else None
     _check_out(out, ([district_dir] if district_dir else []) + [Path(f) for f in files])
     results = []

@@ -575,13 +575,23 @@ def write_district(folder: str | os.PathLike, *, name: str, crs: str,
 
 
 def default_district_path() -> Path:
-    """The bundled default district (Fornebu).
+    """The bundled default district (Fornebu), shipped inside the package."""
+    return BUNDLED_DISTRICTS / "fornebu"
 
-    Looks in ``layers/fornebu`` of the working directory (the repository
-    root), then next to the package (a source checkout or editable install).
+
+#: Bundled districts and scenarios, shipped as package data (``twin/data``).
+BUNDLED_DATA = Path(__file__).resolve().parent / "data"
+BUNDLED_DISTRICTS = BUNDLED_DATA / "districts"
+BUNDLED_SCENARIOS = BUNDLED_DATA / "scenarios"
+
+
+def resolve_district_path(value: str | Path) -> Path:
+    """A district folder given as a path, or as the name of a bundled district.
+
+    ``fornebu`` and ``oslo-bjorvika`` name the districts in ``twin/data/districts``
+    when no folder of that name exists in the working directory.
     """
-    here = Path(__file__).resolve().parent
-    for cand in (Path.cwd() / "layers" / "fornebu", here.parent / "layers" / "fornebu"):
-        if (cand / "district.yaml").exists():
-            return cand
-    return here.parent / "layers" / "fornebu"
+    path = Path(value)
+    if not path.exists() and len(path.parts) == 1 and (BUNDLED_DISTRICTS / path.name / "district.yaml").exists():
+        return BUNDLED_DISTRICTS / path.name
+    return path

@@ -259,7 +259,7 @@ def load_scenario(path: str | os.PathLike, *, _seen: tuple[str, ...] = ()) -> Sc
     path = Path(path)
     where = str(path)
     if not path.exists():
-        raise input_error(where, "scenario file not found", "check the path (scenarios live in scenarios/)")
+        raise input_error(where, "scenario file not found", "check the path (the bundled scenarios live in twin/data/scenarios/)")
     text = path.read_text(encoding="utf-8")
     try:
         raw = yaml.safe_load(text)
