@@ -231,6 +231,15 @@ STREETS = LayerSchema(
     ),
 )
 
+POPULATION = LayerSchema(
+    name="population",
+    geometry=("Polygon", "MultiPolygon"),
+    columns=(
+        Column("pop_tot", "int", "persons", required=True, min=0, max=1_000_000, nullable=False,
+               description="residents per grid cell (Statistics Norway's 250 m grid column)"),
+    ),
+)
+
 #: Vector layer schemas by manifest key.
 LAYERS: dict[str, LayerSchema] = {
     s.name: s for s in (BUILDINGS, HEAT_NETWORK, HEAT_PLANTS, CHARGING_POINTS,
