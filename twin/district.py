@@ -45,7 +45,9 @@ from twin.raster import Raster, is_metric, read_dem
 
 #: Keys allowed at the top level of district.yaml.
 MANIFEST_KEYS = ("name", "crs", "synthetic", "synthetic_note", "description",
-                 "attribution", "licence", "layers", "parameters")
+                 "attribution", "licence", "layers", "parameters", "country")
+#: ISO 3166 codes a manifest's ``country`` may take (see twin/params/country_defaults.csv).
+COUNTRIES = ("NO", "SE", "DK", "FI")
 #: Non-vector layer keys allowed under ``layers:``.
 RASTER_LAYERS = ("dem",)
 OTHER_LAYERS = ("population",)
@@ -154,6 +156,10 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
             close = difflib.get_close_matches(str(key), MANIFEST_KEYS, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(MANIFEST_KEYS)}"
             problems.append(Problem(str(path), f"unknown key '{str(key)[:40]}'", hint))
+    if "country" in manifest and manifest["country"] not in COUNTRIES:
+        problems.append(Problem(str(path), f"unknown country {manifest['country']!r}",
+                                f"use one of {', '.join(COUNTRIES)} (ISO 3166 code) or leave the key out "
+                                "to infer it from the location", column="country"))
     for key in ("name", "crs", "layers"):
         if key not in manifest:
             problems.append(Problem(str(path), f"missing key '{key}'", f"add `{key}:` to the manifest"))
