@@ -468,3 +468,124 @@ def test_bad_mappings(tmp_path):
     nocrs = _register(tmp_path / "n.gpkg", [111], crs=None)
     with pytest.raises(InputError, match="no CRS"):
         import_vector(nocrs, mapping="matrikkel_no")
+
+
+# ---------------------------------------------------------------------------
+# Importers never write a district that `twin check` rejects (issue 10, item 6)
+# ---------------------------------------------------------------------------
+
+def _dem(path: Path, *, crs: str, bounds: tuple[float, float, float, float], cell: float = 10.0) -> Path:
+    import rasterio
+    from rasterio.transform import from_origin
+
+    minx, miny, maxx, maxy = bounds
+    w, h = int((maxx - minx) / cell), int((maxy - miny) / cell)
+    with rasterio.open(path, "w", driver="GTiff", width=w, height=h, count=1, dtype="float32",
+                       crs=crs, transform=from_origin(minx, maxy, cell, cell)) as dst:
+        dst.write(np.full((1, h, w), 5.0, dtype="float32"))
+    return path
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+def test_dem_is_validated_before_anything_is_written(tmp_path, small_xml):
+    before = _leftovers(tmp_path)
+    degrees = _dem(tmp_path / "deg.tif", crs="EPSG:4326", bounds=(10.0, 59.0, 11.0, 60.0), cell=0.01)
+    with pytest.raises(InputError, match=r"--dem .*deg\.tif.*not in metres"):
+        write_imported(small_xml, tmp_path / "d1", name="T", dem_path=degrees, source_file="s.osm")
+    small = _dem(tmp_path / "small.tif", crs=CRS, bounds=(X0, Y0, X0 + 50, Y0 + 50))
+    with pytest.raises(InputError, match=r"does not cover 6 building\(s\): way/10"):
+        write_imported(small_xml, tmp_path / "d2", name="T", dem_path=small, source_file="s.osm")
+    assert _leftovers(tmp_path) == sorted(before + ["deg.tif", "small.tif"])
+    # a DEM in another metric CRS that covers everything is accepted (reprojected on load)
+    from pyproj import Transformer as T
+    x, y = T.from_crs(CRS, "EPSG:25833", always_xy=True).transform(X0 + 100, Y0)
+    ok = _dem(tmp_path / "ok.tif", crs="EPSG:25833", bounds=(x - 1000, y - 1000, x + 1000, y + 1000), cell=20)
+    folder = write_imported(small_xml, tmp_path / "d3", name="T", dem_path=ok, source_file="s.osm")
+    assert (folder / "dem.tif").exists()
+
+
+def test_failed_import_leaves_no_folder(tmp_path, small_xml, monkeypatch):
+    import twin._io
+
+    calls = []
+    real = twin._io.write_gpkg
+
+    def failing(path, gdf, *, layer=None):
+        calls.append(path)
+        if len(calls) == 2:
+            raise OSError(28, "No space left on device")
+        return real(path, gdf, layer=layer)
+
+    monkeypatch.setattr(twin._io, "write_gpkg", failing)
+    monkeypatch.setattr("twin.district.write_gpkg", failing)
+    with pytest.raises(OSError):
+        write_imported(small_xml, tmp_path / "d", name="T", source_file="s.osm")
+    assert len(calls) == 2 and _leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(("doc", "message"), [
+    ({"elements": ["a string", {"type": "node", "id": 1, "lat": 60.0, "lon": 10.0}]},
+     r"row 1: is a str, not an object"),
+    ({"elements": [{"type": "way", "nodes": [1, 2, 3, 1], "tags": {"building": "yes"}}]},
+     r"row 1: a way without an integer id"),
+    ({"elements": [{"type": "node", "id": 7, "lat": 95.0, "lon": 10.0}]},
+     r"row 1 \(node/7\): lon/lat 10.0, 95.0 are outside WGS 84"),
+    ({"elements": [{"type": "node", "id": 7, "lat": "sixty", "lon": 10.0}]},
+     r"row 1 \(node/7\): lon/lat .* are not numbers"),
+    ({"elements": [{"type": "way", "id": 3, "tags": "building=yes"}]}, r"row 1 \(way/3\): 'tags' is not an object"),
+    ({"elements": [{"type": "relation", "id": 3, "members": [5]}]}, r"'members' is not a list of objects"),
+    ({"type": "FeatureCollection", "features": [17]}, r"row 1 \(feature\): is a int, not an object"),
+    ({"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"building": "yes"},
+      "geometry": {"type": "Polygon", "coordinates": [[[600000, 6600000], [600010, 6600000],
+                                                        [600010, 6600010], [600000, 6600000]]]}}]},
+     r"row 1 \(feature\): lon/lat 600000, 6600000 are outside WGS 84"),
+])
+def test_structurally_odd_json_is_an_input_error(tmp_path, doc, message):
+    f = tmp_path / "odd.json"
+    f.write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(InputError, match=message) as exc:
+        import_osm(f)
+    assert all("odd.json" in line for line in exc.value.lines)
+
+
+def test_osm_xml_node_outside_wgs84_is_an_input_error(tmp_path):
+    f = tmp_path / "bad.osm"
+    f.write_text('<?xml version="1.0"?><osm version="0.6"><node id="5" version="1" lat="91.5" lon="10.0"/>'
+                 '</osm>', encoding="utf-8")
+    with pytest.raises(InputError, match=r"1 node\(s\) have coordinates outside WGS 84's range.*node/5"):
+        import_osm(f)
+
+
+def test_out_of_range_osm_tags_are_ignored_with_a_warning(tmp_path):
+    d, ways, rels = _dataset()
+    doc = _write_overpass(tmp_path / "a.json")
+    data = json.loads(doc.read_text())
+    for e in data["elements"]:
+        if e.get("id") == 11 and e["type"] == "way":
+            e["tags"].update({"building:levels": "500", "height": "9000"})
+    doc.write_text(json.dumps(data))
+    with pytest.warns(OSMWarning, match=r"2 tag value\(s\) outside.*way/11 height=9000"):
+        b = import_osm(doc, crs=CRS)["buildings"].set_index("building_id")
+    assert b.loc["way/11", "floors_source"] != "tagged" and np.isnan(b.loc["way/11", "height_m"])
+    write_imported({"buildings": b.reset_index()}, tmp_path / "d", name="T", source_file=doc)
+
+
+def test_register_values_are_checked_against_the_schema_by_source_row(tmp_path):
+    geoms = [shapely.box(i * 30, 0, i * 30 + 20, 20) for i in range(4)] + [shapely.Point(0, 0)]
+    src = gpd.GeoDataFrame({"nr": ["a", "b", "c", "d", "e"], "typ": [111, 111, 111, 111, 111],
+                            "etg": [2, 500, 3, -1, 2], "aar": [1950, 1960, 3100, 1970, 1980]},
+                           geometry=[geoms[4]] + geoms[:4], crs="EPSG:25833")
+    p = tmp_path / "r.gpkg"
+    src.to_file(p, driver="GPKG", engine="pyogrio")
+    mapping = {"columns": {"building_id": "nr", "use": "typ", "floors": "etg", "year": "aar"},
+               "values": {"use": {111: "house"}}, "defaults": {"heating": "electric"}}
+    with pytest.raises(InputError) as exc:
+        import_vector(p, mapping=mapping)
+    lines = exc.value.lines
+    assert any("row 2 (nr=b)" in x and "floors (from 'etg')" in x and "maximum 120" in x for x in lines)
+    assert any("row 4 (nr=d)" in x and "minimum 1" in x for x in lines)
+    assert any("row 3 (nr=c)" in x and "year (from 'aar')" in x for x in lines)
+    assert not (tmp_path / "out").exists()

@@ -44,7 +44,7 @@ from twin.raster import Raster, is_metric, read_dem
 
 #: Keys allowed at the top level of district.yaml.
 MANIFEST_KEYS = ("name", "crs", "synthetic", "synthetic_note", "description",
-                 "attribution", "licence", "layers", "parameters")
+                 "attribution", "licence", "layers", "parameters", "import_summary")
 #: Non-vector layer keys allowed under ``layers:``.
 RASTER_LAYERS = ("dem",)
 OTHER_LAYERS = ("population",)

@@ -37,7 +37,7 @@ from pyproj import CRS
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, shape
 
 from twin import schema as sch
-from twin._errors import input_error
+from twin._errors import InputError, Problem, input_error
 
 __all__ = ["import_osm", "buildings_from_tags", "chargers_from_tags", "streets_from_tags",
            "parse_year", "parse_number", "parse_kw", "utm_crs", "tag_table", "OSMWarning"]
@@ -289,21 +289,32 @@ def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None)
     floors = np.full(n, np.nan)
     floors_src = np.array(["default"] * n, dtype=object)
     height = np.full(n, np.nan)
+    hcol, fcol = sch.BUILDINGS.column("height_m"), sch.BUILDINGS.column("floors")
+    ignored: list[str] = []  # tag values outside the schema's range (vandalism, typos, feet as metres)
     for i, t in enumerate(tags_list):
         h = parse_number(t.get("height") or t.get("building:height"))
-        if h is not None and h > 0:
+        if h is not None and hcol.min <= h <= hcol.max:
             height[i] = h
+        elif h is not None and h != 0:
+            ignored.append(f"{raw['osm_id'].iloc[i]} height={t.get('height') or t.get('building:height')}")
         lv = parse_number(t.get("building:levels"))
         if lv is not None and lv >= 0:
             rl = parse_number(t.get("roof:levels")) or 0.0
-            total = lv + rl
-            if total >= 1:
-                floors[i] = max(1, round(total))
+            total = lv + max(rl, 0.0)
+            if fcol.min <= round(total) <= fcol.max:
+                floors[i] = round(total)
                 floors_src[i] = "tagged"
                 continue
+            if total > fcol.max:
+                ignored.append(f"{raw['osm_id'].iloc[i]} building:levels={t.get('building:levels')}")
         if not np.isnan(height[i]):
-            floors[i] = max(1, round(height[i] / storey_h))
+            floors[i] = min(max(1, round(height[i] / storey_h)), fcol.max)
             floors_src[i] = "inferred"
+    if ignored:
+        shown = ", ".join(ignored[:5]) + (" ..." if len(ignored) > 5 else "")
+        warnings.warn(f"{len(ignored)} tag value(s) outside the schema's range were ignored "
+                      f"(floors 1-{fcol.max:g}, height {hcol.min:g}-{hcol.max:g} m): {shown}",
+                      OSMWarning, stacklevel=2)
 
     # use
     use = np.empty(n, dtype=object)
@@ -559,6 +570,10 @@ def _detect(path: Path) -> str:
                       "give an .osm.pbf, .osm (XML), Overpass .json or .geojson file")
 
 
+#: libosmium's value for a location that is not set (osmium::Location::undefined_coordinate).
+_UNDEFINED_COORDINATE = 2147483647
+
+
 def _read_osmium(path: Path) -> _Raw:
     import osmium
 
@@ -568,10 +583,14 @@ def _read_osmium(path: Path) -> _Raw:
     building_rels: set[int] = set()
     got_ways: set[int] = set()
     got_rels: set[int] = set()
+    bad_nodes: list[int] = []
     fp = osmium.FileProcessor(str(path)).with_locations().with_areas()
     for o in fp:
         kind = o.type_str()
         if kind == "n":
+            loc = o.location
+            if not loc.valid() and loc.x != _UNDEFINED_COORDINATE:
+                bad_nodes.append(o.id)
             if "amenity" in o.tags and o.tags.get("amenity") == "charging_station" and o.location.valid():
                 raw.chargers.append((f"node/{o.id}", _tags(o), Point(o.location.lon, o.location.lat)))
         elif kind == "w":
@@ -603,6 +622,11 @@ def _read_osmium(path: Path) -> _Raw:
                 raw.buildings.append((oid, _tags(o), _single(g)))
             elif is_c:
                 raw.chargers.append((oid, _tags(o), g))
+    if bad_nodes:
+        shown = ", ".join(f"node/{i}" for i in bad_nodes[:5]) + (" ..." if len(bad_nodes) > 5 else "")
+        raise input_error(str(path), f"{len(bad_nodes)} node(s) have coordinates outside WGS 84's range "
+                          f"(-180..180, -90..90): {shown}",
+                          "fix or delete those nodes (the file was edited or is corrupt)")
     raw.skipped = [f"way/{i}" for i in sorted(building_ways - got_ways)] + \
                   [f"relation/{i}" for i in sorted(building_rels - got_rels)]
     return raw
@@ -625,6 +649,7 @@ def _read_overpass(data: dict, where: str) -> _Raw:
     if not isinstance(elements, list):
         raise input_error(where, "an Overpass JSON file needs an 'elements' list",
                           "save the Overpass answer with [out:json]")
+    _check_elements(elements, where)
     nodes: dict[int, tuple[float, float]] = {}
     ways: dict[int, dict] = {}
     for e in elements:
@@ -645,7 +670,7 @@ def _read_overpass(data: dict, where: str) -> _Raw:
         return [nodes[r] for r in refs]
 
     for e in elements:
-        typ, tags = e.get("type"), e.get("tags") or {}
+        typ, tags = e.get("type"), {str(k): str(v) for k, v in (e.get("tags") or {}).items()}
         oid = f"{typ}/{e.get('id')}"
         if typ == "node":
             if _is_charger(tags) and "lat" in e:
@@ -693,6 +718,97 @@ def _read_overpass(data: dict, where: str) -> _Raw:
             else:
                 raw.chargers.append((oid, tags, g))
     return raw
+
+
+#: At most this many structural problems are listed for one input file.
+MAX_PROBLEMS = 10
+
+
+def _element_label(i: int, e: Any) -> str:
+    if isinstance(e, dict) and e.get("type") in ("node", "way", "relation") and "id" in e:
+        return f"{i + 1} ({e['type']}/{e.get('id')})"
+    return f"{i + 1}"
+
+
+def _lonlat_problem(lon: Any, lat: Any) -> str | None:
+    """Why (lon, lat) is not a WGS 84 position, or None when it is one."""
+    if isinstance(lon, bool) or isinstance(lat, bool) or not isinstance(lon, (int, float)) \
+            or not isinstance(lat, (int, float)):
+        return f"lon/lat {lon!r}, {lat!r} are not numbers"
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        return f"lon/lat {lon}, {lat} are outside WGS 84's range (-180..180, -90..90)"
+    return None
+
+
+def _check_elements(elements: list, where: str) -> None:
+    """Refuse structurally broken Overpass elements, naming each (element number and id).
+
+    Each element must be an object with a ``type``; nodes, ways and
+    relations need an integer ``id``; node positions and way/member
+    ``geometry`` points must be WGS 84 lon/lat; ``tags`` must be an object,
+    ``nodes`` a list of ids and ``members`` a list of objects. Other element
+    types (``area``, ``count``) are ignored, as Overpass writes them too.
+    """
+    problems: list[Problem] = []
+    fix = "save the Overpass answer again with [out:json] (the file was edited or is not Overpass JSON)"
+
+    def bad(i: int, e: Any, what: str) -> None:
+        problems.append(Problem(where, what, fix, row=_element_label(i, e)))
+
+    for i, e in enumerate(elements):
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        if not isinstance(e, dict):
+            bad(i, e, f"is a {type(e).__name__}, not an object")
+            continue
+        typ = e.get("type")
+        if typ not in ("node", "way", "relation"):
+            continue
+        oid = e.get("id")
+        if isinstance(oid, bool) or not isinstance(oid, int):
+            bad(i, e, f"a {typ} without an integer id (id={oid!r})")
+            continue
+        tags = e.get("tags", {})
+        if not isinstance(tags, dict):
+            bad(i, e, "'tags' is not an object")
+            continue
+        if typ == "node" and ("lat" in e or "lon" in e):
+            why = _lonlat_problem(e.get("lon"), e.get("lat"))
+            if why:
+                bad(i, e, why)
+        elif typ == "way":
+            refs = e.get("nodes", [])
+            if not isinstance(refs, list) or any(isinstance(r, bool) or not isinstance(r, int) for r in refs):
+                bad(i, e, "'nodes' is not a list of node ids")
+            _check_geometry(e.get("geometry"), lambda what, i=i, e=e: bad(i, e, what))
+        elif typ == "relation":
+            members = e.get("members", [])
+            if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+                bad(i, e, "'members' is not a list of objects")
+                continue
+            for m in members:
+                _check_geometry(m.get("geometry"), lambda what, i=i, e=e: bad(i, e, f"member: {what}"))
+    if problems:
+        raise InputError(problems[:MAX_PROBLEMS])
+
+
+def _check_geometry(geom: Any, report: Any) -> None:
+    """Check an Overpass ``geometry`` list of {lat, lon} points (None entries are allowed)."""
+    if geom is None:
+        return
+    if not isinstance(geom, list):
+        report("'geometry' is not a list of points")
+        return
+    for p in geom:
+        if p is None:
+            continue
+        if not isinstance(p, dict):
+            report("'geometry' holds a point that is not an object")
+            return
+        why = _lonlat_problem(p.get("lon"), p.get("lat"))
+        if why:
+            report(why)
+            return
 
 
 def _valid(g: Any) -> Any:
@@ -753,9 +869,10 @@ def _read_geojson(data: dict, where: str) -> _Raw:
     if not isinstance(feats, list):
         raise input_error(where, "a GeoJSON FeatureCollection needs a 'features' list",
                           "export the OSM features as a GeoJSON FeatureCollection")
+    _check_features(feats, where)
     for i, f in enumerate(feats):
         props = f.get("properties") or {}
-        tags = props["tags"] if isinstance(props.get("tags"), dict) else \
+        tags = {str(k): str(v) for k, v in props["tags"].items()} if isinstance(props.get("tags"), dict) else \
             {k: str(v) for k, v in props.items() if k not in _META_KEYS and v is not None
              and not k.startswith("@")}
         oid = _geojson_id(f, props, i)
@@ -779,6 +896,46 @@ def _read_geojson(data: dict, where: str) -> _Raw:
         elif "highway" in tags and g.geom_type in ("LineString", "MultiLineString"):
             raw.streets.append((oid, tags, g))
     return raw
+
+
+def _check_features(feats: list, where: str) -> None:
+    """Refuse GeoJSON features that are not objects, have odd properties or non-WGS 84 coordinates."""
+    problems: list[Problem] = []
+    fix = "export the OSM features again as a GeoJSON FeatureCollection in WGS 84 (EPSG:4326)"
+    for i, f in enumerate(feats):
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        row = f"{i + 1} (feature)"
+        if not isinstance(f, dict):
+            problems.append(Problem(where, f"is a {type(f).__name__}, not an object", fix, row=row))
+            continue
+        props = f.get("properties")
+        if props is not None and not isinstance(props, dict):
+            problems.append(Problem(where, "'properties' is not an object", fix, row=row))
+            continue
+        g = f.get("geometry")
+        if g is None:
+            continue
+        if not isinstance(g, dict):
+            problems.append(Problem(where, "'geometry' is not an object", fix, row=row))
+            continue
+        why = next((w for lon, lat in _flat_coords(g.get("coordinates"))
+                    if (w := _lonlat_problem(lon, lat))), None)
+        if why:
+            problems.append(Problem(where, why, fix, row=row))
+    if problems:
+        raise InputError(problems[:MAX_PROBLEMS])
+
+
+def _flat_coords(c: Any, depth: int = 0) -> Any:
+    """Every (x, y) pair of a GeoJSON ``coordinates`` array (extra ordinates dropped)."""
+    if depth > 6 or not isinstance(c, list):
+        return
+    if len(c) >= 2 and not isinstance(c[0], list):
+        yield (c[0], c[1])
+        return
+    for part in c:
+        yield from _flat_coords(part, depth + 1)
 
 
 def _geojson_id(f: dict, props: dict, i: int) -> str:

@@ -321,6 +321,70 @@ def apply_mapping(src: gpd.GeoDataFrame, mapping: Mapping, *, where: str = "inpu
     return out[order + rest + [out.geometry.name]]
 
 
+def check_mapped(out: gpd.GeoDataFrame, layer_schema: sch.LayerSchema, *, where: str,
+                 rows: np.ndarray, sources: dict[str, str], id_source: str | None) -> None:
+    """Check mapped values against a layer schema and report problems against the source rows.
+
+    Parameters
+    ----------
+    out : geopandas.GeoDataFrame
+        The mapped layer (one row per kept source row).
+    layer_schema : twin.schema.LayerSchema
+        The schema the values must meet.
+    where : str
+        The source file (and layer).
+    rows : numpy.ndarray
+        1-based row number in the source of each row of ``out``.
+    sources : dict
+        Target column → source column (for messages).
+    id_source : str, optional
+        Source column of the id, shown beside each row number.
+
+    Raises
+    ------
+    InputError
+        One line per column and kind of problem, listing up to five source rows.
+    """
+    from twin.district import _coerce
+
+    problems: list[Problem] = []
+    ids = out[layer_schema.columns[0].name].astype(str).to_numpy() if id_source else None
+
+    def label(mask: np.ndarray) -> str:
+        idx = np.flatnonzero(mask)
+        parts = [f"{rows[i]}" + (f" ({id_source}={ids[i]})" if ids is not None else "") for i in idx[:5]]
+        return ", ".join(parts) + (f" and {len(idx) - 5} more" if len(idx) > 5 else "")
+
+    for c in layer_schema.columns:
+        if c.name not in out.columns:
+            continue
+        col = f"{c.name} (from '{sources[c.name]}')" if c.name in sources else c.name
+        fix_src = (f"correct the register or map the column differently in the mapping"
+                   if c.name in sources else "correct `defaults:` in the mapping")
+        values, bad_type = _coerce(out[c.name], c.dtype)
+        null = values.isna().to_numpy() & ~bad_type
+        checks = [(bad_type, f"value is not of type {c.dtype}")]
+        if not c.nullable:
+            checks.append((null, "missing value"))
+        if c.dtype in ("int", "float"):
+            v = values.astype("float64").to_numpy()
+            ok = ~null & ~bad_type
+            if c.min is not None:
+                checks.append((ok & (v < c.min), f"value below the schema's minimum {c.min:g} {c.unit}".rstrip()))
+            if c.max is not None:
+                checks.append((ok & (v > c.max), f"value above the schema's maximum {c.max:g} {c.unit}".rstrip()))
+        if c.vocabulary is not None:
+            vals = values.to_numpy(dtype=object)
+            checks.append((~null & ~bad_type & ~np.isin(vals, list(c.vocabulary)),
+                           f"value not one of {', '.join(c.vocabulary)}"))
+        for mask, what in checks:
+            if mask.any():
+                problems.append(Problem(where, f"{what} in {int(mask.sum())} row(s)", fix_src,
+                                        row=label(mask), column=col))
+    if problems:
+        raise InputError(problems)
+
+
 def _years(col: pd.Series) -> pd.Series:
     """Years from numbers, dates or date strings."""
     if pd.api.types.is_datetime64_any_dtype(col):
@@ -386,11 +450,15 @@ def import_vector(path: str | os.PathLike, *, mapping: dict | str | os.PathLike)
                           "reproject the file to a metric CRS (e.g. ogr2ogr -t_srs EPSG:25833)")
     if len(src) == 0:
         raise input_error(where, "no features", "check the file and `layer:`")
-    src = src[src.geometry.notna() & ~src.geometry.is_empty]
-    src = src[src.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
+    rows = np.arange(1, len(src) + 1)
+    keep = (src.geometry.notna() & ~src.geometry.is_empty
+            & src.geom_type.isin(["Polygon", "MultiPolygon"])).to_numpy()
+    src, rows = src[keep].reset_index(drop=True), rows[keep]
     if len(src) == 0:
         raise input_error(where, "no polygon features", "give the building footprint layer")
     buildings = apply_mapping(src, m, where=where)
+    check_mapped(buildings, sch.BUILDINGS, where=where, rows=rows, sources=dict(m.columns),
+                 id_source=m.columns.get("building_id"))
     buildings.attrs["attribution"] = m.attribution or f"Imported from {path.name}"
     buildings.attrs["licence"] = m.licence
     return {"buildings": buildings}
