@@ -589,3 +589,16 @@ def test_register_values_are_checked_against_the_schema_by_source_row(tmp_path):
     assert any("row 4 (nr=d)" in x and "minimum 1" in x for x in lines)
     assert any("row 3 (nr=c)" in x and "year (from 'aar')" in x for x in lines)
     assert not (tmp_path / "out").exists()
+
+
+def test_cli_import_with_a_bad_dem_exits_2_and_writes_nothing(tmp_path, fixtures):
+    import subprocess
+    import sys
+
+    dem = _dem(tmp_path / "deg.tif", crs="EPSG:4326", bounds=(10.0, 59.0, 11.0, 60.0), cell=0.01)
+    out = tmp_path / "district"
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "import-osm", str(fixtures["xml"]), "--out", str(out),
+                        "--dem", str(dem)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2, r.stderr
+    assert "not in metres" in r.stderr and "Traceback" not in r.stderr
+    assert _leftovers(tmp_path) == ["deg.tif"]
