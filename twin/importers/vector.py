@@ -35,19 +35,22 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from twin import schema as sch
 from twin._errors import InputError, Problem, input_error
 
-__all__ = ["import_vector", "load_mapping", "apply_mapping", "Mapping", "ValueMap"]
+__all__ = ["import_vector", "load_mapping", "apply_mapping", "check_mapped", "disambiguate_ids",
+           "Mapping", "ValueMap", "RegisterWarning"]
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 _RULE_KEYS = {"codes", "prefix", "regex", "default"}
@@ -385,6 +388,77 @@ def check_mapped(out: gpd.GeoDataFrame, layer_schema: sch.LayerSchema, *, where:
         raise InputError(problems)
 
 
+class RegisterWarning(UserWarning):
+    """Register rows that were merged or renamed on import (counted)."""
+
+
+def disambiguate_ids(buildings: gpd.GeoDataFrame, *, where: str,
+                     id_col: str = "building_id") -> gpd.GeoDataFrame:
+    """Make repeated source ids unique, so that the district passes ``twin check``.
+
+    Rows that share an id, have the same mapped attributes and touch each
+    other are parts of one building (a register that stores a building as
+    several polygons): they are merged into one footprint. Other rows with a
+    repeated id get ``<id>-2``, ``<id>-3``, ... in file order. A warning
+    counts both.
+
+    Parameters
+    ----------
+    buildings : geopandas.GeoDataFrame
+        Mapped buildings (metric CRS) with ``id_col``.
+    where : str
+        The source, for the warning.
+    id_col : str
+        The id column.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Same columns, unique ids, rows in file order.
+    """
+    ids = buildings[id_col].astype(str)
+    dup = ids.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return buildings
+    attrs = [c for c in buildings.columns if c not in (id_col, buildings.geometry.name)]
+    geom_name = buildings.geometry.name
+    keep = np.ones(len(buildings), bool)
+    geoms = buildings.geometry.to_numpy().copy()
+    new_ids = ids.to_numpy(dtype=object).copy()
+    merged = renamed = 0
+    repeated = sorted(set(ids[dup]))
+    for value in repeated:
+        rows = np.flatnonzero((ids == value).to_numpy())
+        groups: list[list[int]] = []
+        for r in rows:
+            key = buildings.iloc[r][attrs].astype(str).tolist()
+            for g in groups:
+                first = g[0]
+                if buildings.iloc[first][attrs].astype(str).tolist() == key and \
+                        any(geoms[x].distance(geoms[r]) <= 0.5 for x in g):
+                    g.append(int(r))
+                    break
+            else:
+                groups.append([int(r)])
+        for k, g in enumerate(groups):
+            if len(g) > 1:
+                geoms[g[0]] = shapely.union_all([geoms[x] for x in g])
+                keep[g[1:]] = False
+                merged += len(g) - 1
+            if k > 0:
+                new_ids[g[0]] = f"{value}-{k + 1}"
+                renamed += 1
+    out = buildings.copy()
+    out[id_col] = pd.array(list(new_ids), dtype="str")
+    out[geom_name] = gpd.GeoSeries(geoms, crs=buildings.crs, index=buildings.index)
+    out = out[keep].reset_index(drop=True)
+    shown = ", ".join(repeated[:5]) + (" ..." if len(repeated) > 5 else "")
+    warnings.warn(f"{where}: {len(repeated)} id(s) occur in {int(dup.sum())} rows ({shown}): "
+                  f"{merged} touching part(s) with the same attributes merged into their building, "
+                  f"{renamed} other row(s) given the id <id>-2, <id>-3, ...", RegisterWarning, stacklevel=2)
+    return out
+
+
 def _years(col: pd.Series) -> pd.Series:
     """Years from numbers, dates or date strings."""
     if pd.api.types.is_datetime64_any_dtype(col):
@@ -459,6 +533,7 @@ def import_vector(path: str | os.PathLike, *, mapping: dict | str | os.PathLike)
     buildings = apply_mapping(src, m, where=where)
     check_mapped(buildings, sch.BUILDINGS, where=where, rows=rows, sources=dict(m.columns),
                  id_source=m.columns.get("building_id"))
+    buildings = disambiguate_ids(buildings, where=where)
     buildings.attrs["attribution"] = m.attribution or f"Imported from {path.name}"
     buildings.attrs["licence"] = m.licence
     return {"buildings": buildings}
