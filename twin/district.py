@@ -45,7 +45,7 @@ from twin.raster import Raster, is_metric, read_dem
 
 #: Keys allowed at the top level of district.yaml.
 MANIFEST_KEYS = ("name", "crs", "synthetic", "synthetic_note", "description",
-                 "attribution", "licence", "layers", "parameters", "country")
+                 "attribution", "licence", "layers", "parameters", "country", "import_summary")
 #: ISO 3166 codes a manifest's ``country`` may take (see twin/params/country_defaults.csv).
 COUNTRIES = ("NO", "SE", "DK", "FI")
 #: Non-vector layer keys allowed under ``layers:``.
