@@ -45,7 +45,8 @@ from twin.raster import Raster, is_metric, read_dem
 
 #: Keys allowed at the top level of district.yaml.
 MANIFEST_KEYS = ("name", "crs", "synthetic", "synthetic_note", "description",
-                 "attribution", "licence", "layers", "parameters", "country", "import_summary")
+                 "attribution", "licence", "layers", "parameters", "country", "import_summary",
+                 "weather")
 #: ISO 3166 codes a manifest's ``country`` may take (see twin/params/country_defaults.csv).
 COUNTRIES = ("NO", "SE", "DK", "FI")
 #: Non-vector layer keys allowed under ``layers:``.
@@ -79,6 +80,10 @@ class District:
         Other vector layers; empty (with the schema's columns) when absent.
     dem : Raster | None
         Elevation model in metres.
+    grid_areas : GeoDataFrame | None
+        Electricity grid areas (schema :data:`twin.schema.GRID_AREAS`), or None.
+    weather : twin.weather.Weather | None
+        The hourly weather year named by the manifest's ``weather:``, or None.
     manifest : dict
         The parsed ``district.yaml``.
     path : pathlib.Path | None
@@ -95,6 +100,8 @@ class District:
     low_lying: gpd.GeoDataFrame
     streets: gpd.GeoDataFrame
     dem: Raster | None = None
+    grid_areas: gpd.GeoDataFrame | None = None
+    weather: Any = None
     manifest: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
@@ -267,14 +274,23 @@ def load_district(path: str | os.PathLike) -> District:
                 problems.extend(_dem_coverage_problems(dem, layers["buildings"], str(dem_path)))
         except InputError as exc:
             problems.extend(exc.problems)
+    weather = None
+    if manifest.get("weather") is not None:
+        from twin.weather import weather_from_manifest
+
+        try:
+            weather = weather_from_manifest(manifest["weather"], folder, where=str(folder / "district.yaml"))
+        except InputError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
+    grid_areas = layers["grid_areas"] if "grid_areas" in manifest["layers"] else None
     return District(
         name=str(manifest["name"]), crs=crs, buildings=layers["buildings"],
         heat_network=layers["heat_network"], heat_plants=layers["heat_plants"],
         charging_points=layers["charging_points"], basins=layers["basins"],
         low_lying=layers["low_lying"], streets=layers["streets"], dem=dem,
-        manifest=manifest, path=folder,
+        grid_areas=grid_areas, weather=weather, manifest=manifest, path=folder,
     )
 
 
