@@ -457,3 +457,16 @@ def test_real_ids_and_shapefile_column_names(tmp_path):
     assert district.buildings["building_id"].tolist() == ["1", "2"]
     assert district.buildings["floor_area_m2"].tolist() == [120.0, 90.0]
     assert district.buildings["dh_connected"].tolist() == [False, True]
+
+
+def test_every_indicator_a_run_reports_is_in_the_registry(tmp_path):
+    """Targets are validated against twin.indicators.INDICATORS: it must list every number a run reports."""
+    import numbers
+
+    import twin
+    from twin.indicators import INDICATORS
+
+    r = twin.evaluate(twin.load_district(tiny_district(tmp_path / "d")), None)
+    reported = {k for k, v in r.indicators.items() if isinstance(v, numbers.Number) and not isinstance(v, bool)}
+    assert reported - set(INDICATORS) - {"year"} == set()  # year: the scenario year, a label
+    assert {"co2_total_t_yr", "car_km_yr", "flooded_buildings"} <= set(INDICATORS)

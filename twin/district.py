@@ -45,7 +45,10 @@ from twin.raster import Raster, is_metric, read_dem
 
 #: Keys allowed at the top level of district.yaml.
 MANIFEST_KEYS = ("name", "crs", "synthetic", "synthetic_note", "description",
-                 "attribution", "licence", "layers", "parameters")
+                 "attribution", "licence", "layers", "parameters", "country", "import_summary",
+                 "weather")
+#: ISO 3166 codes a manifest's ``country`` may take (see twin/params/country_defaults.csv).
+COUNTRIES = ("NO", "SE", "DK", "FI")
 #: Non-vector layer keys allowed under ``layers:``.
 RASTER_LAYERS = ("dem",)
 OTHER_LAYERS = ("population",)
@@ -80,6 +83,10 @@ class District:
         Other vector layers; empty (with the schema's columns) when absent.
     dem : Raster | None
         Elevation model in metres.
+    grid_areas : GeoDataFrame | None
+        Electricity grid areas (schema :data:`twin.schema.GRID_AREAS`), or None.
+    weather : twin.weather.Weather | None
+        The hourly weather year named by the manifest's ``weather:``, or None.
     manifest : dict
         The parsed ``district.yaml``.
     path : pathlib.Path | None
@@ -96,6 +103,8 @@ class District:
     low_lying: gpd.GeoDataFrame
     streets: gpd.GeoDataFrame
     dem: Raster | None = None
+    grid_areas: gpd.GeoDataFrame | None = None
+    weather: Any = None
     manifest: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
@@ -157,6 +166,10 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
             close = difflib.get_close_matches(str(key), MANIFEST_KEYS, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(MANIFEST_KEYS)}"
             problems.append(Problem(str(path), f"unknown key '{str(key)[:40]}'", hint))
+    if "country" in manifest and manifest["country"] not in COUNTRIES:
+        problems.append(Problem(str(path), f"unknown country {str(manifest['country'])[:20]!r}",
+                                f"use one of {', '.join(COUNTRIES)} (ISO 3166 code) or leave the key out "
+                                "to infer it from the location", column="country"))
     for key in ("name", "crs", "layers"):
         if key not in manifest:
             problems.append(Problem(str(path), f"missing key '{key}'", f"add `{key}:` to the manifest"))
@@ -264,14 +277,23 @@ def load_district(path: str | os.PathLike) -> District:
                 problems.extend(_dem_coverage_problems(dem, layers["buildings"], str(dem_path)))
         except InputError as exc:
             problems.extend(exc.problems)
+    weather = None
+    if manifest.get("weather") is not None:
+        from twin.weather import weather_from_manifest
+
+        try:
+            weather = weather_from_manifest(manifest["weather"], folder, where=str(folder / "district.yaml"))
+        except InputError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
+    grid_areas = layers["grid_areas"] if "grid_areas" in manifest["layers"] else None
     return District(
         name=str(manifest["name"]), crs=crs, buildings=layers["buildings"],
         heat_network=layers["heat_network"], heat_plants=layers["heat_plants"],
         charging_points=layers["charging_points"], basins=layers["basins"],
         low_lying=layers["low_lying"], streets=layers["streets"], dem=dem,
-        manifest=manifest, path=folder,
+        grid_areas=grid_areas, weather=weather, manifest=manifest, path=folder,
     )
 
 

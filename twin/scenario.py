@@ -64,6 +64,9 @@ class Parameters(_Model):
     flooded_depth_m: float | None = Field(None, gt=0, le=10, description="water depth counted as a flooded building")
     archetypes: str | None = Field(None, description="own archetype table (CSV, same columns as twin/params)")
     dh_co2_g_kwh: float | None = Field(None, ge=0, le=1500, description="district-heat emission factor override")
+    dh_emission_set: Literal["no_national_mix", "zero_at_building"] | None = Field(
+        None, description="named district-heat factor (twin/params/dh_defaults.csv); zero_at_building = SSB KOSTRA's 0")
+    draws: int | None = Field(None, ge=0, le=10000, description="Latin-hypercube draws for ranges (0 = off)")
 
     @field_validator("emission_set")
     @classmethod
@@ -153,7 +156,7 @@ class AddChargers(_Model):
     layer: str | None = None
     target_coverage: float | None = Field(None, gt=0, le=1)
     area: str | None = Field(None, description="polygon file: place chargers for the residents inside it only")
-    kw: float = Field(22.0, gt=0, le=1000)
+    kw: float = Field(11.0, gt=0, le=1000)  # most cars accept 11 kW AC (twin/params/charging.csv)
     connectors: int = Field(2, ge=1, le=100)
     max_new: int = Field(200, ge=1, le=10000)
 
