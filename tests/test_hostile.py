@@ -470,3 +470,9 @@ def test_every_indicator_a_run_reports_is_in_the_registry(tmp_path):
     reported = {k for k, v in r.indicators.items() if isinstance(v, numbers.Number) and not isinstance(v, bool)}
     assert reported - set(INDICATORS) - {"year"} == set()  # year: the scenario year, a label
     assert {"co2_total_t_yr", "car_km_yr", "flooded_buildings"} <= set(INDICATORS)
+
+
+def test_catalogue_lists_every_case():
+    text = (Path(__file__).parent / "hostile" / "CATALOGUE.md").read_text(encoding="utf-8")
+    missing = [case for case in CASES if f"| {case} |" not in text]
+    assert not missing, f"add to tests/hostile/CATALOGUE.md: {missing}"
