@@ -7,10 +7,16 @@ Chromium missing fails these tests with a clear message, unless
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
+
+import geopandas as gpd
+import yaml
 
 import pytest
 from conftest import HOSTILE, make_result
@@ -83,7 +89,7 @@ class Page:
             self.requests.append(route.request.url)
             route.abort()
 
-    def click_building(self, building_id: str) -> str:
+    def click_building(self, building_id: str, *, tooltip: bool = False) -> str:
         """Click a building at its pixel (canvas rendering) and return the popup text.
 
         The building is found by its id among the popup values or by its
@@ -105,7 +111,13 @@ class Page:
         self.page.mouse.click(xy[0], xy[1])
         popup = self.page.locator(".leaflet-popup-content")
         popup.wait_for(timeout=5000)
-        return popup.inner_text()
+        text = popup.inner_text()
+        if tooltip:
+            self.page.mouse.move(xy[0] + 1, xy[1])
+            tip = self.page.locator(".leaflet-tooltip")
+            tip.wait_for(timeout=5000)
+            text += "\n" + tip.inner_text()
+        return text
 
     def close(self) -> None:
         self.page.close()
@@ -177,7 +189,7 @@ def test_citizen_map_in_norwegian_has_no_english_ui_string(browser, maps) -> Non
     found = sorted(s for s in english
                    if re.search(r"(?<!\w)" + re.escape(s) + r"(?!\w)", text))
     assert found == []
-    assert "Her samler vannet seg ved styrtregn" in text
+    assert "Omriss av forsenkninger" in text
     assert "Bygninger som varmes med fjernvarme" in text
     assert "SYNTETISKE DATA" in text
     assert pg.errors == [] and pg.requests == []
@@ -198,4 +210,100 @@ def test_compare_page_maps_move_together(browser, maps) -> None:
     assert moved[1] == pytest.approx(moved[4], abs=1e-6)
     assert "−14.9" in pg.page.inner_text(".twin-cmp-bar")
     assert pg.requests == [] and pg.errors == []
+    pg.close()
+
+
+# ----------------------------------------------------------------------------- issue 10, item 1
+#: Template-engine payloads and HTML/JS payloads: each must appear literally.
+PAYLOADS = ("{{7*7}}", "Villa {{ Sol", "Kafé {% endfor %}",
+            "{{ cycler.__init__.__globals__.os.mkdir('x') }}", HOSTILE,
+            "</script><script>alert(2)</script>")
+FORNEBU = Path(__file__).resolve().parent.parent / "twin" / "data" / "districts" / "fornebu"
+
+
+def _listing(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory) -> dict:
+    """`twin run` (a real process) on a tiny district where every text carries a payload.
+
+    Each payload is a building name and part of the district's attribution;
+    scenario i is named payload i, described by payload i+1 and has a target
+    named payload i+2, so every payload plays every role.
+    """
+    root = tmp_path_factory.mktemp("hostile")
+    inputs, cwd = root / "inputs", root / "cwd"
+    (inputs / "district").mkdir(parents=True)
+    cwd.mkdir()
+    b = gpd.read_file(FORNEBU / "buildings.gpkg")
+    b = b[b["residents"] > 0].head(len(PAYLOADS)).copy()
+    b["name"] = list(PAYLOADS)
+    b.to_file(inputs / "district" / "buildings.gpkg", layer="buildings")
+    (inputs / "district" / "district.yaml").write_text(yaml.safe_dump({
+        "name": "Tiny", "crs": "EPSG:25833", "attribution": "\n".join(PAYLOADS),
+        "layers": {"buildings": "buildings.gpkg"}}, allow_unicode=True), encoding="utf-8")
+    files = []
+    n = len(PAYLOADS)
+    for i in range(n):
+        f = inputs / f"s{i}.yaml"
+        f.write_text(yaml.safe_dump({
+            "name": PAYLOADS[i], "description": PAYLOADS[(i + 1) % n],
+            "targets": [{"name": PAYLOADS[(i + 2) % n], "indicator": "co2_total_t_yr",
+                         "max": 1e9}]}, allow_unicode=True), encoding="utf-8")
+        files.append(str(f))
+    before = _listing(inputs)
+    twin_exe = Path(sys.executable).with_name("twin")
+    cmd = [str(twin_exe)] if twin_exe.exists() else [sys.executable, "-m", "twin.cli"]
+    res = subprocess.run([*cmd, "run", *files, "--district", str(inputs / "district"),
+                          "--out", "out", "--offline"], cwd=cwd, capture_output=True,
+                         text=True, timeout=600)
+    return {"res": res, "cwd": cwd, "inputs": inputs, "before": before}
+
+
+def test_hostile_text_run_exits_0_and_creates_nothing_else(hostile_run) -> None:
+    res, cwd = hostile_run["res"], hostile_run["cwd"]
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+    assert sorted(p.name for p in cwd.iterdir()) == ["out"]
+    out = cwd / "out"
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == ["compare.csv",
+                                                                  "compare.html"]
+    for folder in (p for p in out.iterdir() if p.is_dir()):
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "buildings.gpkg", "indicators.json", "map.html"]
+    assert _listing(hostile_run["inputs"]) == hostile_run["before"]
+    assert not any(p.name == "x" for p in hostile_run["cwd"].parent.rglob("x"))
+    assert "49" not in res.stdout
+
+
+def test_hostile_text_appears_literally_in_the_browser(browser, hostile_run) -> None:
+    out = hostile_run["cwd"] / "out"
+    n = len(PAYLOADS)
+    folders = {json.loads((f / "indicators.json").read_text())["scenario"]: f
+               for f in out.iterdir() if f.is_dir()}
+    assert set(folders) == set(PAYLOADS)
+    for i, name in enumerate(PAYLOADS):
+        pg = Page(browser, folders[name] / "map.html")
+        assert pg.page.title() == f"{name} – Scenario"
+        panel = pg.page.inner_text(".twin-panel")
+        assert f"Scenario: {name}" in panel
+        assert PAYLOADS[(i + 1) % n] in panel  # description
+        titles = pg.page.evaluate(
+            "Array.from(document.querySelectorAll('.twin-targets th')).map(e => e.title)")
+        assert PAYLOADS[(i + 2) % n] in titles  # target name
+        pg.page.locator(".twin-note summary").click()
+        sources = pg.page.inner_text(".twin-sources")
+        assert all(p in sources for p in PAYLOADS)  # attribution
+        building = PAYLOADS[(i + 3) % n]
+        text = pg.click_building(building, tooltip=True)
+        assert text.count(building) == 2  # popup header and tooltip
+        assert pg.page.locator("img[src=x]").count() == 0
+        assert pg.dialogs == [] and pg.errors == [] and pg.requests == []
+        pg.close()
+    pg = Page(browser, out / "compare.html")
+    head = pg.page.inner_text(".twin-cmp-bar thead")
+    assert all(p in head for p in PAYLOADS)
+    assert pg.dialogs == [] and pg.errors == [] and pg.requests == []
     pg.close()
