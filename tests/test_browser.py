@@ -108,15 +108,17 @@ class Page:
             return [r.left + pt.x, r.top + pt.y];
         }""", building_id)
         self.page.wait_for_timeout(100)
+        text = ""
+        if tooltip:
+            self.page.mouse.move(xy[0] - 2, xy[1])
+            self.page.mouse.move(xy[0], xy[1])
+            tip = self.page.locator(".leaflet-tooltip")
+            tip.wait_for(timeout=5000)
+            text = tip.inner_text() + "\n"
         self.page.mouse.click(xy[0], xy[1])
         popup = self.page.locator(".leaflet-popup-content")
         popup.wait_for(timeout=5000)
-        text = popup.inner_text()
-        if tooltip:
-            self.page.mouse.move(xy[0] + 1, xy[1])
-            tip = self.page.locator(".leaflet-tooltip")
-            tip.wait_for(timeout=5000)
-            text += "\n" + tip.inner_text()
+        text += popup.inner_text()
         return text
 
     def close(self) -> None:

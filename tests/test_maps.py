@@ -272,11 +272,11 @@ def test_target_status_probability_and_ranges() -> None:
     p = indicator_panel(ind, scenario="s", description="", lang="en", audience="planner")
     assert ["CO₂ total (t/yr)", "8,412.0 (7,100.0–9,900.0)"] in p["rows"]
     rows = {r["name"]: r for r in p["targets"]["rows"]}
-    assert rows["a"]["mark"] == "✓ met · met in 78 % of draws"
+    assert rows["a"]["mark"] == "✓ met · met in 78 % of cases"
     # 0.108 % against 0 %: enough digits to see why it is missed
     assert rows["b"]["cells"] == ["0.1 %", "0.0 %"] and rows["b"]["mark"] == "✗ missed"
     assert rows["c"]["mark"] == "not evaluated" and rows["c"]["cells"] == ["–", "–"]
-    assert rows["d"]["mark"] == "set by input"
+    assert rows["d"]["mark"] == "set by the scenario"
     # no targets, no ranges: no crash
     assert indicator_panel({}, scenario="s", description="", lang="nb",
                            audience="citizen")["targets"] is None

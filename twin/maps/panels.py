@@ -45,12 +45,14 @@ def target_status(target: dict) -> str:
 def status_text(t: Strings, target: dict, audience: str = "planner") -> str:
     """``✓ met`` / ``✗ missed`` / not evaluated / set by input, with the probability when given."""
     st = target_status(target)
-    word = t(f"citizen.status.{st}" if audience == "citizen" else f"panel.status.{st}")
+    key = f"citizen.target_{st}" if audience == "citizen" else f"panel.{st}"
     mark = {"met": "✓ ", "missed": "✗ "}.get(st, "")
+    text = mark + t(key)
     p = target.get("probability_met")
     if is_num(p):
-        word += " · " + t("panel.probability_met", p=t.num(100.0 * float(p), 0))
-    return mark + word
+        pk = "citizen.target_probability_met" if audience == "citizen" else "panel.probability_met"
+        text += " · " + t(pk, p=t.num(100.0 * float(p), 0) + " %")
+    return text
 
 
 def target_value_key(name: str, target: dict) -> str:
@@ -125,8 +127,10 @@ def indicator_panel(indicators: dict, *, scenario: str, description: str, lang: 
     rows = [[indicator_label(t, k, audience),
              range_text(t, k, ind.get(k), ranges.get(k), audience=audience)] for k in keys]
     title = t("citizen.panel_title" if audience == "citizen" else "panel.title")
+    shown = any(isinstance(ranges.get(k), dict) for k in keys)
     return {"title": f"{title}: {scenario}", "description": (description or "").strip(),
-            "rows": rows, "targets": targets_spec(t, ind.get("targets"), audience)}
+            "rows": rows, "hint": t("panel.range") if shown else None,
+            "targets": targets_spec(t, ind.get("targets"), audience)}
 
 
 def add_indicator_panel(m: TwinMap, indicators: dict, *, scenario: str = "",

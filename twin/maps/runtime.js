@@ -214,6 +214,7 @@
     var d = details(p.title, !small());
     if (p.description) el("div", "twin-desc", p.description, d);
     table(p.rows, d);
+    if (p.hint) el("div", "twin-hint", p.hint, d);
     if (p.targets) {
       el("div", "twin-sec", p.targets.title, d);
       var tb = el("table", "twin-targets", null, d);

@@ -152,6 +152,8 @@ def scenario_map(result: Result, *, lang: str = "en", audience: str = "planner",
                             **kw)
     else:
         m.panels["title"] = result.scenario
-    add_data_note(m, attribution=result.attribution, synthetic=result.synthetic, **kw)
+    note = add_data_note(m, attribution=result.attribution, synthetic=result.synthetic, **kw)
+    if planner and "co2_direct_t_yr" in ind:
+        note["lines"].insert(1, t("note.co2_direct"))
     m.bounds = _bounds(result)
     return m
