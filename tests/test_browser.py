@@ -52,7 +52,10 @@ def maps(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("maps")
     r = make_result()
     targets = {k: v for k, v in r.indicators["targets"].items() if "<" not in k}
-    nb = replace(r, description="Fjernvarme til hele Bakken", attribution="Testdata (CC0)",
+    nb = replace(r, title={"en": "District heating for all", "nb": "Fjernvarme for alle"},
+                 description={"en": "District heating for the whole hill",
+                              "nb": "Fjernvarme til hele Bakken"},
+                 attribution={"en": "Test data (CC0)", "nb": "Testdata (CC0)"},
                  indicators={**r.indicators, "targets": targets})
     return {
         "planner": write_map(scenario_map(r, offline=True), d / "planner.html", offline=True),
@@ -60,23 +63,34 @@ def maps(tmp_path_factory) -> dict[str, Path]:
                                 d / "compare.html", offline=True),
         "citizen_nb": write_map(scenario_map(nb, lang="nb", audience="citizen", offline=True),
                                 d / "citizen_nb.html", offline=True),
+        "planner_online": write_map(scenario_map(r, offline=False), d / "planner_online.html",
+                                    offline=False),
+        "citizen_sv_online": write_map(scenario_map(nb, lang="sv", audience="citizen"),
+                                       d / "citizen_sv_online.html", offline=False),
     }
 
 
 class Page:
     """A loaded map page with recorded requests, console errors and dialogs."""
 
-    def __init__(self, browser, path: Path) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+    def __init__(self, browser, path: Path, viewport: tuple[int, int] = (1400, 900), *,
+                 online: bool = False) -> None:
+        self.page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        self.online = online
         self.requests: list[str] = []
         self.errors: list[str] = []
         self.dialogs: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", self._dialog)
         self.page.route("**/*", self._route)
         self.page.goto(path.as_uri(), wait_until="load")
         self.page.wait_for_function("window.twinReady !== undefined", timeout=READY_MS)
+
+    def _console(self, m) -> None:
+        # an online map's tiles are refused here (no network in tests): not a page error
+        if m.type == "error" and not (self.online and "ERR_FAILED" in m.text):
+            self.errors.append(m.text)
 
     def _dialog(self, d) -> None:
         self.dialogs.append(d.message)
@@ -126,7 +140,9 @@ class Page:
 
 
 def test_offline_map_no_network_no_console_error(browser, maps) -> None:
-    for path in maps.values():
+    for key, path in maps.items():
+        if "online" in key:
+            continue
         pg = Page(browser, path)
         n = pg.page.evaluate("Object.keys(window.twinMaps[0]._layers).length")
         assert n > 10
@@ -192,6 +208,10 @@ def test_citizen_map_in_norwegian_has_no_english_ui_string(browser, maps) -> Non
                    if re.search(r"(?<!\w)" + re.escape(s) + r"(?!\w)", text))
     assert found == []
     assert "Omriss av forsenkninger" in text
+    # per-language scenario texts: the Norwegian ones
+    assert "Fjernvarme for alle" in text and "Fjernvarme til hele Bakken" in text
+    assert pg.page.title() == "Fjernvarme for alle – Scenario"  # tab title: panel.title is the same in nb
+    assert "District heating for" not in text
     assert "Bygninger som varmes med fjernvarme" in text
     assert "SYNTETISKE DATA" in text
     assert pg.errors == [] and pg.requests == []
@@ -308,4 +328,63 @@ def test_hostile_text_appears_literally_in_the_browser(browser, hostile_run) -> 
     head = pg.page.inner_text(".twin-cmp-bar thead")
     assert all(p in head for p in PAYLOADS)
     assert pg.dialogs == [] and pg.errors == [] and pg.requests == []
+    pg.close()
+
+
+# ----------------------------------------------------------------------------- issue 13, 1-2
+VIEWPORTS = ((390, 844), (1024, 768), (1920, 1080))
+_GEOMETRY = """() => {
+    const m = window.twinMaps[0];
+    const spec = JSON.parse(document.getElementById("twin-data").textContent).maps[0];
+    const box = m.getContainer().getBoundingClientRect();
+    const area = box.width * box.height;
+    let covered = 0, inside = true, scrolls = true;
+    for (const q of [".twin-panel", ".twin-legend", ".twin-note", ".leaflet-control-layers",
+                     ".leaflet-control-zoom", ".twin-title"]) {
+        const e = m.getContainer().querySelector(q);
+        if (!e || e.offsetParent === null) continue;
+        const r = e.getBoundingClientRect();
+        covered += r.width * r.height;
+        if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1
+            || r.bottom > box.bottom + 1) inside = false;
+        const st = getComputedStyle(e);
+        if (e.scrollHeight > e.clientHeight + 2 && !["auto", "scroll"].includes(st.overflowY))
+            scrolls = false;
+    }
+    const banner = document.querySelector(".twin-banner");
+    return {zoom: m.getZoom(), lat: m.getCenter().lat,
+            fits: m.getBounds().contains(L.latLngBounds(spec.bounds)),
+            share: covered / area, inside: inside, scrolls: scrolls,
+            bannerAbove: !banner || banner.getBoundingClientRect().bottom <= box.top + 0.5,
+            panelOpen: !!(document.querySelector(".twin-panel details") || {}).open};
+}"""
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
+@pytest.mark.parametrize("kind", ["planner", "citizen_nb", "planner_online", "citizen_sv_online"])
+def test_district_fitted_and_panels_within_bounds(browser, maps, kind: str,
+                                                  viewport: tuple[int, int]) -> None:
+    pg = Page(browser, maps[kind], viewport, online="online" in kind)
+    g = pg.page.evaluate(_GEOMETRY)
+    assert g["fits"], g  # the whole district on screen when the map opens
+    assert 14 <= g["zoom"] <= 18 and g["lat"] == pytest.approx(59.91, abs=0.01)
+    assert g["share"] <= 0.34, g  # panels cover at most about a third of the map
+    assert g["inside"] and g["scrolls"] and g["bannerAbove"], g
+    assert g["panelOpen"] == (viewport[0] > 700)  # collapsed on a phone
+    assert pg.errors == []
+    if viewport[0] <= 700:  # a tap opens the collapsed panel, which then scrolls
+        pg.page.locator(".twin-panel summary").click()
+        g2 = pg.page.evaluate(_GEOMETRY)
+        assert g2["panelOpen"] and g2["inside"] and g2["scrolls"], g2
+    pg.close()
+
+
+def test_popup_header_not_under_the_banner(browser, maps) -> None:
+    pg = Page(browser, maps["planner"], (1024, 768))
+    pg.click_building("B1")
+    top = pg.page.evaluate(
+        "document.querySelector('.leaflet-popup-content').getBoundingClientRect().top")
+    banner = pg.page.evaluate(
+        "document.querySelector('.twin-banner').getBoundingClientRect().bottom")
+    assert top > banner
     pg.close()

@@ -12,7 +12,7 @@ from twin.maps._i18n import Strings, check_audience, check_lang
 from twin.maps.output import atomic_write_bytes, render_page
 from twin.maps.panels import (CITIZEN_INDICATORS, PLANNER_INDICATORS, indicator_label,
                               status_text, target_label, target_status, target_value_key)
-from twin.maps.scenario import scenario_map
+from twin.maps.scenario import scenario_map, scenario_title
 from twin.result import Result
 
 
@@ -39,9 +39,8 @@ def comparison_table(results: list[Result], *, lang: str = "en",
         and ``targets`` (rows of the targets section).
     """
     t = Strings(lang)
-    base = results[0]
-    head = ["", *(r.scenario for r in results),
-            *(t("compare.delta", a=r.scenario, b=base.scenario) for r in results[1:])]
+    names = [scenario_title(r, lang) for r in results]
+    head = ["", *names, *(t("compare.delta", a=n, b=names[0]) for n in names[1:])]
     keys = CITIZEN_INDICATORS if audience == "citizen" else PLANNER_INDICATORS
     rows = []
     for key in keys:
@@ -103,7 +102,7 @@ def compare_page(results: list[Result], path: str | os.PathLike, *, lang: str = 
     maps = [scenario_map(r, lang=lang, audience=audience, offline=offline, panel=False)
             for r in results]
     compare = {"title": t("compare.title"), "right_label": t("compare.right_map"),
-               "names": [r.scenario for r in results],
+               "names": [scenario_title(r, lang) for r in results],
                "table": comparison_table(results, lang=lang, audience=audience)}
     page = render_page(maps, title=t("compare.title"), offline=offline,
                        extra={"compare": compare})

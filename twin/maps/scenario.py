@@ -6,6 +6,7 @@ import geopandas as gpd
 import shapely
 
 from twin._errors import input_error
+from twin._text import local
 from twin.maps._i18n import Strings, check_audience, check_lang
 from twin.maps._page import TwinMap
 from twin.maps._service_area import service_area
@@ -48,6 +49,11 @@ def _bounds(result: Result) -> list[list[float]] | None:
             w, s, e, n = box.to_crs("EPSG:4326").total_bounds
             return [[float(s), float(w)], [float(n), float(e)]]
     return None
+
+
+def scenario_title(result: Result, lang: str) -> str:
+    """The scenario's title in ``lang`` (its ``title``, else its name)."""
+    return local(result.title, lang).strip() or result.scenario
 
 
 def page_strings(t: Strings) -> dict[str, str]:
@@ -113,8 +119,9 @@ def scenario_map(result: Result, *, lang: str = "en", audience: str = "planner",
     planner = audience == "planner"
     theme = color_by or ("energy" if planner else "dh")
     on = THEME_LAYERS[theme]
+    name = scenario_title(result, lang)
     m = new_map(lang=lang, audience=audience, offline=offline,
-                title=f"{result.scenario} – {t('panel.title')}")
+                title=f"{name} – {t('panel.title')}")
     ind = result.indicators or {}
     kw = {"lang": lang, "audience": audience}
     L = result.layers
@@ -148,11 +155,12 @@ def scenario_map(result: Result, *, lang: str = "en", audience: str = "planner",
         add_charging_points(m, L["charging_points"], radius_m=radius,
                             show="charging_points" in on, **kw)
     if panel:
-        add_indicator_panel(m, ind, scenario=result.scenario, description=result.description,
+        add_indicator_panel(m, ind, scenario=name, description=local(result.description, lang),
                             **kw)
     else:
-        m.panels["title"] = result.scenario
-    note = add_data_note(m, attribution=result.attribution, synthetic=result.synthetic, **kw)
+        m.panels["title"] = name
+    note = add_data_note(m, attribution=local(result.attribution, lang),
+                         synthetic=result.synthetic, **kw)
     if planner and "co2_direct_t_yr" in ind:
         note["lines"].insert(1, t("note.co2_direct"))
     m.bounds = _bounds(result)
