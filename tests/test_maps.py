@@ -454,3 +454,33 @@ def test_depth_stats_and_png_hand_values() -> None:
     assert colours == {(0, 0, 1), (0, 0, 4)}  # < 0.1 m class and 0.5-1.0 m class only
     assert depth_png(r.with_data(np.zeros((10, 10))), numeric_classes(
         "flood_depth_m", ("#000001",) * 5)) is None
+
+
+# ----------------------------------------------------------------------------- pathway chart
+def test_pathway_chart_plots_the_target_paths_indicator() -> None:
+    import xarray as xr
+
+    from twin.maps.pathway import pathway_figure, pathway_png
+    years = np.array([2025, 2027, 2030])
+    ds = xr.Dataset(
+        {"co2_total_t_yr": (("scenario", "year"), [[900.0, 800.0, 700.0]]),
+         "co2_direct_t_yr": (("scenario", "year"), [[300.0, 200.0, 100.0]]),
+         "target_path": (("scenario", "year"), [[350.0, 250.0, 140.0]])},
+        coords={"scenario": ["plan"], "year": years})
+    ds["target_path"].attrs.update(indicator="co2_direct_t_yr", reference=400.0,
+                                   source="Klimastrategi 2030")
+    fig = pathway_figure(ds, lang="en")
+    ax = fig.axes[0]
+    lines = {ln.get_label(): list(np.asarray(ln.get_ydata(), float)) for ln in ax.lines}
+    # the scenario line is the indicator of the target path (direct), not total CO2
+    assert lines["plan"] == [300.0, 200.0, 100.0]
+    assert lines["target path"] == [350.0, 250.0, 140.0]
+    assert lines["reference: 400.0"] == [400.0, 400.0]
+    label = Strings("en")("ind.co2_direct_t_yr")
+    assert ax.get_title() == label
+    assert all(a <= b for a, b in zip(lines["plan"], lines["target path"]))  # on its path
+    assert pathway_png(ds, lang="nb")[:8] == b"\x89PNG\r\n\x1a\n"
+    # no target path: total CO2
+    fig2 = pathway_figure(ds.drop_vars("target_path"))
+    assert [list(np.asarray(ln.get_ydata(), float)) for ln in fig2.axes[0].lines] == [
+        [900.0, 800.0, 700.0]]
