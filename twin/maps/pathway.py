@@ -9,6 +9,7 @@ chart and the targets table speak of the same number.
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import Any
 
 from twin.maps._format import value_text
@@ -52,14 +53,16 @@ def pathway_figure(ds: Any, *, lang: str = "en") -> Any:
                        label=t("chart.reference", v=value_text(t, key, float(ref))))
         src = str(tp.attrs.get("source") or "").strip()
         if src:
-            fig.text(0.01, 0.01, t("chart.source", s=src[:160]), fontsize=6.5, color="#555555")
+            note = textwrap.fill(t("chart.source", s=src[:400]), width=150)
+            fig.text(0.01, 0.01, note, fontsize=6.5, color="#555555", va="bottom")
     ax.set_title(label, fontsize=10)
     ax.set_xlabel(t("chart.year"))
-    ax.set_ylabel(label if len(label) <= 40 else label[:38] + "…", fontsize=8)
+    unit = label[label.rfind("(") + 1:-1] if label.endswith(")") and "(" in label else label
+    ax.set_ylabel(unit, fontsize=9)
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    fig.tight_layout(rect=(0, 0.07, 1, 1))
     return fig
 
 
