@@ -233,11 +233,12 @@
     return control(map, "topleft", "twin-panel", d);
   }
 
-  function notePanel(map, n) {
+  /* The data note: sources folded; the other lines folded too on small maps. */
+  function notePanel(map, n, compact) {
     var box = el("div");
     var d = details(n.title, false, box);
     el("div", "twin-sources", n.sources, d);
-    n.lines.forEach(function (line) { el("div", null, line, box); });
+    n.lines.forEach(function (line) { el("div", null, line, compact ? d : box); });
     return control(map, "bottomleft", "twin-note", box);
   }
 
@@ -321,7 +322,7 @@
     var lc = L.control.layers(null, overlays, { position: "topright", collapsed: medium() || !!P.title }).addTo(map);
     var toggle = lc.getContainer().querySelector(".leaflet-control-layers-toggle");
     if (toggle) { toggle.title = s.layers; toggle.setAttribute("aria-label", s.layers); }
-    if (P.note) notePanel(map, P.note);
+    if (P.note) notePanel(map, P.note, !!P.title || small());
     capPanels(map);
     fit(map, spec);
     fitPopups(map);
@@ -390,9 +391,11 @@
       rights[k].invalidateSize();
       rights[k].setView(left.getCenter(), left.getZoom(), { animate: false });
     }
-    rights.forEach(function (r) { left.sync(r); r.sync(left); });
     compareBar(root, data.compare, show);
+    for (var i = 2; i < divs.length; i++) divs[i].style.display = "none";
     left.invalidateSize();
+    fit(left, first);
+    rights.forEach(function (r) { left.sync(r); r.sync(left); });
     show(0);
     ready();
   };
