@@ -47,6 +47,23 @@ def browser():
         b.close()
 
 
+def _with_water(r):
+    """The fake result with a water-depth raster: depression D1 (60 m x 30 m at X0+50, Y0-60)
+    holds 0.04 m in 1,700 of its 1,800 m2 (2 m cells) and 0.6 m in a 100 m2 pit."""
+    import numpy as np
+    from affine import Affine
+    from conftest import X0, Y0
+    from pyproj import CRS as PCRS
+
+    from twin.raster import Raster
+    depth = np.zeros((60, 120))  # 2 m cells from (X0, Y0-120) to (X0+240, Y0)
+    # D1 spans x X0+50..X0+110 (cols 25..55), y Y0-60..Y0-30 (rows 15..30)
+    depth[15:30, 25:55] = 0.04
+    depth[20:25, 40:45] = 0.6
+    ras = Raster(depth, Affine(2.0, 0, X0, 0, -2.0, Y0), PCRS.from_user_input("EPSG:25833"))
+    return replace(r, water_depth=ras)
+
+
 @pytest.fixture(scope="module")
 def maps(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("maps")
@@ -63,6 +80,9 @@ def maps(tmp_path_factory) -> dict[str, Path]:
                                 d / "compare.html", offline=True),
         "citizen_nb": write_map(scenario_map(nb, lang="nb", audience="citizen", offline=True),
                                 d / "citizen_nb.html", offline=True),
+        "flood_nb": write_map(scenario_map(_with_water(nb), lang="nb", audience="citizen",
+                                           color_by="flood", offline=True),
+                              d / "flood_nb.html", offline=True),
         "planner_online": write_map(scenario_map(r, offline=False), d / "planner_online.html",
                                     offline=False),
         "citizen_sv_online": write_map(scenario_map(nb, lang="sv", audience="citizen"),
@@ -177,6 +197,8 @@ def test_popup_shows_the_right_buildings_numbers(browser, maps) -> None:
     assert "240,000" in text  # energy 180 000 + 60 000 kWh/yr
     assert "120" in text  # 240 000 kWh / 2 000 m2
     assert "Storgata 1" in text and "Storgata 7" not in text
+    # a heat pump's popup explains why heat exceeds the energy bought
+    assert "most of the heat is taken from the air, ground or water" in pg.click_building("B3")
     pg.close()
 
 
@@ -387,4 +409,42 @@ def test_popup_header_not_under_the_banner(browser, maps) -> None:
     banner = pg.page.evaluate(
         "document.querySelector('.twin-banner').getBoundingClientRect().bottom")
     assert top > banner
+    pg.close()
+
+
+# ----------------------------------------------------------------------------- issue 13, 3
+def test_flood_map_draws_depth_per_cell_with_typical_depth(browser, maps) -> None:
+    pg = Page(browser, maps["flood_nb"], (1024, 768))
+    # the water-depth raster is drawn as an inlined image, below the outlines and buildings
+    img = pg.page.evaluate("""() => Array.from(document.querySelectorAll(
+        '.leaflet-overlay-pane img, .leaflet-image-layer')).map(e => e.src.slice(0, 22))""")
+    assert "data:image/png;base64," in img
+    # the depression's popup: area, volume, typical (median) and maximum depth in cm
+    xy = pg.page.evaluate("""() => {
+        const map = window.twinMaps[0];
+        let hit = null;
+        map.eachLayer(l => { if (l.feature && l._twin === undefined && l.feature.properties
+                                && l.feature.properties.v && l.feature.properties.v.length === 4
+                                && l.getBounds && !l.feature.properties.c) hit = l; });
+        const b = hit.getBounds();
+        const ll = L.latLng(b.getSouth() + 0.1 * (b.getNorth() - b.getSouth()),
+                            b.getWest() + 0.1 * (b.getEast() - b.getWest()));
+        map.setView(b.getCenter(), 18, {animate: false});
+        const pt = map.latLngToContainerPoint(ll);
+        const r = map.getContainer().getBoundingClientRect();
+        return [r.left + pt.x, r.top + pt.y];
+    }""")
+    pg.page.mouse.click(xy[0], xy[1])
+    popup = pg.page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    assert "Typisk vanndybde (cm)\t4" in text  # median of the wet cells: 0.04 m
+    assert "Dypeste punkt (cm)\t60" in text
+    assert "Areal (m²)\t1 200" in text and "Vann samlet (m³)\t300" in text
+    # the layers of the flood theme are on; the heat network is one click away
+    on = pg.page.evaluate("""() => Array.from(document.querySelectorAll(
+        '.leaflet-control-layers-overlays label')).filter(l => l.querySelector('input').checked)
+        .map(l => l.innerText.trim())""")
+    assert "Her samler vannet seg ved styrtregn" in on and "Fjernvarmerør" not in on
+    assert pg.errors == [] and pg.requests == []
     pg.close()
