@@ -484,3 +484,26 @@ def test_pathway_chart_plots_the_target_paths_indicator() -> None:
     fig2 = pathway_figure(ds.drop_vars("target_path"))
     assert [list(np.asarray(ln.get_ydata(), float)) for ln in fig2.axes[0].lines] == [
         [900.0, 800.0, 700.0]]
+
+
+def test_walking_area_agrees_with_the_coverage_indicator_on_fornebu() -> None:
+    """Residents in buildings mostly inside the drawn area = the indicator's share (20 %);
+    straight-line circles of the same radius would suggest about 42 %."""
+    from twin.charging import _public_mask, nearest_distance_network
+    from twin.district import load_district
+    from twin.maps._service_area import service_area
+    d = load_district(Path(__file__).resolve().parent.parent / "twin" / "data" / "districts"
+                      / "fornebu")
+    b, cp, streets = d.buildings, d.charging_points, d.streets
+    public = cp[_public_mask(cp)]
+    res = b["residents"].to_numpy(float)
+    covered = nearest_distance_network(b.geometry, public.geometry, streets) <= 300.0
+    area = service_area(cp, 300.0, streets).geometry.iloc[0]
+    inside = (shapely.area(shapely.intersection(b.geometry.values, area))
+              >= 0.5 * b.geometry.area.to_numpy())
+    share_indicator = res[covered].sum() / res.sum()
+    share_map = res[inside].sum() / res.sum()
+    assert share_map == pytest.approx(share_indicator, abs=0.01)
+    assert (inside == covered).mean() > 0.97
+    circles = b.geometry.intersects(public.geometry.buffer(300.0).union_all()).to_numpy()
+    assert res[circles].sum() / res.sum() > share_indicator + 0.15
