@@ -507,3 +507,25 @@ def test_walking_area_agrees_with_the_coverage_indicator_on_fornebu() -> None:
     assert (inside == covered).mean() > 0.97
     circles = b.geometry.intersects(public.geometry.buffer(300.0).union_all()).to_numpy()
     assert res[circles].sum() / res.sum() > share_indicator + 0.15
+
+
+def test_grid_areas_layer_hand_values(tiny_result) -> None:
+    from twin.maps import add_grid_areas
+    areas = gpd.GeoDataFrame(
+        {"area_id": ["G1", "G2"], "name": ["Nettstasjon Torget", None],
+         "peak_kw": [900.0, 1300.0], "capacity_kw": [1000.0, 1000.0],
+         "headroom_kw": [100.0, -300.0], "hours_over": [0.0, 37.0]},
+        geometry=[shapely.box(X0, Y0, X0 + 200, Y0 + 100),
+                  shapely.box(X0 + 200, Y0, X0 + 400, Y0 + 100)], crs=CRS)
+    m = new_map(lang="nb")
+    layer = add_grid_areas(m, areas, lang="nb")
+    f1, f2 = (f["properties"] for f in _layer_data(layer)["features"])
+    # 900/1000 = 90 % -> class [0.8, 1.0) = 3rd colour; 130 % -> above 1.2 = 5th
+    from twin.maps._style import RDYLGN5_REV
+    assert f1["s"] == RDYLGN5_REV[2] and f2["s"] == RDYLGN5_REV[4]
+    assert f1["h"] == "Nettstasjon Torget" and f2["h"] == "G2"
+    assert f2["v"] == ["G2", "1 300", "1 000", "-300", "130", "37"]
+    assert [r["t"] for r in layer["legend"]["rows"]][:2] == ["under 50", "50–80"]
+    assert layer["show"] is False
+    with_grid = replace(tiny_result, layers={**tiny_result.layers, "grid_areas": areas})
+    assert "grid_areas" in [la["key"] for la in scenario_map(with_grid, offline=True).layers]

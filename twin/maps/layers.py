@@ -593,3 +593,35 @@ def add_water_depth(m: TwinMap, water_depth: Raster, *, lang: str = "en",
     return m.add_layer({"key": "water_depth", "name": name, "show": bool(show), "kind": "image",
                         "url": url, "bounds": bounds, "opacity": 1.0,
                         "legend": {"title": title, "rows": rows}})
+
+
+def add_grid_areas(m: TwinMap, areas: gpd.GeoDataFrame, *, lang: str = "en",
+                   audience: str = "planner", show: bool = False) -> dict[str, Any]:
+    """Grid areas (e.g. substation supply areas) coloured by peak load / rated capacity.
+
+    Columns used: ``area_id``, ``name``, ``peak_kw``, ``capacity_kw``,
+    ``headroom_kw``, ``hours_over`` (missing ones show as no data).
+    """
+    t = Strings(lang)
+    check_audience(audience)
+    cls = numeric_classes("grid_load_share", RDYLGN5_REV)
+
+    def props(a: pd.DataFrame) -> list[dict[str, Any]]:
+        peak, cap = _col(a, "peak_kw"), _col(a, "capacity_kw")
+        load = _ratio(peak, cap)
+        idx = cls.classify(load).tolist()
+        vals = zip([i or "–" for i in _text(a, "area_id")], nums(t, peak), nums(t, cap),
+                   nums(t, _col(a, "headroom_kw")), nums(t, load * 100.0),
+                   nums(t, _col(a, "hours_over")), strict=True)
+        return [{"h": n or i or t("layer.grid_areas"), "s": cls.colours[k] if k >= 0 else NODATA,
+                 "v": list(v)} for n, i, k, v in zip(_text(a, "name"), _text(a, "area_id"), idx,
+                                                     vals, strict=True)]
+
+    labels = [t("popup.area_id"), t("popup.peak_kw"), t("popup.capacity_kw"),
+              t("popup.headroom_kw"), t("popup.load_pct"), t("popup.hours_over")]
+    return vector_layer(m, "grid_areas", areas, props, name=t("layer.grid_areas"), kind="poly",
+                        show=show, tooltip=True, labels=labels,
+                        legend={"title": t("legend.grid_load_pct"),
+                                "rows": legend_rows(t, Classes(tuple(100 * b for b in cls.breaks),
+                                                               cls.colours))},
+                        style={"color": "#444444", "weight": 1.2, "fillOpacity": 0.35})

@@ -13,8 +13,8 @@ from twin.maps._service_area import service_area
 from twin.maps._water import depth_stats
 from twin.maps.layers import (COLOR_BY, add_basins, add_buildings, add_charger_coverage,
                               add_charging_gap, add_charging_points, add_depressions,
-                              add_heat_network, add_heat_plants, add_streets, add_water_depth,
-                              coverage_radius_m)
+                              add_grid_areas, add_heat_network, add_heat_plants, add_streets,
+                              add_water_depth, coverage_radius_m)
 from twin.maps.panels import add_data_note, add_indicator_panel
 from twin.result import Result
 
@@ -138,6 +138,8 @@ def scenario_map(result: Result, *, lang: str = "en", audience: str = "planner",
         add_depressions(m, dep, rain_mm=ind.get("rain_mm"), show="depressions" in on, **kw)
     if _has(result, "basins"):
         add_basins(m, L["basins"], show="basins" in on, **kw)
+    if planner and _has(result, "grid_areas"):
+        add_grid_areas(m, L["grid_areas"], show="grid_areas" in on, **kw)
     if planner and _has(result, "charging_gap"):
         add_charging_gap(m, L["charging_gap"], show="charging_gap" in on, **kw)
     radius = coverage_radius_m(result.extra)
