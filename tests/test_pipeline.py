@@ -163,20 +163,14 @@ def test_osm_import_of_a_real_city_centre_evaluates(tmp_path):
     assert (heated["energy_kwh_yr"] > 0).all()
 
 
-def test_bundled_energy_per_m2_inside_nve_ranges_and_newer_need_less():
+def test_bundled_homes_need_less_space_heat_when_newer():
+    """Space heat per m2 falls with the building code (older homes need more), and renovated (EBM stock
+    average) old homes still need more than new ones."""
     from twin.energy import EnergyParams, estimate_buildings
 
     d = twin.load_district(ROOT / "twin" / "data" / "districts" / "fornebu")
     b = estimate_buildings(d.buildings, d.heat_network, params=EnergyParams(year=2025))
     b = b[b["use"] != "unheated"]
-    need = b.filter(like="need_").sum(axis=1) / b["floor_area_m2"]
-    table = pd.read_csv(ROOT / "twin" / "params" / "archetypes_nve_ebm.csv")
-    cats = pd.read_csv(ROOT / "twin" / "params" / "use_categories.csv")
-    per_m2 = table.groupby(["building_category", "building_code"])["kwh_m2_yr"].sum()
-    use_to_cat = dict(zip(cats["use"], cats["building_category"]))
-    for (use, code), vals in need.groupby([b["use"], b["building_code"]]):
-        expected = per_m2[(use_to_cat[use], code)]
-        assert vals.to_numpy() == pytest.approx(expected, rel=1e-9), (use, code)
     heat = b["need_space_heating_kwh_yr"] / b["floor_area_m2"]
     for use, grp in heat.groupby(b["use"]):
         years = b.loc[grp.index, "year"]
