@@ -81,7 +81,7 @@ def test_wrong_type_and_range(tmp_path):
 
 def test_broken_yaml_and_missing_file_reference(tmp_path):
     p = write(tmp_path, "s.yaml", "name: s\nparameters: {ev_share: 0.9\n")
-    with pytest.raises(InputError, match="broken YAML at line"):
+    with pytest.raises(InputError, match=r"line \d+: broken YAML"):
         load_scenario(p)
     p = write(tmp_path, "u.yaml", "name: u\nmodifications:\n  - add_basins: {file: data/nope.gpkg}\n")
     with pytest.raises(InputError) as exc:
