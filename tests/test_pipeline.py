@@ -104,6 +104,16 @@ def test_fornebu_2027_cuts_co2_and_reports_targets(run_out):
         assert set(t) >= {"indicator", "value", "threshold", "kind", "status", "met", "probability_met"}
         assert t["status"] in ("met", "missed", "not_evaluated", "set_by_input")
         assert (t["met"] is None) == (t["status"] in ("not_evaluated", "set_by_input"))
+    # ranges and probabilities from the default 200 Latin-hypercube draws
+    assert z["draws"] == 200
+    q = z["ranges"]["co2_total_t_yr"]
+    assert q["p10"] < z["co2_total_t_yr"] < q["p90"]
+    red = z["targets"]["baerum_direct_emissions_minus_65pct_vs_2009"]
+    assert 0.0 <= red["probability_met"] <= 1.0
+    sens = pd.read_csv(run_out / "fornebu-2027" / "sensitivity.csv", index_col=0)
+    # what Fornebu 2027's direct emissions rest on: the EV share, by far
+    assert sens["co2_direct_t_yr"].abs().idxmax() == "ev_share"
+    assert list(z["sensitivity"]["co2_direct_t_yr"])[0] == "ev_share"
     # the zero-emission car share is the scenario's ev_share echoed, not a model outcome
     cars = z["targets"]["zero_emission_area_zero_emission_cars"]
     assert cars["status"] == "set_by_input" and cars["met"] is None
@@ -128,6 +138,16 @@ def test_rain_scenario_floods_and_balance_closes():
     assert total == pytest.approx(bal["rain_m3"], rel=1e-6)
     assert r.indicators["rain_mm"] == 50
     assert r.indicators["flood_volume_m3"] > 0
+
+
+def test_draws_zero_turns_ranges_off(tmp_path):
+    res = CliRunner().invoke(main, ["run", str(SCENARIOS / "baseline.yaml"), "--out", str(tmp_path / "o"),
+                                    "--no-map", "--draws", "0"])
+    assert res.exit_code == 0, res.output
+    ind = _ind(tmp_path / "o", "baseline")
+    assert ind["ranges"] == {} and ind["draws"] == 0
+    assert all(t["probability_met"] is None for t in ind["targets"].values())
+    assert not (tmp_path / "o" / "baseline" / "sensitivity.csv").exists()
 
 
 def test_run_rejects_a_typo_and_an_output_inside_the_input(tmp_path):

@@ -103,9 +103,12 @@ def _check_out(out: Path, inputs: list[Path]) -> None:
               help="planner: every layer and number; citizen: a few plain-language layers, large text.")
 @click.option("--png", is_flag=True, help="Also save a PNG of each map (needs Chromium).")
 @click.option("--no-map", is_flag=True, help="Skip writing maps (tables only).")
+@click.option("--draws", type=click.IntRange(0, 10000), default=None,
+              help="Latin-hypercube draws of the uncertain parameters for ranges and target probabilities "
+                   "(default 200; 0 turns them off).")
 @_handle_errors
 def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offline: bool, lang: str,
-        audience: str, png: bool, no_map: bool) -> None:
+        audience: str, png: bool, no_map: bool, draws: int | None) -> None:
     """Evaluate scenarios and write maps and indicator tables.
 
     With no SCENARIOS, every scenario in scenarios/ is evaluated on the
@@ -140,7 +143,7 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
     if dups:
         raise input_error(", ".join(str(f) for f in files), f"two scenarios are named {', '.join(sorted(dups))}",
                           "give every scenario its own `name`")
-    session = Session()
+    session = Session(draws=draws)
     if district_dir is not None:
         district_dir = resolve_district_path(district_dir)
     district = load_district(district_dir) if district_dir else None
