@@ -205,9 +205,12 @@ def _scenario_folders(loaded: list[Any], out: Path) -> list[Path]:
               help="planner: every layer and number; citizen: a few plain-language layers, large text.")
 @click.option("--png", is_flag=True, help="Also save a PNG of each map (needs Chromium).")
 @click.option("--no-map", is_flag=True, help="Skip writing maps (tables only).")
+@click.option("--draws", type=click.IntRange(0, 10000), default=None,
+              help="Latin-hypercube draws of the uncertain parameters for ranges and target probabilities "
+                   "(default 200; 0 turns them off).")
 @_handle_errors
 def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offline: bool, lang: str,
-        audience: str, png: bool, no_map: bool) -> None:
+        audience: str, png: bool, no_map: bool, draws: int | None) -> None:
     """Evaluate scenarios and write maps and indicator tables.
 
     With no SCENARIOS, every scenario in scenarios/ is evaluated on the
@@ -258,7 +261,7 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
     writes = folders + ([out / n for n in COMPARISON_FILES] if len(loaded) >= 2 else [])
     _check_out(out, reads, writes)
     district = load_district(district_dir) if district_dir else None
-    session = Session()
+    session = Session(draws=draws)
     results = []
     with run_lock(out):
         bar = tqdm(loaded, desc="scenarios", unit="scenario", disable=None, file=sys.stderr,

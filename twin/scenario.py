@@ -139,7 +139,16 @@ class NewQuarter(_Model):
 
 class Retrofit(_Model):
     where: Where
-    to: CodeWord  # type: ignore[valid-type]
+    to: CodeWord | None = None  # type: ignore[valid-type]  # new building code (need of that code)
+    condition: Literal["small_measure", "renovation", "renovation_and_small_measure"] | None = Field(
+        None, description="NVE EBM building condition after the retrofit (space-heating need -7/-20/-25 %)")
+
+    @model_validator(mode="after")
+    def _one(self) -> "Retrofit":
+        if self.to is None and self.condition is None:
+            msg = "give `to` (a building code) or `condition` (small_measure, renovation, renovation_and_small_measure)"
+            raise ValueError(msg)
+        return self
 
 
 class ChangeHeating(_Model):
