@@ -762,3 +762,108 @@ def test_repeated_register_ids_are_merged_or_renamed_and_the_district_passes_che
     assert b.geometry.area.iloc[0] == pytest.approx(200.0)
     folder = write_imported(layers, tmp_path / "se", name="SE", source_file=p)
     assert len(load_district(folder).buildings) == 4
+
+
+# ---------------------------------------------------------------------------
+# Residents from a population grid (issue 12, items 4-5)
+# ---------------------------------------------------------------------------
+
+def _grid(cells: list[tuple[float, float, float]], crs: str = "EPSG:25833") -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"cell_id": [f"c{i}" for i in range(len(cells))],
+                             "population": [p for _, _, p in cells]},
+                            geometry=[shapely.box(x, y, x + 250, y + 250) for x, y, _ in cells], crs=crs)
+
+
+def _houses(items: list[tuple[str, int, tuple[float, float, float, float]]]) -> gpd.GeoDataFrame:
+    return gpd.GeoDataFrame({"building_id": [f"b{i}" for i in range(len(items))],
+                             "use": [u for u, _, _ in items], "floors": [f for _, f, _ in items]},
+                            geometry=[shapely.box(*bb) for _, _, bb in items], crs="EPSG:25833")
+
+
+def test_dasymetric_allocation_hand_computed():
+    from twin.population import add_residents
+
+    grid = _grid([(0, 0, 100), (250, 0, 30), (500, 0, 5), (750, 0, 3), (2000, 0, 7)])
+    b = _houses([
+        ("apartment", 4, (10, 10, 30, 30)),      # floor area 20*20*4*0.88 = 1408 m2
+        ("house", 2, (50, 50, 60, 60)),          # 10*10*2*0.88 = 176 m2
+        ("office", 5, (100, 100, 140, 140)),     # not residential: weight 0
+        ("apartment", 1, (240, 0, 260, 20)),     # 352 m2, half in c0, half in c1
+        ("office", 1, (600, 10, 610, 20)),       # only heated building of c2: fallback
+        ("unheated", 1, (800, 10, 810, 20)),     # c3 has no heated building: 3 residents lost
+    ])
+    with pytest.warns(UserWarning, match=r"1 cell\(s\) with residents have no heated building.*c3"):
+        out, cells, note = add_residents(b, grid, where="grid.gpkg")
+    # c0: 100 residents over weights 1408, 176, 0, 176 (=1760); c1: 30 all to b3; c2: 5 to the office
+    np.testing.assert_allclose(out["residents"], [80.0, 10.0, 0.0, 10.0 + 30.0, 5.0, 0.0])
+    assert list(cells["cell_id"]) == ["c0", "c1", "c2", "c3"]  # c4 touches no building
+    assert "4 cells with 138 residents" in note and "135 in the district" in note
+
+
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(1, 8), st.integers(5, 40),
+                          st.sampled_from(["apartment", "house", "row_house", "office"])), min_size=1, max_size=25),
+       st.lists(st.integers(0, 500), min_size=16, max_size=16))
+@settings(max_examples=40, deadline=None)
+def test_every_cell_total_equals_the_grid(buildings, pops):
+    """Conservation: residents allocated = residents of every cell that has a heated building."""
+    from twin.population import allocate_residents, residential_floor_area
+
+    grid = _grid([(cx * 250, cy * 250, pops[cy * 4 + cx]) for cx in range(4) for cy in range(4)])
+    items = [(u, f, (cx * 250 + 3 * s % 200, cy * 250 + 5 * s % 200, cx * 250 + 3 * s % 200 + s,
+                     cy * 250 + 5 * s % 200 + s)) for cx, cy, f, s, u in buildings]
+    b = _houses(items)
+    heated = residential_floor_area(b.assign(use="apartment"))
+    alloc = allocate_residents(b, grid, weights=residential_floor_area(b), fallback_weights=heated)
+    # every building lies inside one cell: group the allocation by cell and compare with the grid
+    cell_of = [cy * 4 + cx for cx, cy, *_ in buildings]
+    got = np.bincount(cell_of, weights=alloc.residents.to_numpy(), minlength=16)
+    expected = np.zeros(16)
+    for k in set(cell_of):
+        expected[k] = pops[k]
+    order = [cy * 4 + cx for cx in range(4) for cy in range(4)]
+    np.testing.assert_allclose(got[order], expected[order], atol=1e-6)
+    assert alloc.allocated == pytest.approx(alloc.grid_residents)
+
+
+def test_import_osm_with_a_population_grid_writes_residents_and_grid(tmp_path, fixtures):
+    import subprocess
+    import sys
+
+    from twin.district import load_district
+
+    # one 250 m cell around the whole hand-made dataset with 57 residents
+    grid = _grid([(X0 - 100, Y0 - 100, 57)], crs=CRS)
+    grid_path = tmp_path / "ssb.gpkg"
+    grid.rename(columns={"population": "pop_tot", "cell_id": "ru250m"}).to_file(grid_path, driver="GPKG",
+                                                                               engine="pyogrio")
+    out = tmp_path / "d"
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "import-osm", str(fixtures["xml"]), "--out", str(out),
+                        "--population", str(grid_path), "--crs", CRS], capture_output=True, text=True,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "use:" in r.stdout and "% tagged" in r.stdout and "residents: population grid" in r.stdout
+    d = load_district(out)
+    assert d.buildings["residents"].sum() == pytest.approx(57.0)
+    assert d.manifest["layers"]["population"] == "population.gpkg"
+    s = d.manifest["import_summary"]
+    assert s["buildings"] == 6 and sum(s["use"].values()) == pytest.approx(1.0, abs=0.002)
+    # homes: the block way/10 (20 x 20 m, 4 + 1 storeys: 1,760 m2) and the untagged way/11, a house
+    # by default (10 x 10 m, 2 storeys: 176 m2); 57 residents in proportion
+    res = d.buildings.set_index("building_id")["residents"]
+    # (footprints went through osmium's 1e-7 degree (about 1 cm) coordinates: areas agree to 1e-3)
+    assert res["way/10"] == pytest.approx(57 * 1760 / 1936, rel=1e-3)
+    assert res["way/11"] == pytest.approx(57 * 176 / 1936, rel=1e-3)
+
+
+def test_population_grid_errors(tmp_path):
+    from twin.population import read_population_grid
+
+    g = _grid([(0, 0, 5)]).rename(columns={"population": "people"})
+    p = tmp_path / "g.gpkg"
+    g.to_file(p, driver="GPKG", engine="pyogrio")
+    with pytest.raises(InputError, match="no population column"):
+        read_population_grid(p)
+    g = _grid([(0, 0, -5)])
+    g.to_file(p, driver="GPKG", engine="pyogrio")
+    with pytest.raises(InputError, match="negative count"):
+        read_population_grid(p)

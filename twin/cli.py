@@ -145,7 +145,10 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
         district_dir = resolve_district_path(district_dir)
     district = load_district(district_dir) if district_dir else None
     _check_out(out, ([district_dir] if district_dir else []) + [Path(f) for f in files])
+    from twin.importers import data_note
+
     results = []
+    notes: set[str] = set()
     bar = tqdm(loaded, desc="scenarios", unit="scenario", disable=None, file=sys.stderr,
                bar_format="{desc}: {n_fmt}/{total_fmt} |{bar:20}| {elapsed} {postfix}")
     for sc in bar:
@@ -160,6 +163,10 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
         click.echo(f"{sc.name}: {ind['buildings']} buildings, {ind['residents']:,.0f} residents, "
                    f"{ind['energy_mwh_yr']:,.0f} MWh/yr, {ind['co2_total_t_yr']:,.0f} t CO2/yr, "
                    f"{ind['flooded_buildings']} flooded buildings → {folder}")
+        note = data_note(session.district_for(sc, district))
+        if note and note not in notes:
+            notes.add(note)
+            click.echo(f"  {note}")
         for tname, t in ind.get("targets", {}).items():
             click.echo(f"  target {tname}: {'met' if t['met'] else 'missed'} "
                        f"(value {t['value']:.4g}, threshold {t['threshold']:.4g})")
@@ -231,9 +238,11 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
 @click.option("--dem", type=click.Path(path_type=Path), default=None, help="A GeoTIFF DEM to attach.")
 @click.option("--name", default=None, help="District name (default: the file name).")
 @click.option("--crs", default=None, help="Metric CRS (default: the UTM zone of the data).")
+@click.option("--population", type=click.Path(path_type=Path), default=None,
+              help="Population grid (SSB/SCB/Statistics Finland/DST cells) to allocate residents from.")
 @_handle_errors
 def import_osm_cmd(file: Path, out: Path, bbox: str | None, dem: Path | None, name: str | None,
-                   crs: str | None) -> None:
+                   crs: str | None, population: Path | None) -> None:
     """Import OpenStreetMap data (.osm.pbf, .osm XML, Overpass JSON or GeoJSON) as a district folder."""
     from twin.importers import write_imported
     from twin.importers.osm import import_osm
@@ -247,10 +256,27 @@ def import_osm_cmd(file: Path, out: Path, bbox: str | None, dem: Path | None, na
         except ValueError:
             raise input_error("--bbox", f"'{bbox}' is not minlon,minlat,maxlon,maxlat",
                               "write e.g. --bbox 10.59,59.88,10.64,59.91") from None
-    layers = import_osm(file, bbox=box, crs=crs)  # type: ignore[arg-type]
+    grid = _population_grid(population)
+    layers = import_osm(file, bbox=box, crs=crs, population=grid)  # type: ignore[arg-type]
     folder = write_imported(layers, out, name=name or file.name.split(".")[0], dem_path=dem, source_file=file)
+    _echo_import(folder, layers)
+
+
+def _population_grid(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from twin.population import read_population_grid
+
+    return read_population_grid(path)
+
+
+def _echo_import(folder: Path, layers: dict[str, Any]) -> None:
+    from twin.district import read_manifest
+    from twin.importers import format_summary
+
     click.echo(f"wrote {folder}: {len(layers['buildings'])} buildings, "
-               f"{len(layers.get('charging_points', []))} charging points")
+               f"{len(layers.get('charging_points', []))} charging points; from data / inferred / defaults:")
+    click.echo(format_summary(read_manifest(folder).get("import_summary", {})))
 
 
 @main.command("import-vector")
@@ -260,15 +286,18 @@ def import_osm_cmd(file: Path, out: Path, bbox: str | None, dem: Path | None, na
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="New district folder.")
 @click.option("--dem", type=click.Path(path_type=Path), default=None, help="A GeoTIFF DEM to attach.")
 @click.option("--name", default=None, help="District name (default: the file name).")
+@click.option("--population", type=click.Path(path_type=Path), default=None,
+              help="Population grid (SSB/SCB/Statistics Finland/DST cells) to allocate residents from.")
 @_handle_errors
-def import_vector_cmd(file: Path, mapping: Path, out: Path, dem: Path | None, name: str | None) -> None:
+def import_vector_cmd(file: Path, mapping: Path, out: Path, dem: Path | None, name: str | None,
+                      population: Path | None) -> None:
     """Import a municipal building register (any format GDAL reads) with a column mapping."""
     from twin.importers import write_imported
     from twin.importers.vector import import_vector
 
-    layers = import_vector(file, mapping=mapping)
+    layers = import_vector(file, mapping=mapping, population=_population_grid(population))
     folder = write_imported(layers, out, name=name or file.stem, dem_path=dem, source_file=file)
-    click.echo(f"wrote {folder}: {len(layers['buildings'])} buildings")
+    _echo_import(folder, layers)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -20,7 +20,7 @@ import yaml
 
 from twin._errors import InputError, Problem, input_error
 
-__all__ = ["write_imported", "validate_dem", "import_summary", "format_summary"]
+__all__ = ["write_imported", "validate_dem", "import_summary", "format_summary", "data_note"]
 
 #: Columns added by the importers that the district schema does not declare
 #: but that are kept for transparency (provenance of every value).
@@ -101,6 +101,38 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def data_note(district: Any) -> str | None:
+    """One line for the run summary: how much of the district's data is inferred or default.
+
+    Parameters
+    ----------
+    district : twin.district.District
+        A loaded district.
+
+    Returns
+    -------
+    str or None
+        E.g. ``"data: use inferred for 71 % of buildings, default for 6 %
+        (not tagged); residents estimated from floor area only (no
+        population grid)"``; None when the district has neither provenance
+        columns nor estimated residents.
+    """
+    b = district.buildings
+    parts = []
+    if "use_source" in b.columns and len(b):
+        src = b["use_source"].astype(str)
+        parts.append(f"use inferred for {100 * (src == 'inferred').mean():.0f} % of buildings, "
+                     f"default for {100 * (src == 'default').mean():.0f} % (not tagged)")
+    has_residents = "residents" in b.columns and b["residents"].notna().any()
+    if not has_residents:
+        parts.append("residents estimated from floor area only (no population grid)")
+    else:
+        how = (district.manifest.get("import_summary") or {}).get("residents_from")
+        if how:
+            parts.append(f"residents from {how}")
+    return ("data: " + "; ".join(parts)) if parts else None
+
+
 def write_imported(layers: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLike, *, name: str,
                    dem_path: str | os.PathLike | None = None,
                    source_file: str | os.PathLike,
@@ -147,6 +179,9 @@ def write_imported(layers: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLi
     from twin.district import load_district, validate_layer, write_district
 
     out = Path(out_dir)
+    layers = dict(layers)
+    grid = layers.pop("population", None)
+    population = population if population is not None else grid
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise input_error(str(out), "the output folder exists and is not empty",
                           "choose a new folder for --out (existing files are never overwritten)")
@@ -183,10 +218,11 @@ def write_imported(layers: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLi
         attribution = str(buildings.attrs.get("attribution") or f"Imported from {src.name}")
         licence = str(buildings.attrs.get("licence") or "see the licence of the source register")
     if population is not None:
-        pop_attr = str(population.attrs.get("attribution") or "")
-        if pop_attr:
-            attribution = f"{attribution}; population grid: {pop_attr}"
+        attribution = f"{attribution}; population grid: {Path(str(population.attrs.get('path', 'given'))).name}"
     description = f"Imported from {src.name} by twin"
+    if summary is None:
+        summary = import_summary(buildings, residents_from=str(buildings.attrs.get(
+            "residents_from", "estimated from floor area only (no population grid)")))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".importing", dir=out.parent))
     try:

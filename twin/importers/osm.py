@@ -1188,7 +1188,8 @@ def _frame(items: list[tuple[str, dict, Any]]) -> gpd.GeoDataFrame:
 # ---------------------------------------------------------------------------
 
 def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, float] | None = None,
-               crs: str | None = None) -> dict[str, gpd.GeoDataFrame]:
+               crs: str | None = None, population: gpd.GeoDataFrame | None = None
+               ) -> dict[str, gpd.GeoDataFrame]:
     """Read OSM data into district layers.
 
     Parameters
@@ -1200,12 +1201,18 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
     crs : str, optional
         Output CRS; default the UTM zone of the buildings' centroid
         (ETRS89 / UTM, EPSG:258zz, in Europe).
+    population : geopandas.GeoDataFrame, optional
+        A population grid (:func:`twin.population.read_population_grid`):
+        ``residents`` are allocated to the buildings by residential floor
+        area, each cell's count exactly (buildings of the file outside the
+        bbox take their share of the edge cells).
 
     Returns
     -------
     dict of str to geopandas.GeoDataFrame
         ``buildings``, ``charging_points`` (may be empty) and ``streets``
-        (walkable highways, may be empty), in the output CRS.
+        (walkable highways, may be empty), in the output CRS; with a grid
+        also ``population`` (the cells that touch the buildings).
 
     Raises
     ------
@@ -1239,13 +1246,16 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
     merged, dropped_ways = merge_relation_outers(raw.buildings, raw.outer_of)
     b, c, s = _frame(merged), _frame(raw.chargers), _frame(raw.streets)
     pois, landuse, parts = _frame(raw.pois), _frame(raw.landuse), _frame(raw.parts)
+    b = b[~b.geometry.is_empty]
+    outside = b.iloc[:0]
     if bbox is not None:
         box = _bbox(bbox, where)
-        b, c, s = (g[g.intersects(box)] for g in (b, c, s))
+        inside = b.intersects(box)
+        outside = b[~inside]
+        b, c, s = b[inside], c[c.intersects(box)], s[s.intersects(box)]
     if len(b) == 0:
         what = "no buildings in the bbox" if bbox is not None else "no building polygons in the file"
         raise input_error(where, what, "check the file and --bbox (lon/lat: minx,miny,maxx,maxy)")
-    b = b[~b.geometry.is_empty]
     if crs is None:
         lon, lat = _centroid_lonlat(b)
         crs = utm_crs(lon, lat)
@@ -1257,6 +1267,15 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
         raise input_error(where, f"CRS '{crs}' is not metric", "give a projected CRS such as EPSG:25833")
     table = _default_table()
     b = b.to_crs(target)
+    n_in = len(b)
+    if population is not None and len(outside):
+        # buildings outside the bbox that share its edge cells take their share of those cells
+        grid = population.to_crs(target)
+        cells = grid.iloc[np.unique(grid.sindex.query(b.geometry.to_numpy(), predicate="intersects")[1])]
+        outside = outside.to_crs(target)
+        near = np.unique(cells.sindex.query(outside.geometry.to_numpy(), predicate="intersects")[0])
+        b = pd.concat([b, outside.iloc[near]])
+    b = b.reset_index(drop=True)
     b_all = b
     b, dropped = drop_overlapping(b)
     parts = parts.to_crs(target)
@@ -1267,13 +1286,23 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
         warnings.warn(f"{where}: {len(dropped)} footprint(s) overlapping another building by more than "
                       f"{MAX_OVERLAP_SHARE:.0%} of the smaller one were taken as parts of it and "
                       f"not counted again: {shown}", OSMWarning, stacklevel=2)
-    buildings = buildings_from_tags(b, table=table, pois=pois.to_crs(target),
-                                    landuse=landuse.to_crs(target),
-                                    parts=parts).reset_index(drop=True)
+    mapped = buildings_from_tags(b, table=table, pois=pois.to_crs(target),
+                                 landuse=landuse.to_crs(target), parts=parts)
+    in_bbox = mapped.index < n_in
+    buildings = mapped[in_bbox].reset_index(drop=True)
+    layers = {"buildings": buildings}
+    residents_from = "estimated from floor area only (no population grid)"
+    if population is not None:
+        from twin.population import add_residents
+
+        buildings, cells, residents_from = add_residents(
+            buildings, population, context=mapped[~in_bbox].reset_index(drop=True),
+            where=str(population.attrs.get("path", "population grid")))
+        layers = {"buildings": buildings, "population": cells}
     buildings.attrs["duplicates_merged"] = len(dropped_ways) + len(dropped)
-    chargers = chargers_from_tags(c.to_crs(target), table=table).reset_index(drop=True)
-    streets = streets_from_tags(s.to_crs(target), table=table).reset_index(drop=True)
-    layers = {"buildings": buildings, "charging_points": chargers, "streets": streets}
+    buildings.attrs["residents_from"] = residents_from
+    layers["charging_points"] = chargers_from_tags(c.to_crs(target), table=table).reset_index(drop=True)
+    layers["streets"] = streets_from_tags(s.to_crs(target), table=table).reset_index(drop=True)
     for g in layers.values():
         g.attrs["osm"] = True  # write_imported adds the ODbL attribution
     return layers

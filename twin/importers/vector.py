@@ -471,7 +471,8 @@ def _years(col: pd.Series) -> pd.Series:
                     dtype="Int64")
 
 
-def import_vector(path: str | os.PathLike, *, mapping: dict | str | os.PathLike) -> dict[str, gpd.GeoDataFrame]:
+def import_vector(path: str | os.PathLike, *, mapping: dict | str | os.PathLike,
+                  population: gpd.GeoDataFrame | None = None) -> dict[str, gpd.GeoDataFrame]:
     """Read a building register in any GDAL vector format and map it to the buildings schema.
 
     Parameters
@@ -482,11 +483,16 @@ def import_vector(path: str | os.PathLike, *, mapping: dict | str | os.PathLike)
     mapping : dict | str | path-like
         The mapping (dict, YAML path, or bundled name such as
         ``"matrikkel_no"``, ``"lantmateriet_se"``, ``"bbr_dk"``).
+    population : geopandas.GeoDataFrame, optional
+        A population grid (:func:`twin.population.read_population_grid`):
+        ``residents`` are allocated to the buildings by residential floor
+        area, each cell's count exactly, unless the register maps them.
 
     Returns
     -------
     dict of str to geopandas.GeoDataFrame
-        ``{"buildings": ...}`` in the file's CRS (or the mapping's ``crs:``).
+        ``{"buildings": ...}`` in the file's CRS (or the mapping's ``crs:``);
+        with a grid also ``population`` (the cells that touch the buildings).
 
     Raises
     ------
@@ -534,6 +540,17 @@ def import_vector(path: str | os.PathLike, *, mapping: dict | str | os.PathLike)
     check_mapped(buildings, sch.BUILDINGS, where=where, rows=rows, sources=dict(m.columns),
                  id_source=m.columns.get("building_id"))
     buildings = disambiguate_ids(buildings, where=where)
+    out: dict[str, gpd.GeoDataFrame] = {}
+    if "residents" in buildings.columns:
+        residents_from = f"the register ('{m.columns.get('residents', 'defaults')}')"
+    elif population is not None:
+        from twin.population import add_residents
+
+        buildings, out["population"], residents_from = add_residents(
+            buildings, population, where=str(population.attrs.get("path", "population grid")))
+    else:
+        residents_from = "estimated from floor area only (no population grid)"
+    buildings.attrs["residents_from"] = residents_from
     buildings.attrs["attribution"] = m.attribution or f"Imported from {path.name}"
     buildings.attrs["licence"] = m.licence
-    return {"buildings": buildings}
+    return {"buildings": buildings, **out}
