@@ -1334,6 +1334,10 @@ description: >-
   illustrative assumption (see README.md).
 attribution: "{SSB_ATTRIBUTION}. Synthetic layers: twin project, generated data."
 licence: "Population grid CC BY 4.0 (Statistics Norway); synthetic layers CC0 1.0"
+weather:
+  file: weather_rygge_2019.csv
+  place: Bærum
+  label: "Measured hourly weather, Rygge 2019 (Agrometeorology Norway, lmt.nibio.no, via stinefm/relsad, MIT); about 50 km south of Fornebu; a real year, not a typical year"
 layers:
   buildings: buildings.gpkg
   heat_network: heat_network.gpkg
@@ -1423,8 +1427,21 @@ about the real Fornebu.
 - `new_quarter_area.gpkg`: about 20 ha of open land on the old runway, kept
   free of buildings; `new_quarter_basins.gpkg`: two basins inside it.
 
+## Weather year (`weather_rygge_2019.csv`, real)
+Measured hourly weather at Rygge (Østfold, about 50 km south of Fornebu),
+calendar year 2019, 8,760 hours: air temperature at 2 m (TT, °C), wind speed
+(FM2, m/s) and global radiation (Q0, W/m²); times carry their UTC offset
+(+01 winter, +02 summer) and are read as local standard time (UTC+01).
+Source: the GitHub repository `stinefm/relsad` (MIT licence, © 2021 Stine
+Fleischer Myhre), `relsad/examples/load/data/weather_data_rygge.csv` at commit
+69614d35; upstream (inferred from the element codes): Norwegian
+agrometeorological service — credit "Agrometeorology Norway, lmt.nibio.no,
+Rygge, 2019". It is a real year, not a typical (TMY) year for Oslo; the
+design outdoor temperature used with it is Oslo's −20 °C
+(`twin/params/design_temperature.csv`).
+
 ## Licence
-Population grid: CC BY 4.0, Statistics Norway. Synthetic layers: CC0 1.0.
+Population grid: CC BY 4.0, Statistics Norway. Weather year: MIT (relsad), data credit Agrometeorology Norway (NIBIO). Synthetic layers: CC0 1.0.
 """
 
 if __name__ == "__main__":

@@ -43,7 +43,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-import yaml
+from twin._yaml import read_yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from twin import schema as sch
@@ -154,14 +154,10 @@ def load_mapping(mapping: dict | str | os.PathLike) -> tuple[Mapping, str]:
         if not p.exists() and (MAPPINGS_DIR / f"{p.name}.yaml").exists():
             p = MAPPINGS_DIR / f"{p.name}.yaml"
         where = str(p)
-        if not p.is_file():
+        if not p.exists():
             raise input_error(where, "mapping file not found",
                               f"give a YAML file or one of {sorted(q.stem for q in MAPPINGS_DIR.glob('*.yaml'))}")
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise input_error(where, f"not valid YAML ({' '.join(str(exc).split())})",
-                              "fix the YAML syntax") from None
+        data = read_yaml(p, kind="mapping file")
         if not isinstance(data, dict):
             raise input_error(where, "the mapping must be a YAML mapping (key: value)",
                               "see twin/importers/mappings/*.yaml for examples")
