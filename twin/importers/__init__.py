@@ -250,8 +250,11 @@ def _extend_manifest(folder: Path, *, population: gpd.GeoDataFrame | None,
 
     path = folder / "district.yaml"
     manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if population is not None:
-        write_gpkg(folder / "population.gpkg", population.to_crs(crs), layer="population")
+    if population is not None:  # as the district schema's population layer (SSB's column name)
+        cells = gpd.GeoDataFrame({"cell_id": population["cell_id"].astype(str).to_numpy(),
+                                  "pop_tot": population["population"].round().astype("int64").to_numpy()},
+                                 geometry=population.geometry.to_numpy(), crs=population.crs)
+        write_gpkg(folder / "population.gpkg", cells.to_crs(crs), layer="population")
         manifest["layers"]["population"] = "population.gpkg"
     if summary is not None:
         manifest["import_summary"] = summary
