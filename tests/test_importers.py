@@ -392,8 +392,13 @@ def test_parse_year_plain_years_roundtrip(y):
     assert parse_year(f"{y}-06-01") == (y, True)
 
 
-@pytest.mark.parametrize(("text", "kw"), [("22 kW", 22.0), ("50kW", 50.0), ("3700 W", 3.7),
-                                          ("22", 22.0), ("11 kW;22 kW", 22.0), (None, None)])
+@pytest.mark.parametrize(("text", "kw"), [
+    ("22 kW", 22.0), ("50kW", 50.0), ("3700 W", 3.7), ("22", 22.0), ("11 kW;22 kW", 22.0), (None, None),
+    ("3,6 kW", 3.6), ("43 kW AC; 50 kW DC", 50.0), ("7,4 kW - 230V 1-phase max 32A", 7.4),
+    ("50 kW - 500VDC max 125A", 50.0),
+    # NOBIL texts without a power: 230 V x 16 A single phase = 3.68 kW; x sqrt(3) three-phase = 6.37395 kW
+    ("230V 1-phase max 16A", 3.68), ("230V 3-phase max 16A", pytest.approx(6.37395, abs=1e-5)),
+])
 def test_parse_kw(text, kw):
     assert parse_kw(text) == kw
 
@@ -867,3 +872,74 @@ def test_population_grid_errors(tmp_path):
     g.to_file(p, driver="GPKG", engine="pyogrio")
     with pytest.raises(InputError, match="negative count"):
         read_population_grid(p)
+
+
+# ---------------------------------------------------------------------------
+# Charger registers (issue 12, item 6)
+# ---------------------------------------------------------------------------
+
+def _nobil_dump(path: Path) -> Path:
+    """Three stations in NOBIL's data-dump format (API v3: csmd, attr.st, attr.conn)."""
+    def conn(cap: str) -> dict:
+        return {"4": {"attrtypeid": "4", "attrname": "Connector", "trans": "Type 2"},
+                "5": {"attrtypeid": "5", "attrname": "Charging capacity", "trans": cap}}
+
+    def station(i: int, pos: str, n: int, avail: str, caps: list[str]) -> dict:
+        return {"csmd": {"id": i, "name": f"Stasjon {i}", "Street": "Dronning Eufemias gate",
+                         "Owned_by": "Oslo kommune", "Number_charging_points": n, "Position": pos,
+                         "Land_code": "NOR", "International_id": f"NOR_{i:05d}"},
+                "attr": {"st": {"2": {"attrtypeid": "2", "attrname": "Availability", "trans": avail}},
+                         "conn": {str(k + 1): conn(c) for k, c in enumerate(caps)}}}
+
+    data = {"Provider": "NOBIL.no", "apiver": "3", "chargerstations": [
+        station(1415, "(59.9075,10.7590)", 4, "Public", ["3,6 kW - 230V 1-phase max 16A"] * 2
+                + ["43 kW AC; 50 kW DC"] * 2),
+        station(2001, "(59.9081,10.7612)", 2, "Residents", ["230V 3-phase max 16A"] * 2),
+        station(2002, "(59.9090,10.7650)", 1, "Visitors", ["22 kW - 400V 3-phase max 32A"]),
+    ]}
+    path.write_text(json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_nobil_register_maps_to_charging_points(tmp_path):
+    from twin.district import read_layer
+    from twin.schema import CHARGING_POINTS
+
+    dump = _nobil_dump(tmp_path / "nobil.json")
+    cp = import_vector(dump, mapping="nobil", layer="charging_points")["charging_points"]
+    assert list(cp["charger_id"]) == ["NOR_01415", "NOR_02001", "NOR_02002"]
+    # hand-computed: largest connector 50 kW DC; sqrt(3) * 230 V * 16 A = 6.374 kW; 22 kW
+    np.testing.assert_allclose(cp["kw"], [50.0, 6.37395, 22.0], atol=1e-4)
+    assert list(cp["connectors"]) == [4, 2, 1] and list(cp["public"]) == [True, False, True]
+    assert cp.crs.to_epsg() == 25832  # lon 10.76: UTM zone 32
+    x, y = Transformer.from_crs("EPSG:4326", "EPSG:25832", always_xy=True).transform(10.7590, 59.9075)
+    assert cp.geometry.iloc[0].distance(shapely.Point(x, y)) < 0.01
+    # through the CLI: a layer file that passes the district schema
+    import subprocess
+    import sys
+
+    out = tmp_path / "chargers.gpkg"
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "import-vector", str(dump), "--mapping", "nobil",
+                        "--layer", "charging_points", "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert len(read_layer(out, CHARGING_POINTS, crs="EPSG:25832")) == 3
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "import-vector", str(dump), "--mapping", "nobil",
+                        "--layer", "charging_points", "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "never overwritten" in r.stderr
+
+
+def test_osm_charging_stations_map_like_a_register(tmp_path):
+    to_ll = _TO_LONLAT.transform
+    feats = [
+        {"type": "Feature", "id": "node/1", "geometry": {"type": "Point", "coordinates": list(to_ll(X0, Y0))},
+         "properties": {"@id": "node/1", "amenity": "charging_station", "capacity": "4",
+                        "socket:type2:output": "22 kW", "socket:type2_combo:output": "150 kW", "access": "customers"}},
+        {"type": "Feature", "id": "node/2", "geometry": {"type": "Point", "coordinates": list(to_ll(X0 + 50, Y0))},
+         "properties": {"@id": "node/2", "amenity": "charging_station", "access": "private"}},
+    ]
+    f = tmp_path / "chargers.geojson"
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    cp = import_vector(f, mapping="osm_charging_station", layer="charging_points")["charging_points"]
+    assert list(cp["charger_id"]) == ["node/1", "node/2"]
+    assert list(cp["kw"]) == [150.0, 22.0] and list(cp["kw_source"]) == ["tagged", "default"]
+    assert list(cp["connectors"]) == [4, 1] and list(cp["public"]) == [True, False]

@@ -296,13 +296,21 @@ def _echo_import(folder: Path, layers: dict[str, Any]) -> None:
 @click.option("--name", default=None, help="District name (default: the file name).")
 @click.option("--population", type=click.Path(path_type=Path), default=None,
               help="Population grid (SSB/SCB/Statistics Finland/DST cells) to allocate residents from.")
+@click.option("--layer", type=click.Choice(["buildings", "charging_points"]), default="buildings",
+              show_default=True, help="charging_points: a charger register (NOBIL, OSM) → a .gpkg layer file.")
 @_handle_errors
 def import_vector_cmd(file: Path, mapping: Path, out: Path, dem: Path | None, name: str | None,
-                      population: Path | None) -> None:
-    """Import a municipal building register (any format GDAL reads) with a column mapping."""
-    from twin.importers import write_imported
+                      population: Path | None, layer: str) -> None:
+    """Import a municipal building register or a charger register (any format GDAL reads) with a column mapping."""
+    from twin.importers import write_imported, write_layer
     from twin.importers.vector import import_vector
 
+    if layer == "charging_points":
+        points = import_vector(file, mapping=mapping, layer=layer)["charging_points"]
+        path = write_layer(points, out, layer=layer, source_file=file)
+        click.echo(f"wrote {path}: {len(points)} charging points "
+                   f"(use it as `layers: charging_points:` of a district or `add_chargers: file:` of a scenario)")
+        return
     layers = import_vector(file, mapping=mapping, population=_population_grid(population))
     folder = write_imported(layers, out, name=name or file.stem, dem_path=dem, source_file=file)
     _echo_import(folder, layers)

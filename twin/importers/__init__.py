@@ -20,7 +20,7 @@ import yaml
 
 from twin._errors import InputError, Problem, input_error
 
-__all__ = ["write_imported", "validate_dem", "import_summary", "format_summary", "data_note"]
+__all__ = ["write_imported", "validate_dem", "import_summary", "format_summary", "data_note", "write_layer"]
 
 #: Columns added by the importers that the district schema does not declare
 #: but that are kept for transparency (provenance of every value).
@@ -241,6 +241,41 @@ def write_imported(layers: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLi
         if tmp.exists():
             shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def write_layer(gdf: gpd.GeoDataFrame, out: str | os.PathLike, *, layer: str,
+                source_file: str | os.PathLike) -> Path:
+    """Validate one imported layer against its schema and write it as a new GeoPackage (atomically).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The layer (metric CRS).
+    out : path-like
+        A new ``.gpkg`` file (an existing file is never overwritten).
+    layer : str
+        Layer key (``charging_points``).
+    source_file : path-like
+        The register, for messages.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    from twin import schema as sch
+    from twin._io import write_gpkg
+    from twin.district import validate_layer
+
+    out = Path(out)
+    if out.suffix.lower() != ".gpkg":
+        raise input_error(str(out), "a single layer is written as a GeoPackage", "give --out NAME.gpkg")
+    if out.exists():
+        raise input_error(str(out), "the output file exists", "choose a new file for --out (files are never overwritten)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        checked = validate_layer(gdf, sch.LAYERS[layer], crs=gdf.crs, where=f"{source_file}: imported {layer}")
+    return write_gpkg(out, checked, layer=layer)
 
 
 def _extend_manifest(folder: Path, *, population: gpd.GeoDataFrame | None,

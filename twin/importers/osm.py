@@ -156,20 +156,37 @@ def parse_number(text: object) -> float | None:
     return v
 
 
+_POWER = re.compile(r"(\d+(?:[.,]\d+)?)\s*(kw|mw|w)\b", re.I)
+_VOLT = re.compile(r"(\d+(?:[.,]\d+)?)\s*v", re.I)
+_AMP = re.compile(r"(\d+(?:[.,]\d+)?)\s*a\b", re.I)
+
+
 def parse_kw(text: object) -> float | None:
-    """Power of a ``socket:*:output`` value in kW (``"22 kW"``, ``"50kW"``, ``"3700 W"``, ``"22"``)."""
+    """Largest power in kW of a capacity text (OSM ``socket:*:output``, NOBIL connector capacity).
+
+    Reads ``"22 kW"``, ``"50kW"``, ``"3700 W"``, ``"22"`` (kW), ``"3,6 kW"``,
+    ``"43 kW AC; 50 kW DC"`` (largest part) and NOBIL's texts without a
+    power, such as ``"230V 3-phase max 16A"``: P = U·I, times √3 for
+    three-phase (IEC 61851-1 supply ratings).
+    """
     if text is None:
         return None
     best = None
     for part in str(text).split(";"):
-        v = parse_number(part)
-        if v is None:
-            continue
-        low = part.lower().replace(" ", "")
-        if low.endswith("mw"):
-            v *= 1000.0
-        elif low.endswith("w") and not low.endswith("kw"):
-            v /= 1000.0
+        m = _POWER.search(part)
+        if m:
+            v = float(m.group(1).replace(",", "."))
+            unit = m.group(2).lower()
+            v = v * 1000.0 if unit == "mw" else v / 1000.0 if unit == "w" else v
+        else:
+            u, i = _VOLT.search(part), _AMP.search(part)
+            if u and i:
+                phases = math.sqrt(3.0) if re.search(r"3[- ]?ph", part, re.I) else 1.0
+                v = float(u.group(1).replace(",", ".")) * float(i.group(1).replace(",", ".")) * phases / 1000.0
+            else:
+                v = parse_number(part)
+                if v is None:
+                    continue
         best = v if best is None else max(best, v)
     return best
 
