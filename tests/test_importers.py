@@ -943,3 +943,79 @@ def test_osm_charging_stations_map_like_a_register(tmp_path):
     assert list(cp["charger_id"]) == ["node/1", "node/2"]
     assert list(cp["kw"]) == [150.0, 22.0] and list(cp["kw_source"]) == ["tagged", "default"]
     assert list(cp["connectors"]) == [4, 1] and list(cp["public"]) == [True, False]
+
+
+# ---------------------------------------------------------------------------
+# The bundled real district: Oslo Bjørvika–Sørenga–Gamlebyen (issue 12, items 7-8)
+# ---------------------------------------------------------------------------
+
+#: Gamle Oslo borough, 1 January 2020: 58,671 residents on 7.5 km² (Oslo kommune, Statistikkbanken,
+#: "Befolkningen etter bydel").
+GAMLE_OSLO_DENSITY_KM2 = 58_671 / 7.5
+
+
+@pytest.fixture(scope="module")
+def oslo():
+    from twin.district import load_district, resolve_district_path
+
+    return load_district(resolve_district_path("oslo-bjorvika"))
+
+
+def test_oslo_bjorvika_passes_check_by_its_bundled_name():
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "check", "oslo-bjorvika"], capture_output=True, text=True,
+                       timeout=120, cwd="/")
+    assert r.returncode == 0, r.stderr
+    assert "is valid: 1158 buildings" in r.stdout and "12 charging points" in r.stdout  # as built
+
+
+def test_oslo_bjorvika_is_real_attributed_and_each_building_counted_once(oslo):
+    m = oslo.manifest
+    assert m["synthetic"] is False and "OpenStreetMap contributors" in m["attribution"] and "ODbL" in m["licence"]
+    b = oslo.buildings
+    assert b["building_id"].is_unique and 900 <= len(b) <= 1300
+    # no two footprints overlap by more than half of the smaller one (pairs found with an STRtree,
+    # overlap computed pair by pair)
+    g = b.geometry.to_numpy()
+    i, j = shapely.STRtree(g).query(g, predicate="intersects")
+    keep = i < j
+    inter = shapely.area(shapely.intersection(g[i[keep]], g[j[keep]]))
+    share = inter / np.minimum(shapely.area(g[i[keep]]), shapely.area(g[j[keep]]))
+    assert share.max() <= 0.5
+    # the import summary says what came from tags
+    s = m["import_summary"]
+    assert s["buildings"] == len(b) and s["use"]["tagged"] > 0.9 and s["residents_from"].startswith("estimated")
+    assert {"use_source", "floors_source", "year_source", "heating_source"} <= set(b.columns)
+
+
+def test_oslo_bjorvika_evaluates_with_plausible_residents(oslo):
+    from twin.pipeline import Session, evaluate
+    from twin.scenario import baseline_scenario
+
+    r = evaluate(oslo, baseline_scenario(), session=Session())
+    ind = r.indicators
+    assert ind["buildings"] == len(oslo.buildings)
+    # no terrain model: flooding is not evaluated, not zero
+    assert ind["flooded_buildings"] is None or ind["flooded_buildings"] != ind["flooded_buildings"]
+    land_km2 = oslo.buildings.geometry.union_all().convex_hull.area / 1e6
+    density = ind["residents"] / land_km2
+    assert 0.5 * GAMLE_OSLO_DENSITY_KM2 <= density <= 2.0 * GAMLE_OSLO_DENSITY_KM2
+    # delivered energy per heated m²: the range of the Nordic building stock (NVE EBM archetypes, existing
+    # buildings ~100-300 kWh/m²·yr)
+    assert 100 < ind["energy_kwh_m2_yr"] < 300
+
+
+def test_oslo_bjorvika_scenarios_name_their_district_and_run(tmp_path):
+    import subprocess
+    import sys
+
+    from twin.district import BUNDLED_SCENARIOS
+
+    files = [BUNDLED_SCENARIOS / "oslo-bjorvika" / f for f in ("baseline.yaml", "bjorvika-2030.yaml")]
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "run", *map(str, files), "--out", str(tmp_path / "o"),
+                        "--no-map"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "bjorvika-2030: 1158 buildings" in r.stdout and "flooding not evaluated" in r.stdout
+    assert "target every_resident_within_300m_of_a_charger: met" in r.stdout

@@ -204,6 +204,9 @@ def check(path: Path) -> None:
         click.echo(f"{path}: scenario '{sc.name}' is valid ({len(sc.modifications)} modifications, "
                    f"{len(sc.targets)} targets, {len(sc.phases)} phases)")
         return
+    from twin.district import resolve_district_path
+
+    path = resolve_district_path(path)  # a folder, or a bundled district's name (oslo-bjorvika)
     d = load_district(path)
     click.echo(f"{path}: district '{d.name}' is valid: {len(d.buildings)} buildings, "
                f"{len(d.heat_network)} heat-network segments, {len(d.charging_points)} charging points, "

@@ -137,7 +137,7 @@ def write_imported(layers: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLi
                    dem_path: str | os.PathLike | None = None,
                    source_file: str | os.PathLike,
                    population: gpd.GeoDataFrame | None = None,
-                   summary: dict[str, Any] | None = None) -> Path:
+                   summary: dict[str, Any] | None = None, description: str | None = None) -> Path:
     """Validate imported layers and write them as a district folder (``synthetic: false``).
 
     Everything ``twin check`` would refuse is refused here first, before
@@ -169,6 +169,8 @@ def write_imported(layers: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLi
         What came from data and what from defaults
         (:func:`import_summary`); written to ``district.yaml`` as
         ``import_summary``.
+    description : str, optional
+        The manifest's description (default: "Imported from FILE by twin").
 
     Returns
     -------
@@ -219,7 +221,7 @@ def write_imported(layers: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLi
         licence = str(buildings.attrs.get("licence") or "see the licence of the source register")
     if population is not None:
         attribution = f"{attribution}; population grid: {Path(str(population.attrs.get('path', 'given'))).name}"
-    description = f"Imported from {src.name} by twin"
+    description = description or f"Imported from {src.name} by twin"
     if summary is None:
         summary = import_summary(buildings, residents_from=str(buildings.attrs.get(
             "residents_from", "estimated from floor area only (no population grid)")))

@@ -38,6 +38,7 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon, shape
 
 from twin import schema as sch
 from twin._errors import InputError, Problem, input_error
+from twin.district import MIN_POLYGON_AREA_M2
 from twin.importers.uses import infer_uses
 
 __all__ = ["import_osm", "buildings_from_tags", "chargers_from_tags", "streets_from_tags",
@@ -420,6 +421,8 @@ def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None,
             "name": pd.array(names, dtype="str"),
             "address": pd.array(addresses, dtype="str"),
             "osm_building": pd.array([t.get("building") for t in tags_list], dtype="str"),
+            # Norway's Matrikkel building number (the building import tags it), for linking to the register
+            "ref_bygningsnr": pd.array([t.get("ref:bygningsnr") for t in tags_list], dtype="str"),
             "use_source": pd.array(list(use_src), dtype="str"),
             "floors_source": pd.array(list(floors_src), dtype="str"),
             "year_source": pd.array(list(year_src), dtype="str"),
@@ -1134,6 +1137,8 @@ def merge_relation_outers(buildings: list[tuple[str, dict, Any]], outer_of: dict
     return out, dropped
 
 
+#: Smallest footprint imported as a building (the district schema refuses smaller ones).
+MIN_FOOTPRINT_M2 = MIN_POLYGON_AREA_M2
 #: Share of the smaller footprint above which two buildings are taken as one.
 MAX_OVERLAP_SHARE = 0.5
 
@@ -1188,6 +1193,8 @@ def drop_overlapping(buildings: gpd.GeoDataFrame, *, max_share: float = MAX_OVER
 
 
 def _overlap_explained(a: dict[str, str], b: dict[str, str]) -> bool:
+    if any(t.get("building:part", "no") != "no" for t in (a, b)):  # says itself that it is a part
+        return False
     if a.get("layer", "0") != b.get("layer", "0"):
         return True
     if "location" in a or "location" in b:
@@ -1284,6 +1291,14 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
         raise input_error(where, f"CRS '{crs}' is not metric", "give a projected CRS such as EPSG:25833")
     table = _default_table()
     b = b.to_crs(target)
+    tiny = (b.geometry.area < MIN_FOOTPRINT_M2).to_numpy()
+    if tiny.any():  # slivers and mis-drawn nodes: no building (twin check refuses them)
+        ids = list(b["osm_id"][tiny])
+        warnings.warn(f"{where}: {len(ids)} building footprint(s) smaller than {MIN_FOOTPRINT_M2:g} m² were "
+                      f"left out: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}", OSMWarning, stacklevel=2)
+        b = b[~tiny]
+        if len(b) == 0:
+            raise input_error(where, "no building footprint of 1 m² or more", "check the file and --bbox")
     n_in = len(b)
     if population is not None and len(outside):
         # buildings outside the bbox that share its edge cells take their share of those cells
