@@ -155,7 +155,7 @@ def test_osm_import_of_a_real_city_centre_evaluates(tmp_path):
     # no Finnish set bundled: the Nordic mix, 90 g CO2e/kWh (IVL/SMED 2021), is the named fallback
     assert r.indicators["electricity_co2_g_kwh"] == pytest.approx(90.0)
     b = r.buildings
-    assert len(b) == 446
+    assert len(b) == 435  # each physical building once (11 duplicate footprints merged)
     heated = b[b["use"] != "unheated"]
     cols = ["floor_area_m2", "heat_kwh_yr", "electricity_kwh_yr", "energy_kwh_yr", "co2_kg_yr", "residents",
             "jobs", "car_km_yr", "ev_kwh_yr", "co2_transport_kg_yr"]
