@@ -262,7 +262,10 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
     _check_out(out, reads, writes)
     district = load_district(district_dir) if district_dir else None
     session = Session(draws=draws)
+    from twin.importers import data_note
+
     results = []
+    notes: set[str] = set()
     with run_lock(out):
         bar = tqdm(loaded, desc="scenarios", unit="scenario", disable=None, file=sys.stderr,
                    bar_format="{desc}: {n_fmt}/{total_fmt} |{bar:20}| {elapsed} {postfix}")
@@ -285,6 +288,10 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
             if ind.get("floors_default_buildings"):
                 click.echo(f"  {ind['floors_default_buildings']} buildings without floors, height or floor area: "
                            f"1 floor assumed (floors_source = default in buildings.gpkg)")
+            note = data_note(session.district_for(sc, district))
+            if note and note not in notes:
+                notes.add(note)
+                click.echo(f"  {printable(note)}")
             for tname, t in ind.get("targets", {}).items():
                 p = t.get("probability_met")
                 chance = f", met in {p:.0%} of draws" if p is not None else ""
@@ -364,6 +371,7 @@ def _check_one(path: Path, district_dir: Path | None, districts: dict[Path, Any]
             raise InputError(problems)
         return (f"{path}: scenario '{printable(sc.name)}' is valid ({len(sc.modifications)} modifications, "
                 f"{len(sc.targets)} targets, {len(sc.phases)} phases) on district '{printable(d.name)}'")
+    path = resolve_district_path(path)  # a folder, or a bundled district's name (oslo-bjorvika)
     d = load_district(path)
     return (f"{path}: district '{printable(d.name)}' is valid: {len(d.buildings)} buildings, "
             f"{len(d.heat_network)} heat-network segments, {len(d.charging_points)} charging points, "
@@ -407,9 +415,11 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
 @click.option("--dem", type=click.Path(path_type=Path), default=None, help="A GeoTIFF DEM to attach.")
 @click.option("--name", default=None, help="District name (default: the file name).")
 @click.option("--crs", default=None, help="Metric CRS (default: the UTM zone of the data).")
+@click.option("--population", type=click.Path(path_type=Path), default=None,
+              help="Population grid (SSB/SCB/Statistics Finland/DST cells) to allocate residents from.")
 @_handle_errors
 def import_osm_cmd(file: Path, out: Path, bbox: str | None, dem: Path | None, name: str | None,
-                   crs: str | None) -> None:
+                   crs: str | None, population: Path | None) -> None:
     """Import OpenStreetMap data (.osm.pbf, .osm XML, Overpass JSON or GeoJSON) as a district folder."""
     from twin.importers import write_imported
     from twin.importers.osm import import_osm
@@ -423,10 +433,27 @@ def import_osm_cmd(file: Path, out: Path, bbox: str | None, dem: Path | None, na
         except ValueError:
             raise input_error("--bbox", f"'{bbox}' is not minlon,minlat,maxlon,maxlat",
                               "write e.g. --bbox 10.59,59.88,10.64,59.91") from None
-    layers = import_osm(file, bbox=box, crs=crs)  # type: ignore[arg-type]
+    grid = _population_grid(population)
+    layers = import_osm(file, bbox=box, crs=crs, population=grid)  # type: ignore[arg-type]
     folder = write_imported(layers, out, name=name or file.name.split(".")[0], dem_path=dem, source_file=file)
+    _echo_import(folder, layers)
+
+
+def _population_grid(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from twin.population import read_population_grid
+
+    return read_population_grid(path)
+
+
+def _echo_import(folder: Path, layers: dict[str, Any]) -> None:
+    from twin.district import read_manifest
+    from twin.importers import format_summary
+
     click.echo(f"wrote {folder}: {len(layers['buildings'])} buildings, "
-               f"{len(layers.get('charging_points', []))} charging points")
+               f"{len(layers.get('charging_points', []))} charging points; from data / inferred / defaults:")
+    click.echo(format_summary(read_manifest(folder).get("import_summary", {})))
 
 
 @main.command("import-vector")
@@ -436,15 +463,26 @@ def import_osm_cmd(file: Path, out: Path, bbox: str | None, dem: Path | None, na
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="New district folder.")
 @click.option("--dem", type=click.Path(path_type=Path), default=None, help="A GeoTIFF DEM to attach.")
 @click.option("--name", default=None, help="District name (default: the file name).")
+@click.option("--population", type=click.Path(path_type=Path), default=None,
+              help="Population grid (SSB/SCB/Statistics Finland/DST cells) to allocate residents from.")
+@click.option("--layer", type=click.Choice(["buildings", "charging_points"]), default="buildings",
+              show_default=True, help="charging_points: a charger register (NOBIL, OSM) → a .gpkg layer file.")
 @_handle_errors
-def import_vector_cmd(file: Path, mapping: Path, out: Path, dem: Path | None, name: str | None) -> None:
-    """Import a municipal building register (any format GDAL reads) with a column mapping."""
-    from twin.importers import write_imported
+def import_vector_cmd(file: Path, mapping: Path, out: Path, dem: Path | None, name: str | None,
+                      population: Path | None, layer: str) -> None:
+    """Import a municipal building register or a charger register (any format GDAL reads) with a column mapping."""
+    from twin.importers import write_imported, write_layer
     from twin.importers.vector import import_vector
 
-    layers = import_vector(file, mapping=mapping)
+    if layer == "charging_points":
+        points = import_vector(file, mapping=mapping, layer=layer)["charging_points"]
+        path = write_layer(points, out, layer=layer, source_file=file)
+        click.echo(f"wrote {path}: {len(points)} charging points "
+                   f"(use it as `layers: charging_points:` of a district or `add_chargers: file:` of a scenario)")
+        return
+    layers = import_vector(file, mapping=mapping, population=_population_grid(population))
     folder = write_imported(layers, out, name=name or file.stem, dem_path=dem, source_file=file)
-    click.echo(f"wrote {folder}: {len(layers['buildings'])} buildings")
+    _echo_import(folder, layers)
 
 
 if __name__ == "__main__":  # pragma: no cover
