@@ -113,3 +113,44 @@ def test_cli_bad_tiled_options_exit_2(tmp_path, args, word):
     r = CliRunner().invoke(main, ["flood", str(dem), "--out", str(tmp_path / "o")] + args)
     assert r.exit_code == 2
     assert word in r.output and "Traceback" not in r.output
+
+
+def test_on_a_dask_distributed_local_cluster(tmp_path):
+    # CI-sized: an in-process LocalCluster (processes=False), driven both through the
+    # Python API (a Client) and through the CLI (the scheduler's address)
+    distributed = pytest.importorskip("distributed")
+    rng = np.random.default_rng(21)
+    a = (rng.random((64, 80)) * 8 + np.linspace(0, 2, 80)[None, :]).astype("float32")
+    a[rng.random(a.shape) < 0.02] = np.nan
+    dem = write_tif(tmp_path / "dem.tif", a)
+    ref = fill_depressions(a)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        s = fill_tiled(dem, tmp_path / "api" / "filled.tif", chunks=20, scheduler=client)
+        assert s.tiles == 16 and s.scheduler == "Client"
+        r = CliRunner().invoke(main, ["flood", str(dem), "--chunks", "20", "--scheduler",
+                                      cluster.scheduler_address, "--out", str(tmp_path / "cli")])
+        assert r.exit_code == 0, r.output
+    for folder in ("api", "cli"):
+        with rasterio.open(tmp_path / folder / "filled.tif") as src:
+            got = src.read(1, masked=True).filled(np.nan).astype("float64")
+        assert np.array_equal(got, ref, equal_nan=True)
+
+
+def test_processes_scheduler(tmp_path):
+    rng = np.random.default_rng(5)
+    a = np.round(rng.random((50, 45)) * 6).astype("float32")
+    dem = write_tif(tmp_path / "dem.tif", a)
+    fill_tiled(dem, tmp_path / "filled.tif", chunks=16, scheduler="processes")
+    with rasterio.open(tmp_path / "filled.tif") as src:
+        assert np.array_equal(src.read(1).astype("float64"), fill_depressions(a))
+
+
+def test_unreachable_scheduler_address_is_an_input_error(tmp_path, monkeypatch):
+    import twin.flood_tiled
+
+    monkeypatch.setattr(twin.flood_tiled, "CONNECT_TIMEOUT_S", 2)
+    dem = write_tif(tmp_path / "dem.tif", np.ones((20, 20)))
+    r = CliRunner().invoke(main, ["flood", str(dem), "--chunks", "16", "--scheduler", "tcp://127.0.0.1:1",
+                                  "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "cannot reach" in r.output

@@ -53,6 +53,8 @@ from twin.raster import LazyDem, geotiff_writer, open_dem_lazy
 
 #: dask's local schedulers by the name ``--scheduler`` takes
 LOCAL_SCHEDULERS = ("threads", "processes", "synchronous")
+#: seconds to wait for a dask.distributed scheduler at ``--scheduler ADDRESS``
+CONNECT_TIMEOUT_S = 10
 
 
 @dataclass
@@ -205,6 +207,14 @@ def dask_scheduler(scheduler: Any = "threads") -> Iterator[Any]:
     if not isinstance(scheduler, str):
         yield scheduler  # a Client (or anything dask.compute takes)
         return
+    if scheduler == "processes":
+        # one pool for all stages (dask's own "processes" starts a pool per compute call)
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool
+        return
     if scheduler in LOCAL_SCHEDULERS:
         yield scheduler
         return
@@ -214,7 +224,7 @@ def dask_scheduler(scheduler: Any = "threads") -> Iterator[Any]:
     from distributed import Client
 
     try:
-        client = Client(scheduler, timeout=10)
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
     except (OSError, TimeoutError) as exc:
         raise input_error("--scheduler", f"cannot reach the dask scheduler at {scheduler} ({exc})",
                           "start it (`dask scheduler`) or check the address") from None
@@ -227,6 +237,8 @@ def dask_scheduler(scheduler: Any = "threads") -> Iterator[Any]:
 def _workers(sched: Any) -> int:
     if isinstance(sched, str):
         return 1 if sched == "synchronous" else (os.cpu_count() or 1)
+    if hasattr(sched, "_max_workers"):
+        return int(sched._max_workers)
     try:
         return max(1, sum(sched.nthreads().values()))
     except Exception:  # noqa: BLE001 - anything dask.compute takes
