@@ -3,7 +3,10 @@
 Barnes (2016), "Parallel priority-flood depression filling for trillion cell
 digital elevation models", Computers & Geosciences 94:30-40, in three stages:
 
-1. **Tiles** (in parallel): each tile, read with a one-cell halo, is filled
+1. **Tiles** (in parallel): each tile, read with a one-cell halo (a
+   rasterio window per task, :func:`read_halo`, so a worker holds only its
+   own tile; the grid and tiling come from the lazily opened, dask-backed
+   rioxarray DataArray, :func:`twin.raster.open_dem_lazy`), is filled
    by the same kernel as the in-memory path
    (:func:`twin._flood_kernels.flood_core`) with its own perimeter as seeds,
    labelling every cell with the seed its flood came from. Perimeter cells
@@ -246,7 +249,7 @@ def _workers(sched: Any) -> int:
 
 
 def _halo_blocks(data: Any) -> np.ndarray:
-    """Delayed tiles, each with a one-cell halo (NaN beyond the raster edge)."""
+    """Delayed tiles of a dask array, each with a one-cell halo (NaN beyond the raster edge)."""
     import dask.array as da
 
     if not np.issubdtype(data.dtype, np.floating):
@@ -255,21 +258,51 @@ def _halo_blocks(data: Any) -> np.ndarray:
     return ov.to_delayed()
 
 
-def _windows(data: Any) -> list[tuple[slice, slice]]:
-    rows = np.concatenate([[0], np.cumsum(data.chunks[0])])
-    cols = np.concatenate([[0], np.cumsum(data.chunks[1])])
+def _windows(chunks: tuple[tuple[int, ...], tuple[int, ...]]) -> list[tuple[slice, slice]]:
+    rows = np.concatenate([[0], np.cumsum(chunks[0])]).astype(int)
+    cols = np.concatenate([[0], np.cumsum(chunks[1])]).astype(int)
     return [(slice(rows[r], rows[r + 1]), slice(cols[c], cols[c + 1]))
             for r in range(len(rows) - 1) for c in range(len(cols) - 1)]
 
 
-def fill_blocks(data: Any, scheduler: Any = "threads",
+def read_halo(path: str, rows: slice, cols: slice) -> np.ndarray:
+    """One tile of a GeoTIFF with a one-cell halo, read as a rasterio window.
+
+    NaN for nodata and beyond the raster edge; float32 files stay float32,
+    others become float64. Each task opens the file itself, so only its own
+    window is ever in memory (on any worker, in any process).
+    """
+    import rasterio
+    from rasterio.windows import Window
+
+    with rasterio.open(path) as src:
+        r0, r1 = max(rows.start - 1, 0), min(rows.stop + 1, src.height)
+        c0, c1 = max(cols.start - 1, 0), min(cols.stop + 1, src.width)
+        a = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0))
+        nodata = src.nodata
+    dtype = np.float32 if a.dtype == np.float32 else np.float64
+    out = np.full((rows.stop - rows.start + 2, cols.stop - cols.start + 2), np.nan, dtype=dtype)
+    tile = out[r0 - rows.start + 1:r1 - rows.start + 1, c0 - cols.start + 1:c1 - cols.start + 1]
+    tile[...] = a
+    if nodata is not None and not np.isnan(nodata):
+        tile[a.astype(np.float64) == nodata] = np.nan
+    tile[np.isinf(tile)] = np.nan
+    return out
+
+
+def fill_blocks(sources: list[Any], windows: list[tuple[slice, slice]], grid: tuple[int, int],
+                scheduler: Any = "threads",
                 summary: TiledSummary | None = None) -> Iterator[tuple[tuple[slice, slice], np.ndarray]]:
-    """Filled tiles of a 2-D dask array, as ``((rows, cols), values)``, a few at a time.
+    """Filled tiles, as ``((rows, cols), values)``, a few at a time.
 
     Parameters
     ----------
-    data : dask.array.Array
-        Elevations, NaN = nodata; its chunks are the tiles.
+    sources : list of dask.delayed
+        Every tile with a one-cell halo (NaN = nodata or outside), row-major.
+    windows : list of (slice, slice)
+        The rows and columns of every tile.
+    grid : (int, int)
+        Tiles per column and per row.
     scheduler
         See :func:`dask_scheduler`.
     summary : TiledSummary, optional
@@ -277,26 +310,23 @@ def fill_blocks(data: Any, scheduler: Any = "threads",
     """
     import dask
 
-    blocks = _halo_blocks(data)
-    wins = _windows(data)
-    flat = list(blocks.ravel())
     with dask_scheduler(scheduler) as sched:
         t0 = time.perf_counter()
-        graphs = dask.compute(*[dask.delayed(tile_graph)(b) for b in flat], scheduler=sched)
+        graphs = dask.compute(*[dask.delayed(tile_graph)(b) for b in sources], scheduler=sched)
         t1 = time.perf_counter()
-        grid = np.empty(blocks.shape, dtype=object)
+        table = np.empty(grid, dtype=object)
         for q, g in enumerate(graphs):
-            grid.flat[q] = g
+            table.flat[q] = g
         del graphs
-        levels, nnodes, nedges = spill_graph(grid)
-        del grid
+        levels, nnodes, nedges = spill_graph(table)
+        del table
         t2 = time.perf_counter()
         batch = max(1, 2 * _workers(sched))
-        for s in range(0, len(flat), batch):
-            part = dask.compute(*[dask.delayed(tile_filled)(flat[q], levels[q])
-                                  for q in range(s, min(s + batch, len(flat)))], scheduler=sched)
+        for s in range(0, len(sources), batch):
+            part = dask.compute(*[dask.delayed(tile_filled)(sources[q], levels[q])
+                                  for q in range(s, min(s + batch, len(sources)))], scheduler=sched)
             for q, arr in enumerate(part):
-                yield wins[s + q], arr
+                yield windows[s + q], arr
         t3 = time.perf_counter()
     if summary is not None:
         summary.graph_nodes, summary.graph_edges = nnodes, nedges
@@ -318,7 +348,9 @@ def fill_tiled_array(dem: np.ndarray, chunks: int, *, nodata: float | None = Non
     else:
         a = np.where(np.isinf(a), np.nan, a).astype(a.dtype)
     out = np.empty(a.shape)
-    for (rs, cs), block in fill_blocks(da.from_array(a, chunks=chunks), scheduler):
+    data = da.from_array(a, chunks=chunks)
+    blocks = _halo_blocks(data)
+    for (rs, cs), block in fill_blocks(list(blocks.ravel()), _windows(data.chunks), blocks.shape, scheduler):
         out[rs, cs] = block
     return out
 
@@ -349,10 +381,14 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
         raise input_error(str(out_path), "the output would overwrite the input DEM", "choose another --out folder")
     summary = TiledSummary(shape=dem.shape, chunks=chunks, tiles=int(np.prod(dem.data.numblocks)),
                            scheduler=scheduler if isinstance(scheduler, str) else type(scheduler).__name__)
+    import dask
+
+    windows = _windows(dem.data.chunks)
+    sources = [dask.delayed(read_halo)(str(dem_path), rs, cs) for rs, cs in windows]
     with geotiff_writer(out_path, dem.shape, dem.transform, dem.crs) as dst:
         from rasterio.windows import Window
 
-        for (rs, cs), block in fill_blocks(dem.data, scheduler, summary):
+        for (rs, cs), block in fill_blocks(sources, windows, dem.data.numblocks, scheduler, summary):
             values = np.where(np.isnan(block), -9999.0, block).astype("float32")
             dst.write(values, 1, window=Window(cs.start, rs.start, cs.stop - cs.start, rs.stop - rs.start))
     return summary
