@@ -219,7 +219,8 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
 
     Writes filled.tif and depressions.gpkg; with --rain-mm also
     water_depth.tif; with --buildings also buildings.gpkg with flood columns.
-    With --chunks the DEM is filled tile by tile (filled.tif only).
+    With --chunks the DEM is filled tile by tile on dask: filled.tif and
+    depressions.gpkg (area, depth, volume, spill level; no rain routing yet).
     """
     from twin.flood import FloodParams
     from twin.flood_io import run_flood, run_flood_tiled
@@ -227,7 +228,7 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
     _check_out(out, [dem] + [p for p in (basins, buildings) if p])
     if chunks is not None:
         if rain_mm is not None or basins or buildings:
-            raise input_error("--chunks", "the tiled path fills the DEM only (no rain, basins or buildings yet)",
+            raise input_error("--chunks", "the tiled path finds depressions only (no rain, basins or buildings yet)",
                               "leave out --chunks for the full screening, or --rain-mm/--basins/--buildings")
         summary = run_flood_tiled(dem, out, chunks=chunks, scheduler=scheduler)
     else:

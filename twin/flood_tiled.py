@@ -111,33 +111,79 @@ def tile_graph(block: np.ndarray) -> dict[str, Any]:
     return {"nnodes": nnodes, "edges": (ea, eb, ew), "ring": _ring(filled, lab, node)}
 
 
-def tile_filled(block: np.ndarray, level: np.ndarray) -> np.ndarray:
-    """Stage 3 for one tile: its cells raised to the spill level of their watershed.
+def tile_filled(block: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """Stage 3 for one tile: its cells raised to the spill level of their watershed,
+    and the pieces of the depressions in it (:func:`tile_depressions`).
 
     ``level[k]`` is the spill level of local node ``k`` (``level[0]`` = -inf).
     """
     filled, lab, node, _ = _tile_flood(block)
+    del _
     _k.raise_to_spill(filled, lab, level[node])
-    return filled
+    del lab
+    return filled, tile_depressions(np.asarray(block[1:-1, 1:-1], dtype=np.float64), filled)
+
+
+def tile_depressions(z: np.ndarray, filled: np.ndarray) -> dict[str, Any]:
+    """The depression cells (``filled > z``) of one tile as 8-connected pieces.
+
+    Per piece: cells, summed fill depth (m), deepest fill, level, first cell
+    (row, column in the tile, raster order); the piece of every cell of the
+    four perimeter lines (-1: none) and the outline rings of the pieces
+    (:func:`twin._flood_kernels.trace_rings`, tile cell corners).
+    """
+    nr, nc = z.shape
+    dep = np.zeros((nr + 2, nc + 2), dtype=np.bool_)
+    inner = dep[1:-1, 1:-1]
+    np.greater(filled, z, out=inner, where=~np.isnan(z))
+    comp, n = _k.label_components(dep)
+    del dep
+    lab = comp.reshape(nr + 2, nc + 2)[1:-1, 1:-1]
+    cells = np.flatnonzero(lab.ravel() >= 0)
+    pc = lab.ravel()[cells]
+    depth = (filled.ravel()[cells] - z.ravel()[cells])
+    cnt = np.bincount(pc, minlength=n)
+    sdepth = np.bincount(pc, weights=depth, minlength=n)
+    maxd = np.zeros(n)
+    np.maximum.at(maxd, pc, depth)
+    level = np.full(n, np.nan)
+    level[pc] = filled.ravel()[cells]
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, pc, cells)
+    vr, vc, ring_off, ring_lab = _k.trace_rings(np.where(lab >= 0, lab + 1, 0).astype(np.int32))
+    return {"n": int(n), "cnt": cnt, "sdepth": sdepth, "maxd": maxd, "level": level,
+            "first": np.column_stack(np.divmod(first, nc)) if n else np.zeros((0, 2), dtype=np.int64),
+            "ring": {"top": lab[0].copy(), "bottom": lab[-1].copy(), "left": lab[:, 0].copy(),
+                     "right": lab[:, -1].copy()},
+            "outline": (vr, vc, ring_off, ring_lab)}
 
 
 # --------------------------------------------------------------------------- the graph
-def _join(za: np.ndarray, na: np.ndarray, zb: np.ndarray, nb: np.ndarray,
-          offa: int, offb: int, shifts: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Edges between two facing perimeter lines (cell ``i`` of a meets ``i + s`` of b)."""
-    out_a, out_b, out_w = [], [], []
-    n = len(za)
-    for s in shifts:
-        ia = np.arange(max(0, -s), min(n, len(zb) - s))
-        ib = ia + s
-        ok = ~(np.isnan(za[ia]) | np.isnan(zb[ib]))
-        ia, ib = ia[ok], ib[ok]
-        ga = np.where(na[ia] > 0, na[ia] + offa, 0)
-        gb = np.where(nb[ib] > 0, nb[ib] + offb, 0)
-        out_a.append(ga)
-        out_b.append(gb)
-        out_w.append(np.maximum(za[ia], zb[ib]))
-    return np.concatenate(out_a), np.concatenate(out_b), np.concatenate(out_w)
+def _facing(n_a: int, n_b: int, shifts: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs of two facing perimeter lines: cell ``i`` of a touches ``i + s`` of b."""
+    ia = np.concatenate([np.arange(max(0, -s), min(n_a, n_b - s)) for s in shifts])
+    ib = ia + np.repeat(np.array(shifts), [max(0, min(n_a, n_b - s) - max(0, -s)) for s in shifts])
+    return ia, ib
+
+
+def _contacts(ty: int, tx: int) -> Iterator[tuple[tuple[int, int], str, Any, tuple[int, int], str, Any, tuple[int, ...]]]:
+    """Every pair of 8-neighbouring tiles and the perimeter cells by which they touch.
+
+    Yields ``(tile a, line of a, cells of a, tile b, line of b, cells of b,
+    shifts)``: cells are a slice (whole line) or a one-cell index list (a
+    corner across diagonal tiles); cell ``i`` of a touches cells ``i + s``.
+    """
+    whole = slice(None)
+    for r in range(ty):
+        for c in range(tx):
+            if c + 1 < tx:
+                yield (r, c), "right", whole, (r, c + 1), "left", whole, (-1, 0, 1)
+            if r + 1 < ty:
+                yield (r, c), "bottom", whole, (r + 1, c), "top", whole, (-1, 0, 1)
+                if c + 1 < tx:
+                    yield (r, c), "bottom", [-1], (r + 1, c + 1), "top", [0], (0,)
+                if c >= 1:
+                    yield (r, c), "bottom", [0], (r + 1, c - 1), "top", [-1], (0,)
 
 
 def spill_graph(graphs: np.ndarray) -> tuple[list[np.ndarray], int, int]:
@@ -161,25 +207,20 @@ def spill_graph(graphs: np.ndarray) -> tuple[list[np.ndarray], int, int]:
     ea, eb, ew = [], [], []
     for r in range(ty):
         for c in range(tx):
-            g = graphs[r, c]
-            a, b, w = g["edges"]
+            a, b, w = graphs[r, c]["edges"]
             o = offs[r, c]
             ea.append(np.where(a > 0, a + o, 0))
             eb.append(np.where(b > 0, b + o, 0))
             ew.append(w)
-            ring = g["ring"]
-            if c + 1 < tx:  # right line against the next tile's left line
-                e = _join(*ring["right"], *graphs[r, c + 1]["ring"]["left"], o, offs[r, c + 1], (-1, 0, 1))
-                ea.append(e[0]); eb.append(e[1]); ew.append(e[2])  # noqa: E702
-            if r + 1 < ty:  # bottom line against the lower tile's top line
-                e = _join(*ring["bottom"], *graphs[r + 1, c]["ring"]["top"], o, offs[r + 1, c], (-1, 0, 1))
-                ea.append(e[0]); eb.append(e[1]); ew.append(e[2])  # noqa: E702
-            for dc, mine, theirs in ((1, -1, 0), (-1, 0, -1)):  # corners across diagonal tiles
-                if r + 1 < ty and 0 <= c + dc < tx:
-                    zb, nb = graphs[r + 1, c + dc]["ring"]["top"]
-                    za, na = ring["bottom"]
-                    e = _join(za[[mine]], na[[mine]], zb[[theirs]], nb[[theirs]], o, offs[r + 1, c + dc], (0,))
-                    ea.append(e[0]); eb.append(e[1]); ew.append(e[2])  # noqa: E702
+    for ta, la, sa, tb, lb, sb, shifts in _contacts(ty, tx):
+        za, na = (v[sa] for v in graphs[ta]["ring"][la])
+        zb, nb = (v[sb] for v in graphs[tb]["ring"][lb])
+        ia, ib = _facing(len(za), len(zb), shifts)
+        ok = ~(np.isnan(za[ia]) | np.isnan(zb[ib]))
+        ia, ib = ia[ok], ib[ok]
+        ea.append(np.where(na[ia] > 0, na[ia] + offs[ta], 0))
+        eb.append(np.where(nb[ib] > 0, nb[ib] + offs[tb], 0))
+        ew.append(np.maximum(za[ia], zb[ib]))
     a = np.concatenate(ea).astype(np.int64)
     b = np.concatenate(eb).astype(np.int64)
     w = np.concatenate(ew).astype(np.float64)
@@ -195,6 +236,98 @@ def spill_graph(graphs: np.ndarray) -> tuple[list[np.ndarray], int, int]:
             lv[1:] = level[offs[r, c] + 1:offs[r, c] + 1 + counts[r, c]]
             levels.append(lv)
     return levels, nnodes, len(a)
+
+
+# --------------------------------------------------------------------------- depressions
+def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, slice]], grid: tuple[int, int],
+                      transform: Any, crs: Any, params: Any) -> Any:
+    """One row and polygon per reported depression from the tiles' pieces.
+
+    Pieces that touch across a tile border (8-connectivity) are one
+    depression (connected components of the piece graph); depressions are
+    numbered in raster order of their first cell, as the in-memory
+    :func:`twin.flood.screen` numbers them, and reported by the same
+    thresholds (``params``: :class:`twin.flood.FloodParams`). Polygons of
+    depressions in several tiles are the union of their pieces' outlines.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``depression_id, area_m2, max_depth_m, volume_m3, spill_elev_m`` and
+        the geometry (the columns the tiled path computes; no rain routing).
+    """
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    ty, tx = grid
+    counts = np.array([p["n"] for p in pieces], dtype=np.int64)
+    offs = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    total = int(counts.sum())
+    ea, eb = [], []
+    for ta, la, sa, tb, lb, sb, shifts in _contacts(ty, tx):
+        qa, qb = ta[0] * tx + ta[1], tb[0] * tx + tb[1]
+        ca = pieces[qa]["ring"][la][sa]
+        cb = pieces[qb]["ring"][lb][sb]
+        ia, ib = _facing(len(ca), len(cb), shifts)
+        ok = (ca[ia] >= 0) & (cb[ib] >= 0)
+        ea.append(ca[ia][ok] + offs[qa])
+        eb.append(cb[ib][ok] + offs[qb])
+    a = np.concatenate(ea + [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+    b = np.concatenate(eb + [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+    _, piece_comp = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(total, total)),
+                                         directed=False)
+    cat = {k: np.concatenate([p[k] for p in pieces]) for k in ("cnt", "sdepth", "maxd", "level")}
+    first = np.concatenate([p["first"] + [w[0].start, w[1].start] for p, w in zip(pieces, windows)])
+    width = windows[-1][1].stop
+    first_flat = first[:, 0].astype(np.int64) * width + first[:, 1]
+    ncomp = int(piece_comp.max()) + 1 if total else 0
+    comp_first = np.full(ncomp, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(comp_first, piece_comp, first_flat)
+    rank = np.empty(ncomp, dtype=np.int64)
+    rank[np.argsort(comp_first, kind="stable")] = np.arange(ncomp)
+    gid = rank[piece_comp]                      # depression of every piece, raster order
+    area = abs(transform.a * transform.e)
+    cnt = np.bincount(gid, weights=cat["cnt"], minlength=ncomp)
+    vol = np.bincount(gid, weights=cat["sdepth"], minlength=ncomp) * area
+    maxd = np.zeros(ncomp)
+    np.maximum.at(maxd, gid, cat["maxd"])
+    level = np.full(ncomp, np.nan)
+    level[gid] = cat["level"]
+    keep = (maxd >= params.min_depth_m) & (cnt * area >= params.min_area_m2) & (vol >= params.min_volume_m3)
+    ids = np.flatnonzero(keep)
+    # outlines of the kept pieces, in map coordinates, unioned per depression
+    rings, owners = [], []
+    for p, w, off in zip(pieces, windows, offs):
+        vr, vc, ring_off, ring_lab = p["outline"]
+        if len(ring_lab) == 0:
+            continue
+        piece_gid = gid[off + ring_lab - 1]
+        sel = np.flatnonzero(keep[piece_gid])
+        if len(sel) == 0:
+            continue
+        sizes = np.diff(ring_off)
+        xs = transform.c + transform.a * (vc.astype(np.float64) + w[1].start)
+        ys = transform.f + transform.e * (vr.astype(np.float64) + w[0].start)
+        lr = shapely.linearrings(np.column_stack([xs, ys]), indices=np.repeat(np.arange(len(sizes)), sizes))
+        ro = sel[np.argsort(ring_lab[sel], kind="stable")]
+        labs, owner = np.unique(ring_lab[ro], return_inverse=True)
+        rings.append(shapely.polygons(lr[ro], indices=owner))
+        owners.append(gid[off + labs - 1])
+    polys = np.concatenate(rings) if rings else np.zeros(0, dtype=object)
+    owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+    geoms = []
+    order = np.argsort(owner, kind="stable")
+    start = np.searchsorted(owner[order], ids, side="left")
+    stop = np.searchsorted(owner[order], ids, side="right")
+    for q in range(len(ids)):
+        part = polys[order[start[q]:stop[q]]]
+        geoms.append(part[0] if len(part) == 1 else shapely.union_all(part))
+    table = pd.DataFrame({"depression_id": ids + 1, "area_m2": cnt[ids] * area, "max_depth_m": maxd[ids],
+                          "volume_m3": vol[ids], "spill_elev_m": level[ids]})
+    return gpd.GeoDataFrame(table, geometry=geoms, crs=crs)
 
 
 # --------------------------------------------------------------------------- dask plumbing
@@ -291,8 +424,8 @@ def read_halo(path: str, rows: slice, cols: slice) -> np.ndarray:
 
 
 def fill_blocks(sources: list[Any], windows: list[tuple[slice, slice]], grid: tuple[int, int],
-                scheduler: Any = "threads",
-                summary: TiledSummary | None = None) -> Iterator[tuple[tuple[slice, slice], np.ndarray]]:
+                scheduler: Any = "threads", summary: TiledSummary | None = None,
+                pieces: list[dict[str, Any]] | None = None) -> Iterator[tuple[tuple[slice, slice], np.ndarray]]:
     """Filled tiles, as ``((rows, cols), values)``, a few at a time.
 
     Parameters
@@ -307,6 +440,8 @@ def fill_blocks(sources: list[Any], windows: list[tuple[slice, slice]], grid: tu
         See :func:`dask_scheduler`.
     summary : TiledSummary, optional
         Filled in with the graph size and the seconds per stage.
+    pieces : list, optional
+        Receives every tile's :func:`tile_depressions`, row-major.
     """
     import dask
 
@@ -325,7 +460,9 @@ def fill_blocks(sources: list[Any], windows: list[tuple[slice, slice]], grid: tu
         for s in range(0, len(sources), batch):
             part = dask.compute(*[dask.delayed(tile_filled)(sources[q], levels[q])
                                   for q in range(s, min(s + batch, len(sources)))], scheduler=sched)
-            for q, arr in enumerate(part):
+            for q, (arr, deps) in enumerate(part):
+                if pieces is not None:
+                    pieces.append(deps)
                 yield windows[s + q], arr
         t3 = time.perf_counter()
     if summary is not None:
@@ -334,9 +471,11 @@ def fill_blocks(sources: list[Any], windows: list[tuple[slice, slice]], grid: tu
 
 
 def fill_tiled_array(dem: np.ndarray, chunks: int, *, nodata: float | None = None,
-                     scheduler: Any = "synchronous") -> np.ndarray:
+                     scheduler: Any = "synchronous",
+                     pieces: list[dict[str, Any]] | None = None) -> np.ndarray:
     """Tiled fill of an in-memory DEM (for tests and comparisons): same result as
-    :func:`twin.flood.fill_depressions`, computed tile by tile."""
+    :func:`twin.flood.fill_depressions`, computed tile by tile (``pieces``: see
+    :func:`fill_blocks`)."""
     import dask.array as da
 
     a = np.asarray(dem)
@@ -350,13 +489,28 @@ def fill_tiled_array(dem: np.ndarray, chunks: int, *, nodata: float | None = Non
     out = np.empty(a.shape)
     data = da.from_array(a, chunks=chunks)
     blocks = _halo_blocks(data)
-    for (rs, cs), block in fill_blocks(list(blocks.ravel()), _windows(data.chunks), blocks.shape, scheduler):
+    for (rs, cs), block in fill_blocks(list(blocks.ravel()), _windows(data.chunks), blocks.shape, scheduler,
+                                       pieces=pieces):
         out[rs, cs] = block
     return out
 
 
+def depressions_tiled(dem: Any, chunks: int, *, params: Any = None, scheduler: Any = "synchronous") -> Any:
+    """Depression table of an in-memory :class:`twin.raster.Raster`, computed tile by tile
+    (the tiled counterpart of the depressions of :func:`twin.flood.screen`)."""
+    import dask.array as da
+
+    from twin.flood import FloodParams
+
+    pieces: list[dict[str, Any]] = []
+    fill_tiled_array(dem.data, chunks, scheduler=scheduler, pieces=pieces)
+    data = da.from_array(dem.data, chunks=chunks)
+    return merge_depressions(pieces, _windows(data.chunks), data.numblocks, dem.transform, dem.crs,
+                             params or FloodParams())
+
+
 def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chunks: int = 4096,
-               scheduler: Any = "threads") -> TiledSummary:
+               scheduler: Any = "threads", params: Any = None) -> tuple[TiledSummary, Any]:
     """Fill a GeoTIFF DEM tile by tile and write the filled surface window by window.
 
     Parameters
@@ -371,10 +525,17 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
         ``threads`` (default), ``processes``, ``synchronous``, a scheduler
         address or a Client.
 
+    params : twin.flood.FloodParams, optional
+        Reporting thresholds of the depressions.
+
     Returns
     -------
     TiledSummary
+    geopandas.GeoDataFrame
+        The depressions (:func:`merge_depressions`).
     """
+    from twin.flood import FloodParams
+
     dem: LazyDem = open_dem_lazy(dem_path, chunks)
     out_path = Path(out_path)
     if out_path.resolve() == Path(dem_path).resolve():
@@ -388,7 +549,12 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
     with geotiff_writer(out_path, dem.shape, dem.transform, dem.crs) as dst:
         from rasterio.windows import Window
 
-        for (rs, cs), block in fill_blocks(sources, windows, dem.data.numblocks, scheduler, summary):
+        pieces: list[dict[str, Any]] = []
+        for (rs, cs), block in fill_blocks(sources, windows, dem.data.numblocks, scheduler, summary, pieces):
             values = np.where(np.isnan(block), -9999.0, block).astype("float32")
             dst.write(values, 1, window=Window(cs.start, rs.start, cs.stop - cs.start, rs.stop - rs.start))
-    return summary
+    t = time.perf_counter()
+    depressions = merge_depressions(pieces, windows, dem.data.numblocks, dem.transform, dem.crs,
+                                    params or FloodParams())
+    summary.seconds["depressions"] = time.perf_counter() - t
+    return summary, depressions
