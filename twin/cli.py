@@ -205,9 +205,12 @@ def _scenario_folders(loaded: list[Any], out: Path) -> list[Path]:
               help="planner: every layer and number; citizen: a few plain-language layers, large text.")
 @click.option("--png", is_flag=True, help="Also save a PNG of each map (needs Chromium).")
 @click.option("--no-map", is_flag=True, help="Skip writing maps (tables only).")
+@click.option("--draws", type=click.IntRange(0, 10000), default=None,
+              help="Latin-hypercube draws of the uncertain parameters for ranges and target probabilities "
+                   "(default 200; 0 turns them off).")
 @_handle_errors
 def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offline: bool, lang: str,
-        audience: str, png: bool, no_map: bool) -> None:
+        audience: str, png: bool, no_map: bool, draws: int | None) -> None:
     """Evaluate scenarios and write maps and indicator tables.
 
     With no SCENARIOS, every scenario in scenarios/ is evaluated on the
@@ -258,8 +261,11 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
     writes = folders + ([out / n for n in COMPARISON_FILES] if len(loaded) >= 2 else [])
     _check_out(out, reads, writes)
     district = load_district(district_dir) if district_dir else None
-    session = Session()
+    session = Session(draws=draws)
+    from twin.importers import data_note
+
     results = []
+    notes: set[str] = set()
     with run_lock(out):
         bar = tqdm(loaded, desc="scenarios", unit="scenario", disable=None, file=sys.stderr,
                    bar_format="{desc}: {n_fmt}/{total_fmt} |{bar:20}| {elapsed} {postfix}")
@@ -282,6 +288,10 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
             if ind.get("floors_default_buildings"):
                 click.echo(f"  {ind['floors_default_buildings']} buildings without floors, height or floor area: "
                            f"1 floor assumed (floors_source = default in buildings.gpkg)")
+            note = data_note(session.district_for(sc, district))
+            if note and note not in notes:
+                notes.add(note)
+                click.echo(f"  {printable(note)}")
             for tname, t in ind.get("targets", {}).items():
                 p = t.get("probability_met")
                 chance = f", met in {p:.0%} of draws" if p is not None else ""
@@ -361,6 +371,7 @@ def _check_one(path: Path, district_dir: Path | None, districts: dict[Path, Any]
             raise InputError(problems)
         return (f"{path}: scenario '{printable(sc.name)}' is valid ({len(sc.modifications)} modifications, "
                 f"{len(sc.targets)} targets, {len(sc.phases)} phases) on district '{printable(d.name)}'")
+    path = resolve_district_path(path)  # a folder, or a bundled district's name (oslo-bjorvika)
     d = load_district(path)
     return (f"{path}: district '{printable(d.name)}' is valid: {len(d.buildings)} buildings, "
             f"{len(d.heat_network)} heat-network segments, {len(d.charging_points)} charging points, "
@@ -378,21 +389,35 @@ def _check_one(path: Path, district_dir: Path | None, districts: dict[Path, Any]
               help="Use runoff coefficients by surface (roofs, paved, green; Svenskt Vatten P110) instead of "
                    "the screening default, where all rain runs off (Balstrøm & Crawford 2018).")
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="Output folder.")
+@click.option("--chunks", type=click.IntRange(min=16), default=None,
+              help="Tile side in cells: read and fill the DEM tile by tile on dask (Barnes 2016), for DEMs "
+                   "above the in-memory limit; same filled surface as without tiles.")
+@click.option("--scheduler", default="threads", show_default=True,
+              help="With --chunks: threads, processes, or the address of a dask.distributed scheduler "
+                   "(tcp://host:8786).")
 @_handle_errors
 def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path | None,
-          runoff_coefficients: bool, out: Path) -> None:
+          runoff_coefficients: bool, out: Path, chunks: int | None, scheduler: str) -> None:
     """Cloudburst screening of a DEM (GeoTIFF in metres).
 
     Writes filled.tif and depressions.gpkg; with --rain-mm also
     water_depth.tif; with --buildings also buildings.gpkg with flood columns.
+    With --chunks the DEM is filled tile by tile on dask: filled.tif and
+    depressions.gpkg (area, depth, volume, spill level; no rain routing yet).
     """
     from twin.flood import FloodParams
-    from twin.flood_io import run_flood
+    from twin.flood_io import run_flood, run_flood_tiled
 
     _check_out(out, [dem] + [p for p in (basins, buildings) if p],
                [out / n for n in ("filled.tif", "depressions.gpkg", "water_depth.tif", "buildings.gpkg")])
-    summary = run_flood(dem, out, rain_mm=rain_mm, basins_path=basins, buildings_path=buildings,
-                        params=FloodParams(uniform_runoff=not runoff_coefficients))
+    if chunks is not None:
+        if rain_mm is not None or basins or buildings:
+            raise input_error("--chunks", "the tiled path finds depressions only (no rain, basins or buildings yet)",
+                              "leave out --chunks for the full screening, or --rain-mm/--basins/--buildings")
+        summary = run_flood_tiled(dem, out, chunks=chunks, scheduler=scheduler)
+    else:
+        summary = run_flood(dem, out, rain_mm=rain_mm, basins_path=basins, buildings_path=buildings,
+                            params=FloodParams(uniform_runoff=not runoff_coefficients))
     for k, v in summary.items():
         click.echo(f"{k}: {v}")
 
@@ -404,9 +429,11 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
 @click.option("--dem", type=click.Path(path_type=Path), default=None, help="A GeoTIFF DEM to attach.")
 @click.option("--name", default=None, help="District name (default: the file name).")
 @click.option("--crs", default=None, help="Metric CRS (default: the UTM zone of the data).")
+@click.option("--population", type=click.Path(path_type=Path), default=None,
+              help="Population grid (SSB/SCB/Statistics Finland/DST cells) to allocate residents from.")
 @_handle_errors
 def import_osm_cmd(file: Path, out: Path, bbox: str | None, dem: Path | None, name: str | None,
-                   crs: str | None) -> None:
+                   crs: str | None, population: Path | None) -> None:
     """Import OpenStreetMap data (.osm.pbf, .osm XML, Overpass JSON or GeoJSON) as a district folder."""
     from twin.importers import write_imported
     from twin.importers.osm import import_osm
@@ -420,10 +447,27 @@ def import_osm_cmd(file: Path, out: Path, bbox: str | None, dem: Path | None, na
         except ValueError:
             raise input_error("--bbox", f"'{bbox}' is not minlon,minlat,maxlon,maxlat",
                               "write e.g. --bbox 10.59,59.88,10.64,59.91") from None
-    layers = import_osm(file, bbox=box, crs=crs)  # type: ignore[arg-type]
+    grid = _population_grid(population)
+    layers = import_osm(file, bbox=box, crs=crs, population=grid)  # type: ignore[arg-type]
     folder = write_imported(layers, out, name=name or file.name.split(".")[0], dem_path=dem, source_file=file)
+    _echo_import(folder, layers)
+
+
+def _population_grid(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from twin.population import read_population_grid
+
+    return read_population_grid(path)
+
+
+def _echo_import(folder: Path, layers: dict[str, Any]) -> None:
+    from twin.district import read_manifest
+    from twin.importers import format_summary
+
     click.echo(f"wrote {folder}: {len(layers['buildings'])} buildings, "
-               f"{len(layers.get('charging_points', []))} charging points")
+               f"{len(layers.get('charging_points', []))} charging points; from data / inferred / defaults:")
+    click.echo(format_summary(read_manifest(folder).get("import_summary", {})))
 
 
 @main.command("import-vector")
@@ -433,15 +477,26 @@ def import_osm_cmd(file: Path, out: Path, bbox: str | None, dem: Path | None, na
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="New district folder.")
 @click.option("--dem", type=click.Path(path_type=Path), default=None, help="A GeoTIFF DEM to attach.")
 @click.option("--name", default=None, help="District name (default: the file name).")
+@click.option("--population", type=click.Path(path_type=Path), default=None,
+              help="Population grid (SSB/SCB/Statistics Finland/DST cells) to allocate residents from.")
+@click.option("--layer", type=click.Choice(["buildings", "charging_points"]), default="buildings",
+              show_default=True, help="charging_points: a charger register (NOBIL, OSM) → a .gpkg layer file.")
 @_handle_errors
-def import_vector_cmd(file: Path, mapping: Path, out: Path, dem: Path | None, name: str | None) -> None:
-    """Import a municipal building register (any format GDAL reads) with a column mapping."""
-    from twin.importers import write_imported
+def import_vector_cmd(file: Path, mapping: Path, out: Path, dem: Path | None, name: str | None,
+                      population: Path | None, layer: str) -> None:
+    """Import a municipal building register or a charger register (any format GDAL reads) with a column mapping."""
+    from twin.importers import write_imported, write_layer
     from twin.importers.vector import import_vector
 
-    layers = import_vector(file, mapping=mapping)
+    if layer == "charging_points":
+        points = import_vector(file, mapping=mapping, layer=layer)["charging_points"]
+        path = write_layer(points, out, layer=layer, source_file=file)
+        click.echo(f"wrote {path}: {len(points)} charging points "
+                   f"(use it as `layers: charging_points:` of a district or `add_chargers: file:` of a scenario)")
+        return
+    layers = import_vector(file, mapping=mapping, population=_population_grid(population))
     folder = write_imported(layers, out, name=name or file.stem, dem_path=dem, source_file=file)
-    click.echo(f"wrote {folder}: {len(layers['buildings'])} buildings")
+    _echo_import(folder, layers)
 
 
 if __name__ == "__main__":  # pragma: no cover

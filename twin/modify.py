@@ -118,10 +118,15 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
     elif mod.kind == "retrofit":
         m = select(b, a.where, base=base, label=label, key="retrofit.where")
         b = b.copy()
-        b["building_code"] = b["building_code"].astype(object) if "building_code" in b else None
-        b.loc[m, "building_code"] = a.to
+        b["building_condition"] = b["building_condition"].astype(object) if "building_condition" in b else None
+        if a.to is not None:  # rebuilt to a newer code: that code's need, in its original condition
+            b["building_code"] = b["building_code"].astype(object) if "building_code" in b else None
+            b.loc[m, "building_code"] = a.to
+            b.loc[m, "building_condition"] = "original_condition"
+        if a.condition is not None:  # NVE EBM renovation state (twin.ebm)
+            b.loc[m, "building_condition"] = a.condition
         d = d.replace(buildings=b)
-        log += (f"retrofit: {int(m.sum())} buildings to {a.to}",)
+        log += (f"retrofit: {int(m.sum())} buildings to {a.to or a.condition}",)
     elif mod.kind == "change_heating":
         m = select(b, a.where, base=base, label=label, key="change_heating.where") & (b["use"] != "unheated").to_numpy()
         b = b.copy()

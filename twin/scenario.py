@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from twin import schema as sch
 from twin._errors import InputError, Problem, input_error
+from twin._text import LocalText
 from twin._yaml import read_yaml
 
 UseWord = Literal[sch.USES]  # type: ignore[valid-type]
@@ -138,7 +139,16 @@ class NewQuarter(_Model):
 
 class Retrofit(_Model):
     where: Where
-    to: CodeWord  # type: ignore[valid-type]
+    to: CodeWord | None = None  # type: ignore[valid-type]  # new building code (need of that code)
+    condition: Literal["small_measure", "renovation", "renovation_and_small_measure"] | None = Field(
+        None, description="NVE EBM building condition after the retrofit (space-heating need -7/-20/-25 %)")
+
+    @model_validator(mode="after")
+    def _one(self) -> "Retrofit":
+        if self.to is None and self.condition is None:
+            msg = "give `to` (a building code) or `condition` (small_measure, renovation, renovation_and_small_measure)"
+            raise ValueError(msg)
+        return self
 
 
 class ChangeHeating(_Model):
@@ -264,7 +274,8 @@ class Scenario(_Model):
     """A validated scenario (after ``extends`` is resolved)."""
 
     name: str
-    description: str = ""
+    title: LocalText | None = None
+    description: LocalText = ""
     district: str | None = None
     year: int = Field(2025, ge=1900, le=2100)
     parameters: Parameters = Parameters()
@@ -286,7 +297,7 @@ class Scenario(_Model):
         return p if p.is_absolute() else self.folder / p
 
 
-_TOP_KEYS = ("name", "description", "district", "year", "extends", "parameters",
+_TOP_KEYS = ("name", "title", "description", "district", "year", "extends", "parameters",
              "modifications", "targets", "phases", "target_path")
 
 
@@ -381,7 +392,8 @@ def load_scenario(path: str | os.PathLike, *, _seen: tuple[str, ...] = ()) -> Sc
 
     if parent is not None:
         sc = Scenario(
-            name=sc.name, description=sc.description or parent.description,
+            name=sc.name, title=sc.title if "title" in raw else parent.title,
+            description=sc.description or parent.description,
             district=sc.district if "district" in raw else parent.district,
             year=sc.year if "year" in raw else parent.year,
             parameters=Parameters(**{**parent.parameters.model_dump(exclude_none=True),
