@@ -171,7 +171,7 @@ def test_run_rejects_a_typo_and_an_output_inside_the_input(tmp_path):
     assert res.exit_code == 2 and "did you mean 'parameters'" in res.stderr and "Traceback" not in res.stderr
     res = CliRunner().invoke(main, ["run", str(SCENARIOS / "baseline.yaml"), "--district",
                                     str(ROOT / "twin" / "data" / "districts" / "fornebu"), "--out", str(ROOT / "twin" / "data" / "districts" / "fornebu")])
-    assert res.exit_code == 2 and "inside the input folder" in res.stderr
+    assert res.exit_code == 2 and "inside the input" in res.stderr
 
 
 def test_osm_import_of_a_real_city_centre_evaluates(tmp_path):

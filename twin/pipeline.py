@@ -329,7 +329,8 @@ def evaluate(district: District | None = None, scenario: Scenario | str | Path |
     extra.update(_uncertainty(b, ind, extra, mp, n, ref_draws))
     cols = [c for c in BUILDING_COLUMNS if c in b.columns] + [c for c in b.columns if c not in BUILDING_COLUMNS]
     b = b[cols]
-    return Result(scenario=scenario.name, description=scenario.description, district=district.name,
+    return Result(scenario=scenario.name, title=scenario.title, description=scenario.description,
+                  district=district.name,
                   crs=district.crs.to_string(), buildings=b, layers=layers, indicators=ind,
                   water_depth=water_depth, synthetic=district.synthetic, attribution=_attribution(district),
                   year=int(year), extra=extra)
@@ -367,10 +368,12 @@ def _uncertainty(b: gpd.GeoDataFrame, ind: dict[str, Any], extra: dict[str, Any]
             "uncertain_parameters": params}
 
 
-def _attribution(d: District) -> str:
+def _attribution(d: District) -> str | dict[str, str]:
     text = d.attribution
-    note = str(d.manifest.get("synthetic_note", "")).strip()
-    return " · ".join(x for x in (note, text) if x)
+    note = d.manifest.get("synthetic_note", "")
+    if isinstance(note, dict):  # one note per language
+        return {lang: " · ".join(x for x in (str(v).strip(), text) if x) for lang, v in note.items()}
+    return " · ".join(x for x in (str(note).strip(), text) if x)
 
 
 def evaluate_pathway(district: District | None, scenario: Scenario, *, session: Session | None = None):  # noqa: ANN201
