@@ -316,7 +316,7 @@ def test_hostile_text_run_exits_0_and_creates_nothing_else(hostile_run) -> None:
                                                                   "compare.html"]
     for folder in (p for p in out.iterdir() if p.is_dir()):
         assert sorted(p.name for p in folder.iterdir()) == [
-            "buildings.gpkg", "indicators.json", "map.html"]
+            ".twin-output", "buildings.gpkg", "indicators.json", "map.html", "sensitivity.csv"]
     assert _listing(hostile_run["inputs"]) == hostile_run["before"]
     assert not any(p.name == "x" for p in hostile_run["cwd"].parent.rglob("x"))
     assert "49" not in res.stdout
