@@ -391,7 +391,7 @@ def test_rerun_replaces_the_scenario_folder_as_a_whole(tmp_path):
     assert res.returncode == 0, res.stderr
     assert not stale.exists()
     assert sorted(p.name for p in (out / "baseline").iterdir()) == [".twin-output", "buildings.gpkg",
-                                                                    "indicators.json"]
+                                                                    "indicators.json", "sensitivity.csv"]
     assert sorted(p.name for p in out.iterdir()) == ["baseline"]  # no lock or temp folder left
 
 

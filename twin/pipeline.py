@@ -349,7 +349,8 @@ def _uncertainty(b: gpd.GeoDataFrame, ind: dict[str, Any], extra: dict[str, Any]
 
     n = unc.DEFAULT_DRAWS if n is None else int(n)
     ind["ranges"] = {}
-    ind["draws"] = n
+    ind["uncertainty"] = {"method": "latin_hypercube", "draws": n, "seed": unc.SEED,
+                          "distribution": "triangular(low, central, high) per parameter"}
     if n <= 0:
         return {}
     ep = extra["energy_params"]
