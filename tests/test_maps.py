@@ -254,7 +254,7 @@ def test_indicator_panel_targets(tiny_result) -> None:
     # co2 69.9 > 60 -> missed; dh 33 % < 50 % -> missed; the bold target met
     assert [r["status"] for r in p["targets"]["rows"]] == ["missed", "missed", "met"]
     assert p["targets"]["rows"][0]["cells"] == ["69.9", "60.0"]
-    assert ["Connected to district heating", "33 %"] in p["rows"]
+    assert ["Floor area on district heating", "33 %"] in p["rows"]
 
 
 def test_target_status_probability_and_ranges() -> None:
