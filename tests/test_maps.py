@@ -368,7 +368,7 @@ def test_target_values_formatted_by_kind() -> None:
     assert rows[0]["name"] == "Cut CO2 by half"
     citizen = indicator_panel(ind, scenario="s", description="", lang="nb", audience="citizen")
     assert "Cut CO2" not in json.dumps(citizen["targets"]["rows"][0]["label"])
-    assert "Bygninger med fjernvarme" in json.dumps(citizen, ensure_ascii=False)
+    assert "Gulvareal varmet med fjernvarme" in json.dumps(citizen, ensure_ascii=False)
 
 
 # ----------------------------------------------------------------------------- walking area
