@@ -42,7 +42,7 @@ def test_triangular_draws_match_scipy():
 def test_central_draw_reproduces_the_point_indicators(baseline):
     r = baseline
     params = unc.parameters(emission_set="nordic_mix", electricity_g_kwh=r.extra["carrier_factors"]["electricity"],
-                            dh_g_kwh=r.extra["carrier_factors"]["district_heat"], dh_is_default=True,
+                            dh_g_kwh=r.extra["carrier_factors"]["district_heat"],
                             ev_share=0.3, ev_kwh_per_km=0.2)
     fixed = [unc.Parameter(p.name, p.central, p.central, p.central, "") for p in params]
     comp = unc.components(r.buildings, r.extra["carrier_factors"])
