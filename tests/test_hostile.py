@@ -391,7 +391,7 @@ def test_rerun_replaces_the_scenario_folder_as_a_whole(tmp_path):
     assert res.returncode == 0, res.stderr
     assert not stale.exists()
     assert sorted(p.name for p in (out / "baseline").iterdir()) == [".twin-output", "buildings.gpkg",
-                                                                    "indicators.json"]
+                                                                    "indicators.json", "sensitivity.csv"]
     assert sorted(p.name for p in out.iterdir()) == ["baseline"]  # no lock or temp folder left
 
 
@@ -468,5 +468,6 @@ def test_every_indicator_a_run_reports_is_in_the_registry(tmp_path):
 
     r = twin.evaluate(twin.load_district(tiny_district(tmp_path / "d")), None)
     reported = {k for k, v in r.indicators.items() if isinstance(v, numbers.Number) and not isinstance(v, bool)}
-    assert reported - set(INDICATORS) - {"year"} == set()  # year: the scenario year, a label
+    # year: the scenario year, a label; draws: the number of uncertainty draws, a run setting
+    assert reported - set(INDICATORS) - {"year", "draws"} == set()
     assert {"co2_total_t_yr", "car_km_yr", "flooded_buildings"} <= set(INDICATORS)
