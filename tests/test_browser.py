@@ -232,7 +232,7 @@ def test_citizen_map_in_norwegian_has_no_english_ui_string(browser, maps) -> Non
     assert "Omriss av forsenkninger" in text
     # per-language scenario texts: the Norwegian ones
     assert "Fjernvarme for alle" in text and "Fjernvarme til hele Bakken" in text
-    assert pg.page.title() == "Fjernvarme for alle – Scenario"  # tab title: panel.title is the same in nb
+    assert pg.page.title() == "Fjernvarme for alle – Scenario"  # "Scenario" is also Norwegian
     assert "District heating for" not in text
     assert "Bygninger som varmes med fjernvarme" in text
     assert "SYNTETISKE DATA" in text

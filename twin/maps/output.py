@@ -61,7 +61,8 @@ def render_page(maps: list[TwinMap], *, title: str, offline: bool,
     if offline:
         for m in maps:
             if m.tiles:
-                raise input_error(title or "map", "offline map has a tile layer (needs the internet)",
+                raise input_error(title or "map",
+                                  "offline map has a tile layer (needs the internet)",
                                   "build the map with scenario_map(..., offline=True)")
     data = {"maps": [m.spec() for m in maps], **(extra or {})}
     page = page_html(title, data)
