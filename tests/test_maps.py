@@ -529,3 +529,46 @@ def test_grid_areas_layer_hand_values(tiny_result) -> None:
     assert layer["show"] is False
     with_grid = replace(tiny_result, layers={**tiny_result.layers, "grid_areas": areas})
     assert "grid_areas" in [la["key"] for la in scenario_map(with_grid, offline=True).layers]
+
+
+# ----------------------------------------------------------------------------- twin flood, CSV
+def test_twin_flood_writes_a_map_and_a_readable_summary(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import rasterio
+    from affine import Affine
+    # a 40 x 40 m bowl of 1 m cells, 2 m deep in the middle 20 x 20 m
+    a = np.full((40, 40), 10.0, dtype="float32")
+    a[10:30, 10:30] = 8.0
+    dem = tmp_path / "dem.tif"
+    with rasterio.open(dem, "w", driver="GTiff", height=40, width=40, count=1, dtype="float32",
+                       crs=CRS, transform=Affine(1.0, 0, X0, 0, -1.0, Y0)) as dst:
+        dst.write(a, 1)
+    exe = Path(sys.executable).with_name("twin")
+    res = subprocess.run([str(exe), "flood", str(dem), "--rain-mm", "50", "--out", "out"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "PosixPath" not in out and "{" not in out and "e+" not in out
+    assert not re.search(r"\d\.\d{4,}", out)  # no 449499.9999999999
+    # 40 x 40 m x 50 mm = 80 m3 of rain; the parts of the balance add up to it
+    line = next(x for x in out.splitlines() if x.startswith("rain "))
+    parts = [float(v.replace(",", "")) for v in re.findall(r"([\d,]+) m³", line)]
+    assert parts[0] == 80.0 and sum(parts[1:]) == pytest.approx(80.0, abs=2.0)
+    assert parts[1] >= 20.0  # at least the rain on the bowl itself stays
+    assert "map.html" in out
+    page = (tmp_path / "out" / "map.html").read_text(encoding="utf-8")
+    blob = _blob(page)
+    keys = [la["key"] for la in blob["maps"][0]["layers"]]
+    assert keys[:2] == ["water_depth", "depressions"] and remote_references(page) == []
+
+
+def test_csv_numbers_without_scientific_notation() -> None:
+    import pandas as pd
+
+    from twin.writers import _csv, plain_number
+    assert [plain_number(v) for v in (1.24e8, 0.001077, 123456.789, 1e-7, 2.0, float("nan"))] == [
+        "124000000", "0.001077", "123457", "0.0000001", "2", ""]
+    text = _csv(pd.DataFrame({"a": [1.397e8, 5e-6]}, index=["x", "y"]))
+    assert "e+" not in text and "e-" not in text and "139700000" in text

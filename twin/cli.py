@@ -228,8 +228,29 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
     _check_out(out, [dem] + [p for p in (basins, buildings) if p])
     summary = run_flood(dem, out, rain_mm=rain_mm, basins_path=basins, buildings_path=buildings,
                         params=FloodParams(uniform_runoff=not runoff_coefficients))
-    for k, v in summary.items():
-        click.echo(f"{k}: {v}")
+    for line in flood_summary(summary, out):
+        click.echo(line)
+
+
+def flood_summary(summary: dict[str, Any], out: Path) -> list[str]:
+    """Readable lines of a ``twin flood`` summary (whole numbers with thousands separators)."""
+    def m3(key: str) -> str:
+        v = summary["balance"].get(key)
+        return "–" if v is None else f"{v:,.0f} m³"
+
+    files = ", ".join(Path(p).name for p in summary["files"].values())
+    lines = [f"wrote {files} to {out}",
+             f"low-lying areas (depressions): {summary['depressions']:,}"]
+    bal = summary["balance"]
+    if bal.get("rain_m3"):
+        lines.append(f"rain {m3('rain_m3')}: {m3('stored_m3')} stays in low-lying areas, "
+                     f"{m3('basin_m3')} in basins, {m3('outflow_m3')} flows out, "
+                     f"{m3('loss_m3')} infiltrates or evaporates")
+    if "buildings" in summary["files"]:
+        lines.append(f"flooded buildings: {summary['flooded_buildings']:,}")
+    if summary.get("nodata_cells"):
+        lines.append(f"DEM cells without data: {summary['nodata_cells']:,}")
+    return lines
 
 
 @main.command("import-osm")

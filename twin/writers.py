@@ -70,7 +70,7 @@ def write_pathway(ds: Any, folder: Path, *, lang: str = "en") -> list[Path]:
     with atomic_path(folder / "pathway.nc") as tmp:
         ds.to_netcdf(tmp)
     df = ds.to_dataframe().reset_index()
-    write_text(folder / "pathway.csv", df.to_csv(index=False))
+    write_text(folder / "pathway.csv", _csv(df.set_index(df.columns[0])))
     with atomic_path(folder / "pathway.png") as tmp:
         Path(tmp).write_bytes(pathway_png(ds, lang=lang))
     return [folder / "pathway.nc", folder / "pathway.csv", folder / "pathway.png"]
@@ -89,10 +89,18 @@ def write_comparison(results: list[Result], out: Path, *, lang: str = "en", audi
     return [out / "compare.csv", Path(html)]
 
 
+def plain_number(v: float) -> str:
+    """A float for CSV files: 6 significant digits, never scientific notation ("" for NaN)."""
+    if not np.isfinite(v):
+        return ""
+    return np.format_float_positional(float(v), precision=6, unique=False, fractional=False,
+                                      trim="-")
+
+
 def _csv(df: pd.DataFrame) -> str:
     def fmt(v: Any) -> Any:
         if isinstance(v, (float, np.floating)):
-            return "" if np.isnan(v) else f"{float(v):.6g}"
+            return plain_number(v)
         return v
 
     return df.map(fmt).to_csv()

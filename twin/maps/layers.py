@@ -535,8 +535,8 @@ def add_depressions(m: TwinMap, depressions: gpd.GeoDataFrame, *, lang: str = "e
         name = t("citizen.layer.depressions")
     return vector_layer(m, "depressions", d, props, name=name, kind="poly", show=show,
                         tooltip=True, labels=labels,
-                        style={"color": "#08306b", "weight": 1.5, "opacity": 0.9,
-                               "fill": True, "fillOpacity": 0.0, "dashArray": "4 3"})
+                        style={"color": "#08306b", "weight": 1.2, "opacity": 0.8,
+                               "fill": True, "fillOpacity": 0.0})
 
 
 def add_charging_gap(m: TwinMap, gap: gpd.GeoDataFrame, *, lang: str = "en",
