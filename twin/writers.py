@@ -32,6 +32,7 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
     """Write one scenario's outputs into ``folder``.
 
     Writes ``buildings.gpkg`` (per-building results), ``indicators.json``,
+    ``sensitivity.csv`` (when the run drew ranges),
     ``map.html`` (and ``map.png`` with ``png``), ``depressions.gpkg`` and
     ``water_depth.tif`` when a DEM was screened, and ``pathway.nc``,
     ``pathway.csv``, ``pathway.png`` when the scenario has phases.
@@ -40,6 +41,11 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
     folder.mkdir(parents=True, exist_ok=True)
     write_gpkg(folder / "buildings.gpkg", _gpkg_ready(result.buildings), layer="buildings")
     write_json(folder / "indicators.json", result.indicators)
+    sens = (result.extra or {}).get("sensitivity")
+    if sens is not None:  # rank correlation of each uncertain parameter with each indicator (twin.uncertainty)
+        from twin._io import write_text
+
+        write_text(folder / "sensitivity.csv", sens.round(4).rename_axis("parameter").to_csv())
     dep = result.layers.get("depressions")
     if dep is not None and len(dep):
         write_gpkg(folder / "depressions.gpkg", _gpkg_ready(dep), layer="depressions")
