@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from twin._errors import input_error
+from twin.maps._context import street_label_points
 from twin.maps._format import nums
 from twin.maps._geo import bounds_latlon, display_geometry, feature_collection
 from twin.maps._i18n import Strings, check_audience
@@ -625,3 +626,25 @@ def add_grid_areas(m: TwinMap, areas: gpd.GeoDataFrame, *, lang: str = "en",
                                 "rows": legend_rows(t, Classes(tuple(100 * b for b in cls.breaks),
                                                                cls.colours))},
                         style={"color": "#444444", "weight": 1.2, "fillOpacity": 0.35})
+
+
+def add_sea(m: TwinMap, sea: gpd.GeoDataFrame, *, lang: str = "en",
+            show: bool = True) -> dict[str, Any]:
+    """The sea (from the terrain model) as the offline map's background water."""
+    t = Strings(lang)
+    return vector_layer(m, "sea", sea, lambda s: [{} for _ in range(len(s))], name=t("layer.sea"),
+                        kind="poly", show=show, interactive=False,
+                        style={"stroke": False, "fillColor": "#aad3df", "fillOpacity": 1.0})
+
+
+def add_street_names(m: TwinMap, streets: gpd.GeoDataFrame, *, lang: str = "en",
+                     show: bool = True) -> dict[str, Any] | None:
+    """Street names (one label per name) shown from zoom ``street_label_min_zoom``."""
+    t = Strings(lang)
+    pts = street_label_points(streets)
+    if len(pts) == 0:
+        return None
+    return vector_layer(m, "street_names", pts,
+                        lambda p: [{"h": n} for n in _text(p, "name")],
+                        name=t("layer.street_names"), kind="labels", show=show,
+                        minZoom=int(param("street_label_min_zoom")))

@@ -95,8 +95,30 @@
     return layer;
   }
 
+  /* Permanent text labels at points (street names), shown from o.minZoom. */
+  function labels(o) {
+    var g = L.layerGroup();
+    o.data.features.forEach(function (f) {
+      var c = f.geometry.coordinates;
+      g.addLayer(L.tooltip({ permanent: true, direction: "center", className: "twin-label",
+        interactive: false }).setLatLng([c[1], c[0]]).setContent(el("span", null, f.properties.h)));
+    });
+    var outer = L.layerGroup();
+    var map = null;
+    function upd() {
+      if (!map || !map.hasLayer(outer)) return;
+      if (map.getZoom() >= (o.minZoom || 0)) { if (!outer.hasLayer(g)) outer.addLayer(g); }
+      else if (outer.hasLayer(g)) outer.removeLayer(g);
+    }
+    outer.on("add", function () { map = outer._map; map.on("zoomend", upd); upd(); });
+    outer.on("remove", function () { if (map) map.off("zoomend", upd); outer.removeLayer(g); });
+    outer._twin = o;
+    return outer;
+  }
+
   /* The Leaflet layer of one layer spec. */
   function buildLayer(o) {
+    if (o.kind === "labels") return labels(o);
     if (o.kind === "image") {
       var img = L.imageOverlay(o.url, o.bounds, { opacity: o.opacity, interactive: false });
       img._twin = o;
