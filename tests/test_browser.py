@@ -449,3 +449,43 @@ def test_flood_map_draws_depth_per_cell_with_typical_depth(browser, maps) -> Non
     assert "Her samler vannet seg ved styrtregn" in on and "Fjernvarmerør" not in on
     assert pg.errors == [] and pg.requests == []
     pg.close()
+
+
+# ----------------------------------------------------------------------------- issue 13, 13
+def test_citizen_story_steps_with_arrow_keys(browser, maps) -> None:
+    from twin.maps._i18n import Strings
+    t = Strings("nb")
+    pg = Page(browser, maps["flood_nb"], (1024, 768))
+    story = pg.page.locator(".twin-story")
+    assert story.is_visible() and t("story.title") in story.inner_text()
+
+    def checked() -> list[str]:
+        return pg.page.evaluate("""() => Array.from(document.querySelectorAll(
+            '.leaflet-control-layers-overlays label')).filter(l => l.querySelector('input')
+            .checked).map(l => l.innerText.trim())""")
+
+    pg.page.keyboard.press("ArrowRight")  # 1: your district today
+    assert t("story.today.title") in story.inner_text()
+    assert "6 bygninger og 73 innbyggere" in story.inner_text()
+    assert "Fjernvarmerør" not in checked()
+    pg.page.keyboard.press("ArrowRight")  # 2: where the energy goes
+    assert t("story.energy.title") in story.inner_text() and "Fjernvarmerør" in checked()
+    assert "33 % av bygningene" in story.inner_text()
+    pg.page.keyboard.press("ArrowRight")  # 3: water in a cloudburst
+    text = story.inner_text()
+    assert t("story.water.title") in text and "50 mm" in text and "300 m³" in text
+    assert "Her samler vannet seg ved styrtregn" in checked()
+    legend = pg.page.inner_text(".twin-legend")
+    assert t("citizen.layer.buildings_flood") in legend
+    pg.page.keyboard.press("ArrowRight")  # 4: what the plan changes
+    assert t("story.plan.title") in story.inner_text()
+    assert "Gangavstand til offentlig lader (300 m)" in checked()
+    assert t("citizen.layer.buildings_charger") in pg.page.inner_text(".twin-legend")
+    pg.page.keyboard.press("ArrowRight")  # stays on the last step
+    assert story.get_attribute("data-step") == "3"
+    pg.page.keyboard.press("ArrowLeft")
+    assert t("story.water.title") in story.inner_text()
+    pg.page.locator(".twin-story-close").click()
+    assert not story.is_visible()
+    assert pg.errors == [] and pg.requests == []
+    pg.close()

@@ -189,6 +189,8 @@ def _indicators() -> dict[str, _Indicator]:
 
 #: Colour-by choices for buildings, in selector order.
 COLOR_BY: tuple[str, ...] = ("energy", "co2", "heating", "flood", "charger", "dh")
+#: The themes of citizen maps (one shown at a time).
+CITIZEN_THEMES: tuple[str, ...] = ("dh", "flood", "charger")
 
 
 def _building_legend_rows(t: Strings, ind: _Indicator, audience: str) -> list[dict[str, str]]:
@@ -288,8 +290,10 @@ def add_buildings(m: TwinMap, buildings: gpd.GeoDataFrame, *, lang: str = "en",
     if color_by is not None and color_by not in COLOR_BY:
         raise input_error("map options", f"unknown color_by {color_by!r}",
                           f"use one of: {', '.join(COLOR_BY)}", column="color_by")
-    choices = COLOR_BY if audience == "planner" else (color_by or "dh",)
     first = color_by or ("energy" if audience == "planner" else "dh")
+    # citizens: one theme shown (no selector); the story mode switches between these
+    choices = COLOR_BY if audience == "planner" else (first,) + tuple(
+        k for k in CITIZEN_THEMES if k != first)
     inds = _indicators()
 
     def props(b: pd.DataFrame) -> list[dict[str, Any]]:
@@ -311,10 +315,13 @@ def add_buildings(m: TwinMap, buildings: gpd.GeoDataFrame, *, lang: str = "en",
     prefix = "indicator" if audience == "planner" else "citizen.indicator"
     legend = {"title": t("legend.buildings_by") if audience == "planner" else name,
               "names": [t(f"{prefix}.{k}") for k in choices],
-              "select": [_building_legend_rows(t, inds[k], audience) for k in choices]}
+              "select": [_building_legend_rows(t, inds[k], audience) for k in choices],
+              "selector": audience == "planner",
+              "titles": None if audience == "planner" else [
+                  t(f"citizen.layer.buildings_{k}") for k in choices]}
     return vector_layer(
         m, "buildings", buildings, props, name=name, kind="poly", show=show, legend=legend,
-        tooltip=True, labels=labels, cur=choices.index(first),
+        tooltip=True, labels=labels, cur=choices.index(first), choices=list(choices),
         palettes=[list(inds[k].classes.colours) for k in choices], nodata=NODATA,
         style={"color": "#555555", "weight": 0.6, "opacity": 0.9, "fillOpacity": 0.85})
 

@@ -17,6 +17,7 @@ from twin.maps.layers import (COLOR_BY, add_basins, add_buildings, add_charger_c
                               add_street_names, add_streets, add_water_depth,
                               coverage_radius_m)
 from twin.maps.panels import add_data_note, add_indicator_panel
+from twin.maps.story import story_spec
 from twin.result import Result
 
 #: Highest zoom of the maps (OSM tiles are upsampled above 19).
@@ -164,6 +165,9 @@ def scenario_map(result: Result, *, lang: str = "en", audience: str = "planner",
     if panel:
         add_indicator_panel(m, ind, scenario=name, description=local(result.description, lang),
                             **kw)
+        if not planner:
+            m.panels["story"] = story_spec(ind, scenario=name, lang=lang,
+                                           layer_keys={la["key"] for la in m.layers})
     else:
         m.panels["title"] = name
     note = add_data_note(m, attribution=local(result.attribution, lang),
