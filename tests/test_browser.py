@@ -301,7 +301,7 @@ def hostile_run(tmp_path_factory) -> dict:
     twin_exe = Path(sys.executable).with_name("twin")
     cmd = [str(twin_exe)] if twin_exe.exists() else [sys.executable, "-m", "twin.cli"]
     res = subprocess.run([*cmd, "run", *files, "--district", str(inputs / "district"),
-                          "--out", "out", "--offline"], cwd=cwd, capture_output=True,
+                          "--out", "out", "--offline", "--pdf"], cwd=cwd, capture_output=True,
                          text=True, timeout=600)
     return {"res": res, "cwd": cwd, "inputs": inputs, "before": before}
 
@@ -316,7 +316,9 @@ def test_hostile_text_run_exits_0_and_creates_nothing_else(hostile_run) -> None:
     assert len([p for p in out.iterdir() if p.is_dir()]) == len(PAYLOADS)
     for folder in (p for p in out.iterdir() if p.is_dir()):
         names = {p.name for p in folder.iterdir()}
-        assert {"buildings.gpkg", "indicators.json", "map.html"} <= names
+        assert {"buildings.gpkg", "indicators.json", "map.html", "map.pdf"} <= names
+        # `twin run --pdf`: one A4 sheet per scenario
+        assert len(re.findall(rb"/Type\s*/Page\b", (folder / "map.pdf").read_bytes())) == 1
         assert all(p.is_file() for p in folder.iterdir())  # no folder made by a payload
     assert _listing(hostile_run["inputs"]) == hostile_run["before"]
     assert not any(p.name == "x" for p in hostile_run["cwd"].parent.rglob("x"))
@@ -489,3 +491,25 @@ def test_citizen_story_steps_with_arrow_keys(browser, maps) -> None:
     assert not story.is_visible()
     assert pg.errors == [] and pg.requests == []
     pg.close()
+
+
+# ----------------------------------------------------------------------------- issue 13, 11
+@pytest.mark.parametrize("kind", ["planner", "citizen_nb"])
+def test_print_to_pdf_one_a4_sheet_with_the_district(browser, maps, kind: str,
+                                                     tmp_path: Path) -> None:
+    from twin.maps.output import A4_LANDSCAPE_PX, save_pdf
+    # the print layout: A4 landscape, every panel open, the whole district on the sheet
+    pg = Page(browser, maps[kind], A4_LANDSCAPE_PX)
+    pg.page.emulate_media(media="print")
+    pg.page.evaluate("twin.printMode()")
+    g = pg.page.evaluate(_GEOMETRY)
+    assert g["fits"] and g["panelOpen"], g
+    assert pg.page.locator(".leaflet-control-zoom").is_hidden()
+    assert pg.page.locator(".twin-sources").is_visible()  # sources and the synthetic note
+    assert pg.errors == []
+    pg.close()
+    pdf = save_pdf(maps[kind], tmp_path / "map.pdf", browser=browser).read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
+    box = [float(v) for v in re.search(rb"/MediaBox\s*\[([^\]]*)\]", pdf).group(1).split()]
+    assert box[2] == pytest.approx(842, abs=2) and box[3] == pytest.approx(595, abs=2)

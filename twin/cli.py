@@ -204,13 +204,15 @@ def _scenario_folders(loaded: list[Any], out: Path) -> list[Path]:
 @click.option("--audience", type=click.Choice(AUDIENCES), default="planner", show_default=True,
               help="planner: every layer and number; citizen: a few plain-language layers, large text.")
 @click.option("--png", is_flag=True, help="Also save a PNG of each map (needs Chromium).")
+@click.option("--pdf", is_flag=True,
+              help="Also print each map to a one-sheet A4 landscape map.pdf (needs Chromium).")
 @click.option("--no-map", is_flag=True, help="Skip writing maps (tables only).")
 @click.option("--draws", type=click.IntRange(0, 10000), default=None,
               help="Latin-hypercube draws of the uncertain parameters for ranges and target probabilities "
                    "(default 200; 0 turns them off).")
 @_handle_errors
 def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offline: bool, lang: str,
-        audience: str, png: bool, no_map: bool, draws: int | None) -> None:
+        audience: str, png: bool, pdf: bool, no_map: bool, draws: int | None) -> None:
     """Evaluate scenarios and write maps and indicator tables.
 
     With no SCENARIOS, every scenario in scenarios/ is evaluated on the
@@ -275,7 +277,8 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
             r = evaluate(district, sc, session=session)
             bar.set_postfix_str(f"{label}: writing maps and tables")
             with atomic_folder(target) as tmp:
-                write_result(r, tmp, lang=lang, audience=audience, offline=offline, png=png, no_map=no_map,
+                write_result(r, tmp, lang=lang, audience=audience, offline=offline, png=png, pdf=pdf,
+                             no_map=no_map,
                              scenario=sc, session=session, district=district)
             results.append(r)
             ind = r.indicators

@@ -28,12 +28,14 @@ def _gpkg_ready(gdf: Any) -> Any:
 
 def write_result(result: Result, folder: Path, *, lang: str = "en", audience: str = "planner",
                  offline: bool = False, png: bool = False, no_map: bool = False, scenario: Any = None,
+                 pdf: bool = False,
                  session: Any = None, district: Any = None) -> Path:
     """Write one scenario's outputs into ``folder``.
 
     Writes ``buildings.gpkg`` (per-building results), ``indicators.json``,
     ``sensitivity.csv`` (when the run drew ranges),
-    ``map.html`` (and ``map.png`` with ``png``), ``depressions.gpkg`` and
+    ``map.html`` (and ``map.png`` with ``png``, a one-sheet A4 ``map.pdf`` with
+    ``pdf``), ``depressions.gpkg`` and
     ``water_depth.tif`` when a DEM was screened, and ``pathway.nc``,
     ``pathway.csv``, ``pathway.png`` when the scenario has phases.
     """
@@ -59,12 +61,14 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
         ds = evaluate_pathway(district, scenario, session=session)
         write_pathway(ds, folder, lang=lang)
     if not no_map:
-        from twin.maps import save_png, scenario_map, write_map
+        from twin.maps import save_pdf, save_png, scenario_map, write_map
 
         m = scenario_map(result, lang=lang, audience=audience, offline=offline)
         html = write_map(m, folder / "map.html", offline=offline)
         if png:
             save_png(html, folder / "map.png")
+        if pdf:
+            save_pdf(html, folder / "map.pdf")
     return folder
 
 

@@ -357,6 +357,7 @@
     fit(map, spec);
     fitPopups(map);
     map.on("resize", function () { capPanels(map); fitPopups(map); });
+    map._twinSpec = spec;
     window.twinMaps = window.twinMaps || [];
     window.twinMaps.push(map);
     return map;
@@ -449,6 +450,18 @@
       requestAnimationFrame(function () { window.twinReady = performance.now(); });
     });
   }
+
+  /* Print and PDF: every panel open, story hidden, the district fitted to the sheet. */
+  T.printMode = function () {
+    document.body.classList.add("twin-print");
+    var ds = document.querySelectorAll(".twin-box details");
+    for (var i = 0; i < ds.length; i++) ds[i].open = true;
+    (window.twinMaps || []).forEach(function (m) {
+      m.invalidateSize({ animate: false });
+      fit(m, m._twinSpec);
+    });
+  };
+  window.addEventListener("beforeprint", T.printMode);
 
   /* Entry point: build the page from the parsed JSON blob. */
   T.page = function (data) {
