@@ -246,6 +246,12 @@ def estimate(district: District, scenario: Scenario, applied: Applied, *, year: 
         b = b.copy()
         b["flood_depth_m"] = np.nan
         b["in_low_lying_area"] = False
+    if d.dem is not None:  # the shore for offline maps
+        from twin.maps._context import sea_area
+
+        sea = sea_area(d.dem)
+        if len(sea):
+            layers["sea"] = sea
     extra["flood_params"] = fp
     extra["mobility_params"] = mp
     return b, layers, water_depth, {**extra, "balance": balance}

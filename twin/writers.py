@@ -28,12 +28,14 @@ def _gpkg_ready(gdf: Any) -> Any:
 
 def write_result(result: Result, folder: Path, *, lang: str = "en", audience: str = "planner",
                  offline: bool = False, png: bool = False, no_map: bool = False, scenario: Any = None,
+                 pdf: bool = False,
                  session: Any = None, district: Any = None) -> Path:
     """Write one scenario's outputs into ``folder``.
 
     Writes ``buildings.gpkg`` (per-building results), ``indicators.json``,
     ``sensitivity.csv`` (when the run drew ranges),
-    ``map.html`` (and ``map.png`` with ``png``), ``depressions.gpkg`` and
+    ``map.html`` (and ``map.png`` with ``png``, a one-sheet A4 ``map.pdf`` with
+    ``pdf``), ``depressions.gpkg`` and
     ``water_depth.tif`` when a DEM was screened, and ``pathway.nc``,
     ``pathway.csv``, ``pathway.png`` when the scenario has phases.
     """
@@ -59,12 +61,14 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
         ds = evaluate_pathway(district, scenario, session=session)
         write_pathway(ds, folder, lang=lang)
     if not no_map:
-        from twin.maps import save_png, scenario_map, write_map
+        from twin.maps import save_pdf, save_png, scenario_map, write_map
 
         m = scenario_map(result, lang=lang, audience=audience, offline=offline)
         html = write_map(m, folder / "map.html", offline=offline)
         if png:
             save_png(html, folder / "map.png")
+        if pdf:
+            save_pdf(html, folder / "map.pdf")
     return folder
 
 
@@ -76,7 +80,7 @@ def write_pathway(ds: Any, folder: Path, *, lang: str = "en") -> list[Path]:
     with atomic_path(folder / "pathway.nc") as tmp:
         ds.to_netcdf(tmp)
     df = ds.to_dataframe().reset_index()
-    write_text(folder / "pathway.csv", df.to_csv(index=False))
+    write_text(folder / "pathway.csv", _csv(df.set_index(df.columns[0])))
     with atomic_path(folder / "pathway.png") as tmp:
         Path(tmp).write_bytes(pathway_png(ds, lang=lang))
     return [folder / "pathway.nc", folder / "pathway.csv", folder / "pathway.png"]
@@ -95,10 +99,18 @@ def write_comparison(results: list[Result], out: Path, *, lang: str = "en", audi
     return [out / "compare.csv", Path(html)]
 
 
+def plain_number(v: float) -> str:
+    """A float for CSV files: 6 significant digits, never scientific notation ("" for NaN)."""
+    if not np.isfinite(v):
+        return ""
+    return np.format_float_positional(float(v), precision=6, unique=False, fractional=False,
+                                      trim="-")
+
+
 def _csv(df: pd.DataFrame) -> str:
     def fmt(v: Any) -> Any:
         if isinstance(v, (float, np.floating)):
-            return "" if np.isnan(v) else f"{float(v):.6g}"
+            return plain_number(v)
         return v
 
     return df.map(fmt).to_csv()
