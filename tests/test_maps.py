@@ -254,7 +254,7 @@ def test_indicator_panel_targets(tiny_result) -> None:
     # co2 69.9 > 60 -> missed; dh 33 % < 50 % -> missed; the bold target met
     assert [r["status"] for r in p["targets"]["rows"]] == ["missed", "missed", "met"]
     assert p["targets"]["rows"][0]["cells"] == ["69.9", "60.0"]
-    assert ["Connected to district heating", "33 %"] in p["rows"]
+    assert ["Floor area on district heating", "33 %"] in p["rows"]
 
 
 def test_target_status_probability_and_ranges() -> None:
@@ -368,7 +368,7 @@ def test_target_values_formatted_by_kind() -> None:
     assert rows[0]["name"] == "Cut CO2 by half"
     citizen = indicator_panel(ind, scenario="s", description="", lang="nb", audience="citizen")
     assert "Cut CO2" not in json.dumps(citizen["targets"]["rows"][0]["label"])
-    assert "Bygninger med fjernvarme" in json.dumps(citizen, ensure_ascii=False)
+    assert "Gulvareal varmet med fjernvarme" in json.dumps(citizen, ensure_ascii=False)
 
 
 # ----------------------------------------------------------------------------- walking area
