@@ -1019,3 +1019,15 @@ def test_oslo_bjorvika_scenarios_name_their_district_and_run(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "bjorvika-2030: 1158 buildings" in r.stdout and "flooding not evaluated" in r.stdout
     assert "target every_resident_within_300m_of_a_charger: met" in r.stdout
+
+
+def test_edge_cells_are_shared_with_buildings_outside_the_bbox(fixtures):
+    # one cell holds way/10 (inside the bbox) and way/11 (outside): way/10 gets only its share
+    grid = _grid([(X0 - 100, Y0 - 100, 57)], crs=CRS)
+    lo = _TO_LONLAT.transform(X0 - 5, Y0 - 5)
+    hi = _TO_LONLAT.transform(X0 + 25, Y0 + 25)
+    layers = import_osm(fixtures["xml"], bbox=(lo[0], lo[1], hi[0], hi[1]), crs=CRS, population=grid)
+    b = layers["buildings"]
+    assert list(b["building_id"]) == ["way/10"]
+    assert b["residents"].iloc[0] == pytest.approx(57 * 1760 / 1936, rel=1e-3)  # not all 57
+    assert list(layers["population"]["cell_id"]) == ["c0"]
