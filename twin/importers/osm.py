@@ -276,21 +276,22 @@ def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None,
     -----
     Rules, in order:
 
-    * ``use``: the ``building`` value when specific; otherwise ``amenity``,
-      ``shop``, ``office``, ``leisure``, ``tourism`` (tagged); otherwise
-      ``building=commercial/public/civic`` defaults; otherwise residential:
-      ``apartment`` from ``apartment_min_floors`` storeys or a footprint
-      above ``house_max_footprint_m2`` (inferred), ``house`` when storeys
-      are tagged below that (inferred), else the default use. Garages
-      and sheds with a footprint of at least ``unheated_max_footprint_m2``
+    * ``use``: :func:`twin.importers.uses.infer_uses` — the building's own
+      tags (tagged); else the points of interest inside it, the campus or
+      ``landuse`` around it, its size (inferred); else documented defaults.
+      Unknown ``building`` values are never homes by default. Garages and
+      sheds with a footprint of at least ``unheated_max_footprint_m2``
       become ``warehouse``, smaller ones ``unheated``.
     * ``floors``: ``building:levels`` + ``roof:levels`` (tagged); else
-      ``height`` / storey height (inferred); else the median tagged storeys
+      ``height`` / storey height (inferred); else the area-weighted storeys
+      of the ``building:part`` areas inside it (inferred); else the median tagged storeys
       of buildings of the same use in the input (inferred); else the
       default for the use.
     * ``year``: ``start_date`` / ``construction_date`` / ``building:year``
-      (tagged; inferred for decades, centuries and ranges); else the median
-      tagged year of the input (inferred); else the default.
+      (tagged; inferred for decades, centuries and ranges); ``before 1964``
+      / ``after 1990``: the median tagged year on that side of the bound
+      (inferred); else the median tagged year of the input (inferred); else
+      the default.
     * ``heating``: ``heating`` / ``building:heating`` (tagged); ``none`` for
       unheated uses (inferred); else the default.
     """
@@ -1247,10 +1248,13 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
     Notes
     -----
     Buildings are closed ways and ``type=multipolygon`` relations tagged
-    ``building=*`` (not ``building=no``). ``type=building`` relations only
-    group an outline with its ``building:part`` areas; their outline member
-    is itself a building way or multipolygon and is imported as such, so
-    nothing is counted twice. ``building:part`` areas are not buildings.
+    ``building=*`` (not ``building=no``), each physical building once: a
+    building way that is also the outer ring of a building multipolygon is
+    merged into the relation (:func:`merge_relation_outers`); a footprint
+    lying more than half inside a larger one is a part of it
+    (:func:`drop_overlapping`), as are ``building:part`` areas, whose storeys
+    inform the building's. ``type=building`` relations only group an outline
+    with its parts and are not read. Footprints under 1 m² are left out.
 
     Warns
     -----
@@ -1331,7 +1335,9 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
             buildings, population, context=mapped[~in_bbox].reset_index(drop=True),
             where=str(population.attrs.get("path", "population grid")))
         layers = {"buildings": buildings, "population": cells}
-    buildings.attrs["duplicates_merged"] = len(dropped_ways) + len(dropped)
+    kept = set(buildings["building_id"])
+    buildings.attrs["duplicates_merged"] = (sum(raw.outer_of[w] in kept for w in dropped_ways)
+                                            + sum(k in kept for _, k in dropped))
     buildings.attrs["residents_from"] = residents_from
     layers["charging_points"] = chargers_from_tags(c.to_crs(target), table=table).reset_index(drop=True)
     layers["streets"] = streets_from_tags(s.to_crs(target), table=table).reset_index(drop=True)
