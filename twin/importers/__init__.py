@@ -19,6 +19,7 @@ import geopandas as gpd
 import yaml
 
 from twin._errors import InputError, Problem, input_error
+from twin._yaml import read_yaml
 
 __all__ = ["write_imported", "validate_dem", "import_summary", "format_summary", "data_note", "write_layer"]
 
@@ -291,7 +292,7 @@ def _extend_manifest(folder: Path, *, population: gpd.GeoDataFrame | None,
     from twin._io import write_gpkg, write_text
 
     path = folder / "district.yaml"
-    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
+    manifest = read_yaml(path, kind="district.yaml")
     if population is not None:  # as the district schema's population layer (SSB's column name)
         cells = gpd.GeoDataFrame({"cell_id": population["cell_id"].astype(str).to_numpy(),
                                   "pop_tot": population["population"].round().astype("int64").to_numpy()},
