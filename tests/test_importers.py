@@ -1031,3 +1031,19 @@ def test_edge_cells_are_shared_with_buildings_outside_the_bbox(fixtures):
     assert list(b["building_id"]) == ["way/10"]
     assert b["residents"].iloc[0] == pytest.approx(57 * 1760 / 1936, rel=1e-3)  # not all 57
     assert list(layers["population"]["cell_id"]) == ["c0"]
+
+
+def test_run_summary_names_inferred_use_and_residents_from_floor_area(tmp_path, fixtures):
+    import subprocess
+    import sys
+
+    d = tmp_path / "d"
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "import-osm", str(fixtures["xml"]), "--out", str(d),
+                        "--crs", CRS], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "run", "--district", str(d), "--out", str(tmp_path / "o"),
+                        "--no-map"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    # 6 buildings: way/11 (building=yes, no evidence) has a default use, none is inferred
+    assert "data: use inferred for 0 % of buildings, default for 17 % (not tagged)" in r.stdout
+    assert "residents estimated from floor area only (no population grid)" in r.stdout
