@@ -195,11 +195,12 @@ def test_tags_map_to_schema_with_provenance(small_xml):
     school = b.loc["relation/40"]
     assert (school["use"], school["year"], school["year_source"]) == ("school", 1850, "inferred")
     assert b.loc["relation/41", "use"] == "kindergarten"  # building=yes refined by amenity
-    # building=yes without tags: default use; floors default for houses; year = median of tagged
+    # building=yes without tags: default use; floors default for houses; only 2 of 6 buildings have a
+    # year (under half): the national default year, not the median of the two
     bare = b.loc["way/11"]
     assert (bare["use"], bare["use_source"]) == ("house", "default")
     assert (bare["floors"], bare["floors_source"]) == (2, "default")
-    assert (bare["year"], bare["year_source"]) == (round(np.median([1965, 1850])), "inferred")
+    assert (bare["year"], bare["year_source"]) == (1970, "default")
     assert (bare["heating"], bare["heating_source"]) == ("electric", "default")
     garage = b.loc["way/12"]
     assert (garage["use"], garage["heating"], garage["heating_source"]) == ("unheated", "none", "inferred")
@@ -1047,3 +1048,12 @@ def test_run_summary_names_inferred_use_and_residents_from_floor_area(tmp_path, 
     # 6 buildings: way/11 (building=yes, no evidence) has a default use, none is inferred
     assert "data: use inferred for 0 % of buildings, default for 17 % (not tagged)" in r.stdout
     assert "residents estimated from floor area only (no population grid)" in r.stdout
+
+
+def test_median_year_only_from_a_representative_share():
+    years = ["1950", "1960", "1990", None, None]  # 3 of 5 tagged: the median 1960 stands for the others
+    b = _tagged([({"building": "house", **({"start_date": y} if y else {})}, 10, (i * 50, 0))
+                 for i, y in enumerate(years)])
+    out = buildings_from_tags(b)
+    assert list(out["year"]) == [1950, 1960, 1990, 1960, 1960]
+    assert list(out["year_source"])[3:] == ["inferred", "inferred"]

@@ -290,7 +290,8 @@ def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None,
     * ``year``: ``start_date`` / ``construction_date`` / ``building:year``
       (tagged; inferred for decades, centuries and ranges); ``before 1964``
       / ``after 1990``: the median tagged year on that side of the bound
-      (inferred); else the median tagged year of the input (inferred); else
+      (inferred); else the median tagged year of the input when at least
+      ``year_median_min_share`` of the buildings have one (inferred); else
       the default.
     * ``heating``: ``heating`` / ``building:heating`` (tagged); ``none`` for
       unheated uses (inferred); else the default.
@@ -372,8 +373,11 @@ def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None,
                 year_src[i] = "tagged" if exact else "inferred"
                 break
     have = ~np.isnan(year)
-    fill = float(np.median(year[have])) if have.any() else float(table.default("year"))
-    fill_src = "inferred" if have.any() else "default"
+    # the tagged years stand for the others only when enough are tagged (start_date is mapped
+    # mostly on historic buildings: a biased sample); else the national default
+    representative = have.any() and have.mean() >= float(table.default("year_median_min_share"))
+    fill = float(np.median(year[have])) if representative else float(table.default("year"))
+    fill_src = "inferred" if representative else "default"
     # "before 1964" / "after 1990": the median of the tagged years on that side, else next to the bound
     for i, t in enumerate(tags_list):
         if have[i]:
