@@ -716,19 +716,25 @@ def test_use_from_all_evidence():
         ({"building": "yes", "building:levels": "5"}, 30, (7000, 0)),                           # 9 no evidence
         ({"building": "guardhouse"}, 6, (8000, 0)),                                             # 10 small unknown
         ({"building": "yes", "building:levels": "4"}, 30, (2000, 100)),                         # 11 homes
+        ({"building": "residential", "shop": "bakery", "building:levels": "5"}, 30, (2000, 200)),  # 12 homes
+        ({"building": "yes", "shop": "supermarket", "building:levels": "6"}, 30, (2100, 0)),     # 13 homes above
+        ({"building": "yes", "shop": "department_store", "building:levels": "6"}, 30, (9000, 0)),  # 14 retail
+        ({"building": "yes", "shop": "supermarket", "building:levels": "1"}, 30, (9100, 0)),     # 15 retail
     ])
     pois = _points([({"shop": "bakery"}, (2005, 5)), ({"amenity": "cafe"}, (2010, 5)),
                     ({"shop": "kiosk"}, (3005, 5)), ({"office": "company"}, (4005, 5)),
                     ({"shop": "clothes"}, (4010, 5)), ({"amenity": "bench"}, (7005, 5))])
     areas = _tagged([({"landuse": "commercial"}, 200, (950, -50)),
-                     ({"landuse": "residential"}, 300, (1950, -50)),
+                     ({"landuse": "residential"}, 300, (1950, -50)),  # around 4, 11, 12, 13
                      ({"amenity": "school"}, 100, (5980, -20)),
                      ({"landuse": "residential"}, 5000, (5500, -1000))])  # around the school grounds too
     out = buildings_from_tags(b, pois=pois, landuse=areas)
     assert list(out["use"]) == ["hotel", "office", "office", "office", "apartment", "retail", "office",
-                                "unheated", "school", "apartment", "unheated", "apartment"]
+                                "unheated", "school", "apartment", "unheated", "apartment",
+                                "apartment", "apartment", "retail", "retail"]
     assert list(out["use_source"]) == ["tagged", "default", "default", "inferred", "inferred", "inferred",
-                                       "inferred", "inferred", "inferred", "inferred", "default", "inferred"]
+                                       "inferred", "inferred", "inferred", "inferred", "default", "inferred",
+                                       "inferred", "inferred", "tagged", "tagged"]
     assert (out["heating"][out["use"] == "hotel"] != "none").all()
 
 
