@@ -617,7 +617,8 @@ class _Raw:
     streets: list[tuple[str, dict, Any]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # buildings without a complete geometry
     pois: list[tuple[str, dict, Any]] = field(default_factory=list)  # nodes with a use-bearing tag
-    landuse: list[tuple[str, dict, Any]] = field(default_factory=list)  # landuse=* areas
+    #: landuse=* areas and non-building areas with a use-bearing tag (school grounds, campuses)
+    landuse: list[tuple[str, dict, Any]] = field(default_factory=list)
     parts: list[tuple[str, dict, Any]] = field(default_factory=list)  # building:part areas
     #: building way id → building multipolygon relation it is an outer ring of
     outer_of: dict[str, str] = field(default_factory=dict)
@@ -724,8 +725,8 @@ def _read_osmium(path: Path) -> _Raw:
                 raw.parts.append((oid, tags, _single(g)))
             elif is_l:
                 raw.landuse.append((oid, tags, g))
-            else:  # a use-bearing area that is not a building (e.g. a school ground): its point
-                raw.pois.append((oid, tags, g.representative_point()))
+            else:  # a use-bearing area that is not a building (school grounds, a hospital campus)
+                raw.landuse.append((oid, tags, g))
     if bad_nodes:
         shown = ", ".join(f"node/{i}" for i in bad_nodes[:5]) + (" ..." if len(bad_nodes) > 5 else "")
         raise input_error(str(path), f"{len(bad_nodes)} node(s) have coordinates outside WGS 84's range "
@@ -798,8 +799,8 @@ def _read_overpass(data: dict, where: str) -> _Raw:
                 raw.parts.append((oid, tags, _valid(Polygon(coords))))
             elif closed and _is_landuse(tags):
                 raw.landuse.append((oid, tags, _valid(Polygon(coords))))
-            elif closed and _is_poi(tags) and "highway" not in tags:
-                raw.pois.append((oid, tags, _valid(Polygon(coords)).representative_point()))
+            elif closed and _is_poi(tags) and "highway" not in tags:  # school grounds, campuses
+                raw.landuse.append((oid, tags, _valid(Polygon(coords))))
             if "highway" in tags and coords and len(coords) >= 2:
                 raw.streets.append((oid, tags, LineString(coords)))
         elif typ == "relation":
@@ -1017,8 +1018,10 @@ def _read_geojson(data: dict, where: str) -> _Raw:
             raw.parts.append((oid, tags, _single(_valid(g))))
         elif polygonal and _is_landuse(tags):
             raw.landuse.append((oid, tags, _valid(g)))
-        elif _is_poi(tags) and g.geom_type in ("Point", "Polygon", "MultiPolygon"):
-            raw.pois.append((oid, tags, g if g.geom_type == "Point" else _valid(g).representative_point()))
+        elif polygonal and _is_poi(tags):  # school grounds, campuses
+            raw.landuse.append((oid, tags, _valid(g)))
+        elif _is_poi(tags) and g.geom_type == "Point":
+            raw.pois.append((oid, tags, g))
         elif "highway" in tags and g.geom_type in ("LineString", "MultiLineString"):
             raw.streets.append((oid, tags, g))
     return raw
