@@ -1063,3 +1063,21 @@ def test_median_year_only_from_a_representative_share():
     out = buildings_from_tags(b)
     assert list(out["year"]) == [1950, 1960, 1990, 1960, 1960]
     assert list(out["year_source"])[3:] == ["inferred", "inferred"]
+
+
+def test_register_import_with_a_population_grid(tmp_path):
+    from twin.district import load_district
+
+    # Matrikkel codes: 111 house, 142 apartment block, 311 office; all three in one 250 m cell of 30
+    p = _register(tmp_path / "m.gpkg", [111, 142, 311], extra={"etasjer": [2, 4, 5]})
+    m, _ = load_mapping("matrikkel_no")
+    d = m.model_dump()
+    d["columns"]["floors"] = "etasjer"
+    grid = _grid([(-10, -10, 30)])
+    layers = import_vector(p, mapping=d, population=grid)
+    # footprints 20 x 20 m: house 2 storeys, block 4 storeys: residential floor area 1 : 2
+    np.testing.assert_allclose(layers["buildings"]["residents"], [10.0, 20.0, 0.0])
+    folder = write_imported(layers, tmp_path / "reg", name="R", source_file=p)
+    dist = load_district(folder)
+    assert dist.manifest["layers"]["population"] == "population.gpkg"
+    assert dist.manifest["import_summary"]["residents_from"].startswith("population grid")
