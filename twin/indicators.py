@@ -43,6 +43,12 @@ INDICATORS: dict[str, str] = {
     "basin_storage_m3": "m3",
     "flooded_buildings": "count",
     "max_flood_depth_m": "m",
+    "peak_electricity_mw": "MW",
+    "peak_district_heat_mw": "MW",
+    "design_peak_electricity_mw": "MW",
+    "design_peak_district_heat_mw": "MW",
+    "ev_charging_peak_mw": "MW",
+    "grid_areas_over_capacity": "count",
 }
 
 

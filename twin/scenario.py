@@ -59,6 +59,7 @@ class Parameters(_Model):
     flooded_depth_m: float | None = Field(None, gt=0, le=10, description="water depth counted as a flooded building")
     archetypes: str | None = Field(None, description="own archetype table (CSV, same columns as twin/params)")
     dh_co2_g_kwh: float | None = Field(None, ge=0, le=1500, description="district-heat emission factor override")
+    ev_smart_charging: float | None = Field(None, ge=0, le=1, description="share of home EV charging moved from the evening into the night, where the grid area's load is lowest (0 = plug in and charge)")
 
 
 class Where(_Model):

@@ -245,6 +245,10 @@ def _validate(df: pd.DataFrame, where: str) -> None:
                        f"{df['time'].iloc[k]} → {df['time'].iloc[k + 1]})",
                 "give every hour once, in order, with no gaps (fill short gaps by interpolation)",
                 column="time"))
+    if not bad_t.any() and n and (df["time"].iloc[0].hour != 0 or df["time"].iloc[0].minute != 0):
+        problems.append(Problem(where, f"the year starts at {df['time'].iloc[0]}, not at 00:00",
+                                "start the file at midnight (local standard time) of the first day",
+                                column="time"))
     temp = df["temperature_c"].to_numpy(float)
     miss = ~np.isfinite(temp)
     if miss.any():
