@@ -1346,6 +1346,7 @@ layers:
   basins: basins.gpkg
   streets: streets.gpkg
   dem: dem.tif
+  grid_areas: grid_areas.gpkg
   population: {SSB_NAME}
 """
 
@@ -1439,6 +1440,15 @@ agrometeorological service — credit "Agrometeorology Norway, lmt.nibio.no,
 Rygge, 2019". It is a real year, not a typical (TMY) year for Oslo; the
 design outdoor temperature used with it is Oslo's −20 °C
 (`twin/params/design_temperature.csv`).
+
+## Grid areas (`grid_areas.gpkg`, synthetic)
+24 invented secondary-substation supply areas (`area_id` ss01…ss24,
+`capacity_kw`, `synthetic: true`), made by `scripts/make_fornebu_grid_areas.py`:
+Voronoi cells around k-means clusters of the buildings; capacity = the
+smallest number of 1,000 kVA transformers (IEC 60076-1 rating, power factor
+0.95) carrying the baseline scenario's hourly peak of the area with a 10 %
+margin. No real grid data (Elvia) is used; the layer only demonstrates the
+headroom check.
 
 ## Licence
 Population grid: CC BY 4.0, Statistics Norway. Weather year: MIT (relsad), data credit Agrometeorology Norway (NIBIO). Synthetic layers: CC0 1.0.
