@@ -776,6 +776,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out-layers", type=Path, default=ROOT / "twin" / "data" / "districts" / "fornebu")
     ap.add_argument("--out-scenarios", type=Path, default=ROOT / "twin" / "data" / "scenarios" / "data")
     ap.add_argument("--ssb", type=Path, default=SSB_SRC)
+    ap.add_argument("--weather", type=Path,
+                    default=ROOT / "twin" / "data" / "districts" / "fornebu" / "weather_rygge_2019.csv",
+                    help="hourly weather year (Rygge 2019, see the district README)")
     ap.add_argument("--preview", type=Path, default=Path("/tmp/fornebu_preview.png"))
     ap.add_argument("--no-preview", action="store_true")
     args = ap.parse_args(argv)
@@ -1031,6 +1034,13 @@ def main(argv: list[str] | None = None) -> int:
     write_atomic_gpkg(nqb, scen / "new_quarter_basins.gpkg", "basins")
     write_atomic_text(MANIFEST, out / "district.yaml")
     write_atomic_text(README, out / "README.md")
+    weather_out = out / "weather_rygge_2019.csv"
+    if Path(args.weather).resolve() != weather_out.resolve():
+        copy_atomic(args.weather, weather_out)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from make_fornebu_grid_areas import make_grid_areas
+
+    make_grid_areas(out)
 
     validate(out, scen, ssb)
     summary(gdf, heat, chargers, basins, streets, z, land_mask)

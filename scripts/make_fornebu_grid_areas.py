@@ -47,9 +47,31 @@ def kmeans(xy: np.ndarray, w: np.ndarray, k: int, seed: int, iters: int = 100) -
     return c
 
 
-def main() -> int:
-    folder = default_district_path()
-    d = load_district(folder)
+def _without_grid_areas(folder):
+    """Load a district whose manifest names grid_areas.gpkg before the file exists."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    tmp = Path(tempfile.mkdtemp(prefix="fornebu-"))
+    for f in Path(folder).iterdir():
+        if f.is_file():
+            shutil.copy(f, tmp / f.name)
+    man = yaml.safe_load((tmp / "district.yaml").read_text(encoding="utf-8"))
+    man["layers"].pop("grid_areas", None)
+    (tmp / "district.yaml").write_text(yaml.safe_dump(man, allow_unicode=True), encoding="utf-8")
+    d = load_district(tmp)
+    return d.replace(path=Path(folder))
+
+
+def make_grid_areas(folder) -> gpd.GeoDataFrame:
+    """Write ``grid_areas.gpkg`` into a Fornebu district folder (its other layers and weather present)."""
+    from pathlib import Path
+
+    folder = Path(folder)
+    d = load_district(folder) if (folder / "grid_areas.gpkg").exists() else _without_grid_areas(folder)
     b = d.buildings
     cent = shapely.centroid(np.asarray(b.geometry.array))
     xy = shapely.get_coordinates(cent)
@@ -72,7 +94,13 @@ def main() -> int:
     unit = TRANSFORMER_KVA * POWER_FACTOR
     areas["capacity_kw"] = np.maximum(np.ceil(peak * MARGIN / unit), 1) * unit
     write_gpkg(folder / "grid_areas.gpkg", areas, layer="grid_areas")
-    for aid, p, c in zip(areas["area_id"], peak, areas["capacity_kw"]):
+    areas["baseline_peak_kw"] = peak
+    return areas
+
+
+def main() -> int:
+    areas = make_grid_areas(default_district_path())
+    for aid, p, c in zip(areas["area_id"], areas["baseline_peak_kw"], areas["capacity_kw"]):
         print(f"{aid}: baseline peak {p:7.0f} kW, capacity {c:7.0f} kW")
     return 0
 

@@ -64,12 +64,12 @@ def test_1965_apartment_block_oil_boiler():
 
 
 def test_tek17_office_on_district_heat():
-    # 20 x 20 m footprint, 5 floors, gross-to-heated 0.88 -> 400 * 5 * 0.88 = 1760 m2
+    # 20 x 20 m footprint, 5 floors, NS 3940 gross-to-heated 1/1.10 = 0.909 -> 400 * 5 * 0.909 = 1818 m2
     b = layer([{"building_id": "o", "use": "office", "year": 2022, "floors": 5,
                 "heating": "district_heating"}], [box(0, 0, 20, 20)])
     net = layer([{"network_id": "n", "co2_g_kwh": 50.0}], [LineString([(30, -10), (30, 30)])])
     r = estimate_buildings(b, net, params=params()).iloc[0]
-    a = 1760.0
+    a = 1818.0
     sh, dhw, light, app, fans, cool = (25.89288134147665, 5.011111111111111, 22.5505,
                                        34.45833333333334, 16.24322837777778, 15.44310555555556)
     assert r["floor_area_m2"] == pytest.approx(a)
@@ -106,9 +106,9 @@ def test_floor_area_from_height_and_unheated_zero():
                {"building_id": "g", "use": "unheated", "year": 2000, "floors": 1,
                 "heating": "none"}], [box(0, 0, 10, 10), box(0, 20, 5, 24)])
     r = estimate_buildings(b, None, params=params())
-    # 10.4 m / 3.0 m storey -> round(3.47) = 3 floors; 100 m2 * 3 * 0.88 = 264 m2
-    assert r["floor_area_m2"].iloc[0] == pytest.approx(264.0)
-    assert r["floor_area_m2"].iloc[1] == pytest.approx(20 * 0.88)
+    # 10.4 m / 3.0 m storey -> round(3.47) = 3 floors; 100 m2 * 3 * 0.909 = 272.7 m2
+    assert r["floor_area_m2"].iloc[0] == pytest.approx(272.7)
+    assert r["floor_area_m2"].iloc[1] == pytest.approx(20 * 0.909)
     cols = [c for c in r.columns if c.endswith("_kwh_yr")] + ["co2_kg_yr"]
     assert (r.loc[1, cols] == 0).all()
 
@@ -116,10 +116,10 @@ def test_floor_area_from_height_and_unheated_zero():
 def test_explicit_building_code_and_zeb():
     b = layer([{"building_id": i, "use": "apartment", "year": 2024, "heating": "electric",
                 "floor_area_m2": 100.0, "building_code": c}
-               for i, c in (("t", None), ("z", "ZEB"))], [box(0, 0, 5, 5), box(10, 0, 15, 5)])
+               for i, c in (("t", None), ("z", "PASSIVE_HOUSE"))], [box(0, 0, 5, 5), box(10, 0, 15, 5)])
     r = estimate_buildings(b, None, params=params())
-    assert list(r["building_code"]) == ["TEK17", "ZEB"]
-    # ZEB apartment: NS 3700 space heating 15 kWh/m2; TEK17 28.84
+    assert list(r["building_code"]) == ["TEK17", "PASSIVE_HOUSE"]
+    # PASSIVE_HOUSE apartment: NS 3700 space heating 15 kWh/m2; TEK17 28.84
     assert r["need_space_heating_kwh_yr"].iloc[1] == pytest.approx(1500.0)
     assert r["need_space_heating_kwh_yr"].iloc[1] < r["need_space_heating_kwh_yr"].iloc[0]
 
@@ -133,7 +133,7 @@ def test_archetypes_reproduce_ebm_exactly():
             "cooling": "cooling"}
     ebm["purpose"] = ebm["purpose"].map(pmap)
     assert ebm["purpose"].notna().all()
-    codes = [c for c in BUILDING_CODES if c != "ZEB"]
+    codes = [c for c in BUILDING_CODES if c != "PASSIVE_HOUSE"]
     # 'default' rows (lighting) hold for every period
     default = ebm[ebm["building_code"] == "default"]
     expanded = pd.concat([default.assign(building_code=c) for c in codes])
@@ -159,7 +159,7 @@ def test_newer_buildings_need_less_heat():
             .groupby(["building_category", "building_code"])["kwh_m2_yr"].sum().unstack())
     # EBM has TEK10 slightly above TEK07 for hospital and nursing home, so compare
     # the main steps of the code history
-    chain = ["PRE_TEK49", "TEK87", "TEK97", "TEK07", "TEK17", "ZEB"]
+    chain = ["PRE_TEK49", "TEK87", "TEK97", "TEK07", "TEK17", "PASSIVE_HOUSE"]
     for cat, row in heat.iterrows():
         v = row[chain].to_numpy()
         assert (np.diff(v) <= 0).all(), cat
@@ -283,3 +283,34 @@ def test_bad_buildings_and_crs():
                            crs="EPSG:25832")
     with pytest.raises(InputError, match="to_crs"):
         estimate_buildings(ok, net, params=params())
+
+
+# --------------------------------------------------------------------------- one definition each
+def test_floors_source_flags_the_one_floor_default():
+    b = layer([{"building_id": "a", "use": "office", "year": 2000, "heating": "electric"},
+               {"building_id": "b", "use": "office", "year": 2000, "heating": "electric", "floors": 2},
+               {"building_id": "c", "use": "office", "year": 2000, "heating": "electric", "height_m": 9.0},
+               {"building_id": "d", "use": "office", "year": 2000, "heating": "electric",
+                "floor_area_m2": 50.0}], [box(0, 0, 10, 10)] * 4)
+    r = estimate_buildings(b, None, params=params())
+    assert list(r["floors_source"]) == ["default", "floors", "height", "floor_area"]
+    # 100 m2 footprint: 1 floor by default, 2 given, 9 m / 3 m = 3 floors, 50 m2 given
+    assert list(r["floor_area_m2"]) == pytest.approx([90.9, 181.8, 272.7, 50.0])
+
+
+def test_one_gross_to_heated_factor_ns3940():
+    from twin.quarter import quarter_params
+
+    # NS 3940: BRA = BTA / 1.10 (Finans Norge, Takstindeks 14)
+    assert params().gross_to_heated_factor == pytest.approx(1 / 1.10, abs=5e-4)
+    assert quarter_params()["gross_to_heated"] == params().gross_to_heated_factor
+
+
+def test_district_heat_default_is_not_zero_and_zero_is_a_named_choice():
+    from twin.energy import DH_EMISSION_SETS, dh_factor
+
+    assert params().dh_default_co2_g_kwh > 0
+    assert set(DH_EMISSION_SETS) == {"no_national_mix", "zero_at_building"}
+    assert dh_factor("zero_at_building") == 0.0
+    with pytest.raises(InputError, match="dh_emission_set"):
+        dh_factor("coal")

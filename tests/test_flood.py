@@ -138,13 +138,11 @@ def test_fill_equals_pyflwdir(seed):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_fill_paths_agree_on_pitted_terrain(seed):
-    # the one-pass path of fill_depressions (keys_seeded + flood_core), the padded key
-    # path used by screen, the float64 heap kernel and pyflwdir give the same surface;
-    # rounding makes ties, which put far more than one 7-key block of rim cells into
-    # one queue bin; the caller's array is left as it was
+    # the float32 key path and the rank-surrogate path (any dtype) of the one kernel
+    # and pyflwdir give the same surface; rounding makes ties, which put far more than
+    # one 7-key block of rim cells into one queue bin; the caller's array is left as it was
     pyflwdir_dem = pytest.importorskip("pyflwdir.dem")
-    from twin import _flood_kernels as _k
-    from twin.flood import _fill, _padded
+    from twin.flood import from_rank_surrogate, rank_surrogate
 
     rng = np.random.default_rng(100 + seed)
     a = (rng.random((120, 97)) * 10 + np.linspace(0, 3, 97)[None, :]).astype("float32")
@@ -154,12 +152,10 @@ def test_fill_paths_agree_on_pitted_terrain(seed):
     before = a.copy()
     ours = fill_depressions(a)
     assert np.array_equal(a, before, equal_nan=True)
-    pad = _padded(a, None)
-    _fill(pad)
-    heap = _padded(a, None)
-    _k.fill_padded(heap)
-    assert np.array_equal(ours, pad[1:-1, 1:-1], equal_nan=True)
-    assert np.array_equal(ours, heap[1:-1, 1:-1], equal_nan=True)
+    sur, values = rank_surrogate(a, None)
+    assert sur.dtype == np.float32 and len(values) == len(np.unique(a[~np.isnan(a)]))
+    by_rank = from_rank_surrogate(fill_depressions(sur), values)
+    assert np.array_equal(ours, by_rank, equal_nan=True)
     ref, _ = pyflwdir_dem.fill_depressions(np.nan_to_num(a, nan=-9999.0).astype("float64"), nodata=-9999.0)
     valid = ~np.isnan(a)
     assert np.allclose(ours[valid], ref[valid], rtol=0, atol=1e-5)

@@ -55,13 +55,13 @@ def _dtype_ok(s: pd.Series, dtype: str) -> bool:
 
 def test_manifest_keys(manifest):
     assert set(manifest) == {"name", "crs", "synthetic", "synthetic_note", "description",
-                             "attribution", "licence", "layers"}
+                             "attribution", "licence", "layers", "weather"}
     assert manifest["name"] == "Fornebu"
     assert manifest["crs"] == "EPSG:25833"
     assert manifest["synthetic"] is True
     assert "Statistics Norway, population by 250 m grid cell 2023, CC BY 4.0" in manifest["attribution"]
     assert set(manifest["layers"]) == {"buildings", "heat_network", "heat_plants", "charging_points",
-                                       "basins", "streets", "dem", "population"}
+                                       "basins", "streets", "dem", "population", "grid_areas"}
     for f in manifest["layers"].values():
         assert (DISTRICT / f).is_file(), f
 

@@ -328,3 +328,16 @@ def test_every_parameter_row_has_a_source():
         t = parameter_table(name)
         assert t["source"].str.len().min() > 10
         assert np.isfinite(t["value"]).all()
+
+
+def test_public_chargers_needed_at_11_kw():
+    """Most cars take 11 kW AC: 176 kWh/day of public charging at 11 kW x 8 h = 88 kWh per point -> 2 points."""
+    from twin.mobility import MobilityParams, chargers_needed
+
+    b = pd.DataFrame({"charging_kwh_yr_home": [0.0], "charging_kwh_yr_work": [0.0],
+                      "charging_kwh_yr_public": [176.0 * 365]})
+    mp = MobilityParams()
+    assert mp.public_charger_kw == 11.0
+    need = chargers_needed(b, params=mp)
+    assert need["public_kwh_day"] == pytest.approx(176.0)
+    assert need["public_points_needed"] == pytest.approx(2.0)

@@ -157,12 +157,20 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
                               district=district)
         results.append(r)
         ind = r.indicators
+        flooded = ind["flooded_buildings"]
+        flooded = "flooding not evaluated (no terrain model)" if flooded is None or flooded != flooded \
+            else f"{flooded} flooded buildings"
         click.echo(f"{sc.name}: {ind['buildings']} buildings, {ind['residents']:,.0f} residents, "
                    f"{ind['energy_mwh_yr']:,.0f} MWh/yr, {ind['co2_total_t_yr']:,.0f} t CO2/yr, "
-                   f"{ind['flooded_buildings']} flooded buildings → {folder}")
+                   f"{flooded} → {folder}")
+        if ind.get("floors_default_buildings"):
+            click.echo(f"  {ind['floors_default_buildings']} buildings without floors, height or floor area: "
+                       f"1 floor assumed (floors_source = default in buildings.gpkg)")
         for tname, t in ind.get("targets", {}).items():
-            click.echo(f"  target {tname}: {'met' if t['met'] else 'missed'} "
-                       f"(value {t['value']:.4g}, threshold {t['threshold']:.4g})")
+            p = t.get("probability_met")
+            chance = f", met in {p:.0%} of draws" if p is not None else ""
+            click.echo(f"  target {tname}: {t['status'].replace('_', ' ')} "
+                       f"(value {t['value']:.4g}, threshold {t['threshold']:.4g}{chance})")
     if len(results) >= 2:
         paths = write_comparison(results, out, lang=lang, audience=audience, offline=offline)
         click.echo(f"comparison → {', '.join(str(p) for p in paths)}")

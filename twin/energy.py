@@ -13,8 +13,9 @@ comes from the nearest network segment's ``co2_g_kwh``.
 
 All parameters are in ``twin/params/*.csv``, each row with its source:
 
-* ``archetypes_nve_ebm.csv`` — need per m² (NVE EBM 1.2.0, plus a ``ZEB``
-  class from NS 3700/NS 3701 passive-house limits),
+* ``archetypes_nve_ebm.csv`` — need per m² (NVE EBM 1.2.0, plus a
+  ``PASSIVE_HOUSE`` class: TEK17 with the NS 3700/NS 3701 passive-house
+  space-heating limit),
 * ``use_categories.csv`` — ``use`` → EBM building category,
 * ``building_codes.csv`` — construction year → building-code period,
 * ``heating_systems.csv`` — load shares, efficiencies and carriers,
@@ -70,6 +71,20 @@ def _scalar_params(name: str) -> dict[str, float]:
 
 
 _DH_DEFAULTS = _scalar_params("dh_defaults.csv")
+
+#: Named choices of the district-heat factor at the building (``dh_defaults.csv``
+#: rows ``dh_co2_g_kwh_<choice>``): ``no_national_mix`` (default, the Norwegian
+#: district-heat mix) and ``zero_at_building`` (SSB KOSTRA: counted at the plant).
+DH_EMISSION_SETS: tuple[str, ...] = tuple(
+    k.removeprefix("dh_co2_g_kwh_") for k in _DH_DEFAULTS if k.startswith("dh_co2_g_kwh_"))
+
+
+def dh_factor(choice: str) -> float:
+    """District-heat emission factor (g CO2e/kWh) of a named choice (:data:`DH_EMISSION_SETS`)."""
+    if choice not in DH_EMISSION_SETS:
+        raise InputError(Problem("parameters", f"unknown dh_emission_set {choice!r}",
+                                 f"use one of {', '.join(DH_EMISSION_SETS)}", column="dh_emission_set"))
+    return _DH_DEFAULTS[f"dh_co2_g_kwh_{choice}"]
 _FLOOR_AREA = _scalar_params("floor_area.csv")
 
 
@@ -113,8 +128,8 @@ class EnergyParams:
         Minimum heat per metre of service pipe (heat / distance to the
         network) for automatic connection (``dh_defaults.csv``, KfW rule).
     dh_default_co2_g_kwh : float
-        District-heat factor for segments without ``co2_g_kwh``
-        (``dh_defaults.csv``).
+        District-heat factor for segments without ``co2_g_kwh``; default the
+        Norwegian district-heat mix (``dh_defaults.csv``, :func:`dh_factor`).
     storey_height_m : float
         Storey height to derive floors from ``height_m`` (``floor_area.csv``).
     gross_to_heated_factor : float
@@ -127,7 +142,7 @@ class EnergyParams:
     connect_within_m: float | None = None
     connect_min_heat_kwh_yr: float = _DH_DEFAULTS["connect_min_heat_kwh_yr"]
     connect_min_density_mwh_m_yr: float = _DH_DEFAULTS["connect_min_density_mwh_m_yr"]
-    dh_default_co2_g_kwh: float = _DH_DEFAULTS["dh_default_co2_g_kwh"]
+    dh_default_co2_g_kwh: float = _DH_DEFAULTS["dh_co2_g_kwh_no_national_mix"]
     storey_height_m: float = _FLOOR_AREA["storey_height_m"]
     gross_to_heated_factor: float = _FLOOR_AREA["gross_to_heated_factor"]
 
@@ -215,7 +230,7 @@ def _validate_archetypes(table: pd.DataFrame, *, where: str) -> pd.DataFrame:
                     where, f"no rows for building_category {cat!r}, building_code {code!r}, "
                            f"purpose {', '.join(lacking)}",
                     f"add these rows (every category used in use_categories.csv needs every "
-                    f"building code {', '.join(BUILDING_CODES)} and purpose; copy TEK17 for ZEB "
+                    f"building code {', '.join(BUILDING_CODES)} and purpose; copy TEK17 for PASSIVE_HOUSE "
                     f"if your source has no better-than-code class)",
                     column="building_code"))
     if problems:
@@ -347,10 +362,34 @@ def floor_area(buildings: gpd.GeoDataFrame, *, storey_height_m: float,
     return pd.Series(area, index=buildings.index, name="floor_area_m2")
 
 
+def floors_source(buildings: gpd.GeoDataFrame) -> pd.Series:
+    """Where each building's floor area comes from.
+
+    ``floor_area`` (given), ``floors`` (footprint × given floors), ``height``
+    (floors from ``height_m``) or ``default`` (neither known: 1 floor assumed,
+    the floor area is then a lower bound).
+
+    Returns
+    -------
+    pandas.Series
+        Named ``floors_source``, on the input index.
+    """
+    n = len(buildings)
+
+    def known(col: str) -> np.ndarray:
+        if col not in buildings:
+            return np.zeros(n, bool)
+        return np.isfinite(pd.to_numeric(buildings[col], errors="coerce").to_numpy(float))
+
+    src = np.where(known("floor_area_m2"), "floor_area",
+                   np.where(known("floors"), "floors", np.where(known("height_m"), "height", "default")))
+    return pd.Series(src, index=buildings.index, name="floors_source", dtype="str")
+
+
 def building_code_from_year(year: pd.Series | np.ndarray) -> np.ndarray:
     """Building-code period of each construction year (EBM ``building_code_parameters``).
 
-    Years after the last period's end are given its code (TEK17); ``ZEB`` is
+    Years after the last period's end are given its code (TEK17); ``PASSIVE_HOUSE`` is
     never derived from a year, only set explicitly in ``building_code``.
     """
     table = _read_params("building_codes.csv").sort_values("period_start_year")
@@ -529,6 +568,7 @@ def estimate_buildings(buildings: gpd.GeoDataFrame, heat_network: gpd.GeoDataFra
     area = floor_area(out, storey_height_m=params.storey_height_m,
                       gross_to_heated_factor=params.gross_to_heated_factor).to_numpy()
     out["floor_area_m2"] = area
+    out["floors_source"] = floors_source(buildings)
     code = building_code_from_year(out["year"]) if "year" in out else np.full(n, None, object)
     if "building_code" in out:
         given = out["building_code"]

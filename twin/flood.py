@@ -110,7 +110,7 @@ class FloodParams:
         (Svenskt Vatten P110: lawns 0.1) are for ordinary design rains. Set
         ``False`` to use them.
     flooded_depth_m : float
-        A building counts as flooded when ``flood_depth_m`` is at least this.
+        A building counts as flooded when ``flood_depth_m`` is greater than this.
     building_buffer_m : float
         Water within this distance of a footprint counts as "right next to" it.
     max_memory_gb, bytes_per_cell : float
@@ -155,7 +155,7 @@ class FloodResult:
     basins : pandas.DataFrame | None
         Per basin: ``basin_id, capacity_m3, inflow_m3, stored_m3, overflow_m3``.
     flooded_buildings : int
-        Buildings with ``flood_depth_m >= flooded_depth_m``.
+        Buildings with ``flood_depth_m > flooded_depth_m`` (strictly deeper, as in the indicators).
     """
 
     filled: np.ndarray
@@ -193,17 +193,18 @@ def fill_depressions(dem: np.ndarray, nodata: float | None = None) -> np.ndarray
     Zhou, Sun & Fu (2016) / Wei, Zhou & Fu (2019): cells that are not lower
     than a final neighbour are final at their own elevation and go through a
     plain stack; only cells that still have a lower open neighbour when the
-    stack has drained enter the priority queue. For float32-valued DEMs
-    (every GeoTIFF DEM) the queue is an exact monotone bucket queue on
-    integer keys (see :func:`twin._flood_kernels.fill_keys` and
-    :func:`twin._flood_kernels.flood_core`).
+    stack has drained enter the priority queue, an exact monotone bucket
+    queue on integer keys (:func:`twin._flood_kernels.flood_core`, the one
+    kernel of the in-memory and the tiled fill). Priority-Flood only compares
+    elevations, so a DEM whose values are not all float32 is filled through
+    their ranks (:func:`rank_surrogate`), with the same kernel.
 
     Parameters
     ----------
     dem : numpy.ndarray
         2-D elevations.
     nodata : float, optional
-        Value marking nodata cells (NaN always does).
+        Value marking nodata cells (NaN and +-inf always do).
 
     Returns
     -------
@@ -218,32 +219,96 @@ def fill_depressions(dem: np.ndarray, nodata: float | None = None) -> np.ndarray
     3.0
     """
     arr = np.asarray(dem)
-    if arr.ndim == 2 and 0 < arr.size and (arr.shape[0] + 2) * (arr.shape[1] + 2) < 2**31:
-        if arr.dtype not in (np.float32, np.float64):
-            arr = arr.astype(np.float64)
-        has_nd = nodata is not None and not np.isnan(nodata)
-        w, stack, sp, smin, smax, bm, exact = _k.keys_seeded(
-            arr, has_nd, float(arr.dtype.type(nodata)) if has_nd else 0.0)
-        if exact:
-            _k.flood_core(w, arr.shape[1] + 2, stack, sp, smin, smax, bm)
-            del stack, bm
-            return _k.filled_from_keys(w, arr.shape[0], arr.shape[1])
+    if arr.ndim != 2:
+        msg = f"'dem' should be a 2-D array, got {arr.ndim} dimensions"
+        raise ValueError(msg)
+    if arr.size == 0:
+        return np.empty(arr.shape)
+    if (arr.shape[0] + 2) * (arr.shape[1] + 2) >= 2**31:
+        msg = f"a {arr.shape} DEM has more than 2**31 cells: fill it in tiles (twin.flood_tiled.fill_tiled)"
+        raise ValueError(msg)
+    if arr.dtype not in (np.float32, np.float64):
+        arr = arr.astype(np.float64)
+    filled, _ = flood_keys(arr, nodata, label=False)
+    return filled
+
+
+def flood_keys(arr: np.ndarray, nodata: float | None, *, label: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Run the priority-flood kernel on a float32/float64 grid.
+
+    The raster edge and cells next to nodata are the seeds (outlets).
+
+    Parameters
+    ----------
+    arr : numpy.ndarray
+        2-D float32 or float64 elevations (fewer than 2**31 cells padded).
+    nodata : float, optional
+        Nodata value (NaN and +-inf always are).
+    label : bool
+        Also return the watershed label of every cell: the seeds are
+        numbered ``1, 2, ...`` in raster order of the padded grid and every
+        other cell takes the label of the seed whose flood reached it (0 for
+        nodata).
+
+    Returns
+    -------
+    filled : numpy.ndarray
+        float64 filled surface, NaN = nodata.
+    labels : numpy.ndarray
+        int32 labels of the padded grid (``(nr + 2) * (nc + 2)``, flat), or
+        an empty array without ``label``.
+    """
+    has_nd = nodata is not None and not np.isnan(nodata)
+    ndv = float(arr.dtype.type(nodata)) if has_nd else 0.0
+    w, stack, sp, smin, smax, bm, exact = _k.keys_seeded(arr, has_nd, ndv)
+    values = None
+    if not exact:
         del w, stack, bm
-    pad = _padded(dem, nodata)
-    _fill(pad)
-    return np.ascontiguousarray(pad[1:-1, 1:-1])
+        arr, values = rank_surrogate(arr, nodata)
+        w, stack, sp, smin, smax, bm, exact = _k.keys_seeded(arr, False, 0.0)
+    lab = np.zeros(w.shape[0] if label else 0, dtype=np.int32)
+    if label:
+        lab[np.sort(stack[:sp])] = np.arange(1, sp + 1, dtype=np.int32)
+    _k.flood_core(w, arr.shape[1] + 2, stack, sp, smin, smax, bm, lab)
+    del stack, bm
+    filled = _k.filled_from_keys(w, arr.shape[0], arr.shape[1])
+    if values is not None:
+        filled = from_rank_surrogate(filled, values)
+    return filled, lab
 
 
-def _fill(pad: np.ndarray) -> None:
-    """Fill a padded grid in place, with packed heap keys when exact."""
-    if pad.size < 2**31:
-        w, exact = _k.to_keys(pad)
-        if exact:
-            _k.fill_keys(w, pad.shape[0], pad.shape[1])
-            _k.from_keys(w, pad)
-            return
-        del w
-    _k.fill_padded(pad)
+#: the float32 keys of :func:`twin._flood_kernels.keys_seeded` of the
+#: negative finite floats run from 0x00800000 (-max float) to 0x7FFFFFFF (-0.0)
+_RANK0 = 0x00800000
+
+
+def rank_surrogate(arr: np.ndarray, nodata: float | None) -> tuple[np.ndarray, np.ndarray]:
+    """float32 stand-ins that order like ``arr`` and the sorted distinct values.
+
+    The i-th smallest distinct valid value becomes the negative float32 whose
+    key (see :func:`twin._flood_kernels.keys_seeded`) is ``0x00800000 + i``,
+    so any DEM (float64 values, integers) is filled by the float32 kernel;
+    :func:`from_rank_surrogate` maps the result back.
+    """
+    a = np.asarray(arr, dtype=np.float64)
+    valid = np.isfinite(a)
+    if nodata is not None and not np.isnan(nodata):
+        valid &= a != nodata
+    values, inv = np.unique(a[valid], return_inverse=True)
+    bits = np.zeros(a.shape, dtype=np.uint32)
+    bits[valid] = ~(np.uint32(_RANK0) + inv.astype(np.uint32))
+    out = bits.view(np.float32)
+    out[~valid] = np.nan
+    return out, values
+
+
+def from_rank_surrogate(filled: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The values behind the float32 stand-ins of :func:`rank_surrogate` (NaN stays NaN)."""
+    ok = ~np.isnan(filled)
+    rank = ~filled[ok].astype(np.float32).view(np.uint32) - np.uint32(_RANK0)
+    out = np.full(filled.shape, np.nan)
+    out[ok] = values[rank]
+    return out
 
 
 # --------------------------------------------------------------------------- helpers
@@ -348,6 +413,11 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
            params: FloodParams = FloodParams()) -> FloodResult:
     """Screen a DEM for cloudburst flooding: depressions, a rain event, basins, buildings.
 
+    The steps: :func:`_check_inputs`, :func:`_find_depressions` (fill and
+    label), :func:`_depression_graph` (hierarchy, flow terminals, pour points,
+    basins), :func:`_depression_stats`, :func:`_route_rain` (fill-spill-merge
+    and water depth), :func:`_depression_table` and :func:`_exposure`.
+
     Parameters
     ----------
     dem : twin.raster.Raster
@@ -368,6 +438,29 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
     -------
     FloodResult
     """
+    buildings, basins = _check_inputs(dem, rain_mm, buildings, basins, paved, green)
+    s = _find_depressions(dem)
+    g = _depression_graph(s, dem, basins)
+    st = _depression_stats(s, g, dem.cell_area_m2, params)
+    balance: dict[str, float] = {"fill_volume_m3": float(st.vol.sum())}
+    rain = None
+    if rain_mm is not None:
+        rain = _route_rain(s, g, st, dem, rain_mm, buildings, basins, paved, green, params)
+        balance.update(rain.balance)
+    depressions = _depression_table(s, g, st, dem, rain)
+    out_b, flooded = None, 0
+    if buildings is not None:
+        out_b, flooded = _exposure(s, st, dem, buildings, None if rain is None else rain.water_depth, params)
+    return FloodResult(filled=s.f[1:-1, 1:-1].copy(), depressions=depressions,
+                       water_depth=None if rain is None else rain.water_depth,
+                       buildings=out_b, balance=balance, basins=None if rain is None else rain.basins,
+                       flooded_buildings=flooded)
+
+
+def _check_inputs(dem: Raster, rain_mm: float | None, buildings: gpd.GeoDataFrame | None,
+                  basins: gpd.GeoDataFrame | None, paved: gpd.GeoDataFrame | None,
+                  green: gpd.GeoDataFrame | None) -> tuple[gpd.GeoDataFrame | None, gpd.GeoDataFrame | None]:
+    """Check the DEM type, the rain and the CRS of every layer."""
     if not isinstance(dem, Raster):
         msg = f"'dem' should be a twin.raster.Raster, got {type(dem)}"
         raise TypeError(msg)
@@ -381,12 +474,30 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
     for name, lyr in (("paved", paved), ("green", green)):
         if lyr is not None:
             _check_layer(lyr, name, dem)
+    return buildings, basins
 
+
+@dataclass
+class _Surface:
+    """The padded DEM ``z``, its filled surface ``f`` and the labelled depression cells."""
+
+    z: np.ndarray
+    f: np.ndarray
+    valid: np.ndarray
+    dep: np.ndarray
+    comp: np.ndarray
+    ncomp: int
+    dcells: np.ndarray
+    ddepth: np.ndarray
+    dcomp: np.ndarray
+    fill_level: np.ndarray
+    order: np.ndarray
+
+
+def _find_depressions(dem: Raster) -> _Surface:
+    """Fill the DEM, label the depressions (filled > dem, 8-connected), order their cells."""
     z = _padded(dem.data, None)
-    f = z.copy()
-    _fill(f)
-    area = dem.cell_area_m2
-    nr, nc = dem.shape
+    f = _k.pad_nan(fill_depressions(dem.data))
     valid = ~np.isnan(z)
     dep = np.zeros(z.shape, dtype=np.bool_)
     np.greater(f, z, out=dep, where=valid)
@@ -404,14 +515,45 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
         order = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
     else:
         order = dcells[np.argsort(zf[dcells], kind="stable")]
-    del packed
-    leaf, nleaf, nodes, top = _k.pit_hierarchy(z, dep, comp, ncomp, fill_level, order)
-    parent, child1, child2, spill, cap, geolink, node_comp, _bottom = nodes
+    return _Surface(z, f, valid, dep, comp, ncomp, dcells, ddepth, dcomp, fill_level, order)
 
-    dirs, term0 = _k.flow_terminals(z, f, dep, leaf, nleaf)
+
+@dataclass
+class _Graph:
+    """Depression hierarchy, flow terminals, pour points and basin attachments."""
+
+    leaf: np.ndarray
+    nleaf: int
+    parent: np.ndarray
+    child1: np.ndarray
+    child2: np.ndarray
+    spill: np.ndarray
+    cap: np.ndarray
+    geolink: np.ndarray
+    node_comp: np.ndarray
+    term0: np.ndarray
+    term: np.ndarray
+    pour: np.ndarray
+    comp_target: np.ndarray
+    route_target: np.ndarray
+    basin_cap: np.ndarray
+    pair_basin: np.ndarray
+    pair_exit: np.ndarray
+    bnode: np.ndarray
+
+    @property
+    def leaf_comp(self) -> np.ndarray:
+        return self.node_comp[:self.nleaf]
+
+
+def _depression_graph(s: _Surface, dem: Raster, basins: gpd.GeoDataFrame | None) -> _Graph:
+    """Hierarchy of every depression, D8 terminals, pour points and the basins on the graph."""
+    leaf, nleaf, nodes, _top = _k.pit_hierarchy(s.z, s.dep, s.comp, s.ncomp, s.fill_level, s.order)
+    parent, child1, child2, spill, cap, geolink, node_comp, _bottom = nodes
+    dirs, term0 = _k.flow_terminals(s.z, s.f, s.dep, leaf, nleaf)
     leaf_comp = node_comp[:nleaf]
-    pour, comp_target = _k.pour_points(f, dep, comp, ncomp, fill_level, term0, leaf_comp, nleaf, leaf)
-    nbasin = 0
+    pour, comp_target = _k.pour_points(s.f, s.dep, s.comp, s.ncomp, s.fill_level, term0, leaf_comp, nleaf,
+                                       leaf)
     basin_cap = np.zeros(0)
     term = term0
     pair_basin = np.zeros(0, dtype=np.int64)
@@ -420,125 +562,168 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
     route_target = comp_target
     if basins is not None and len(basins):
         basin_cap = _basin_capacity(basins)
-        nbasin = len(basins)
-        basin_cells = np.full(z.shape, -1, dtype=np.int32)
+        basin_cells = np.full(s.z.shape, -1, dtype=np.int32)
         basin_cells[1:-1, 1:-1] = _rasterize_index(basins, dem, all_touched=True)
-        term, pair_basin, pair_exit = _k.basin_terminals(dirs, dep, term0, basin_cells.ravel(), nleaf, nc + 2)
-        bnode = _k.basin_nodes(dep, leaf, basin_cells.ravel(), z, parent, nbasin, len(parent))
+        term, pair_basin, pair_exit = _k.basin_terminals(dirs, s.dep, term0, basin_cells.ravel(), nleaf,
+                                                         dem.shape[1] + 2)
+        bnode = _k.basin_nodes(s.dep, leaf, basin_cells.ravel(), s.z, parent, len(basins), len(parent))
         # a depression whose overflow path crosses a basin spills into that basin
         via = (pour >= 0) & (term[np.maximum(pour, 0)] >= nleaf)
         route_target = np.where(via, term[np.maximum(pour, 0)], comp_target)
+    return _Graph(leaf, nleaf, parent, child1, child2, spill, cap, geolink, node_comp, term0, term, pour,
+                  comp_target, route_target, basin_cap, pair_basin, pair_exit, bnode)
 
-    # per-depression statistics (bincount, per PEERS.md)
-    cnt = np.bincount(dcomp, minlength=ncomp).astype("float64")
-    vol = np.bincount(dcomp, weights=ddepth, minlength=ncomp) * area
+
+@dataclass
+class _Stats:
+    """Per depression: cells, volume, deepest fill, watershed area, downstream, reported."""
+
+    cnt: np.ndarray
+    vol: np.ndarray
+    maxd: np.ndarray
+    ws_area: np.ndarray
+    downstream: np.ndarray
+    keep: np.ndarray
+
+
+def _depression_stats(s: _Surface, g: _Graph, area: float, params: FloodParams) -> _Stats:
+    """Per-depression statistics (bincount, per PEERS.md) and the reporting thresholds."""
+    ncomp = s.ncomp
+    cnt = np.bincount(s.dcomp, minlength=ncomp).astype("float64")
+    vol = np.bincount(s.dcomp, weights=s.ddepth, minlength=ncomp) * area
     maxd = np.zeros(ncomp)
-    np.maximum.at(maxd, dcomp, ddepth)
-    leaf_cells = np.bincount(term0[term0 >= 0], minlength=nleaf)
-    ws_area = np.bincount(leaf_comp, weights=leaf_cells, minlength=ncomp) * area
-    downstream = np.where((comp_target >= 0) & (comp_target < nleaf),
-                          leaf_comp[np.clip(comp_target, 0, max(nleaf - 1, 0))] if nleaf else -1, -1)
+    np.maximum.at(maxd, s.dcomp, s.ddepth)
+    leaf_cells = np.bincount(g.term0[g.term0 >= 0], minlength=g.nleaf)
+    ws_area = np.bincount(g.leaf_comp, weights=leaf_cells, minlength=ncomp) * area
+    ct, nleaf = g.comp_target, g.nleaf
+    downstream = np.where((ct >= 0) & (ct < nleaf),
+                          g.leaf_comp[np.clip(ct, 0, max(nleaf - 1, 0))] if nleaf else -1, -1)
     keep = (maxd >= params.min_depth_m) & (cnt * area >= params.min_area_m2) & (vol >= params.min_volume_m3)
+    return _Stats(cnt, vol, maxd, ws_area, downstream, keep)
 
-    balance: dict[str, float] = {"fill_volume_m3": float(vol.sum())}
-    water_depth = None
+
+@dataclass
+class _Rain:
+    """Outputs of the rain event: balance terms, water depth, per-depression water, basins."""
+
+    balance: dict[str, float]
+    water_depth: np.ndarray
+    water_cols: dict[str, np.ndarray]
+    basins: pd.DataFrame | None
+
+
+def _route_rain(s: _Surface, g: _Graph, st: _Stats, dem: Raster, rain_mm: float,
+                buildings: gpd.GeoDataFrame | None, basins: gpd.GeoDataFrame | None,
+                paved: gpd.GeoDataFrame | None, green: gpd.GeoDataFrame | None,
+                params: FloodParams) -> _Rain:
+    """Runoff, fill-spill-merge over depressions and basins, water levels and depth."""
+    area = dem.cell_area_m2
+    nr, nc = dem.shape
+    ncomp, nleaf = s.ncomp, g.nleaf
+    nbasin = len(g.basin_cap)
+    rain_cell = rain_mm / 1000.0 * area
+    q = np.zeros(s.z.shape)
+    if params.uniform_runoff:   # coefficient 1.0 everywhere
+        q[1:-1, 1:-1] = rain_cell
+    else:
+        q[1:-1, 1:-1] = _runoff_coefficient(dem.shape, dem, buildings, paved, green, params) * rain_cell
+    q[~s.valid] = 0.0
+    qf = q.ravel()
+    rain_m3 = rain_cell * float(s.valid.sum())
+    runoff_m3 = float(qf.sum())
+    npair = len(g.pair_basin)
+    inflow = _k.inflow_sums(g.term, qf, nleaf + npair)
+    direct_out = float(qf[g.term == -1].sum())
+    leaf_in = inflow[:nleaf].copy()
+    pair_in = inflow[nleaf:nleaf + npair].copy()
+    leaf_comp = g.leaf_comp
+    order_units = _route_order(g.route_target, g.pair_basin, g.pair_exit, leaf_comp, ncomp, nleaf)
+    lorder = np.argsort(leaf_comp, kind="stable")
+    ptr = np.searchsorted(leaf_comp[lorder], np.arange(ncomp + 1))
+    bporder = np.argsort(g.pair_basin, kind="stable")
+    bptr = np.searchsorted(g.pair_basin[bporder], np.arange(nbasin + 1))
+    banc, bhead, bnext = _basin_chains(g.bnode, g.parent)
+    own_cap = g.cap.copy()
+    has = g.child1 >= 0
+    own_cap[has] = g.cap[has] - g.cap[g.child1[has]] - g.cap[g.child2[has]]
+    own_cap = np.maximum(own_cap, 0.0) * area
+    own, full, basin_stored, outflow, basin_inflow, _passes = _k.route(
+        order_units, leaf_in, pair_in, g.pair_basin, g.pair_exit, bptr.astype(np.int64),
+        bporder.astype(np.int64), g.basin_cap, ptr.astype(np.int64), lorder.astype(np.int64),
+        g.route_target, nleaf, ncomp, g.parent, g.child1, g.child2, g.geolink, own_cap, banc, bhead, bnext,
+        _MAX_PASSES)
+    balance = dict(rain_m3=float(rain_m3), runoff_m3=runoff_m3, loss_m3=float(rain_m3 - runoff_m3),
+                   stored_m3=float(own.sum()), basin_m3=float(basin_stored.sum()),
+                   outflow_m3=float(outflow + direct_out), outflow_direct_m3=direct_out)
+    # water levels (levels work in m3/area = m of the cell area)
+    lev = _k.water_levels(s.z, s.order, g.leaf.reshape(s.z.shape), g.parent, g.child1, g.child2, g.cap,
+                          g.spill, own / area, full, nleaf)
+    water_depth, wmax, wlev = _k.water_depth_grid(s.z.ravel(), s.dcells, s.dcomp, g.leaf, lev, ncomp,
+                                                  nr + 2, nc + 2)
+    node_water = np.bincount(g.node_comp, weights=own, minlength=ncomp)
+    water_cols = {"water_volume_m3": node_water,
+                  "water_level_m": wlev,
+                  "water_depth_max_m": wmax,
+                  "filled_share": np.divide(node_water, st.vol, out=np.zeros(ncomp), where=st.vol > 0)}
     basins_df = None
-    water_cols: dict[str, np.ndarray] = {}
-    if rain_mm is not None:
-        rain_cell = rain_mm / 1000.0 * area
-        q = np.zeros(z.shape)
-        if params.uniform_runoff:   # coefficient 1.0 everywhere
-            q[1:-1, 1:-1] = rain_cell
-        else:
-            q[1:-1, 1:-1] = _runoff_coefficient(dem.shape, dem, buildings, paved, green, params) * rain_cell
-        q[~valid] = 0.0
-        qf = q.ravel()
-        nvalid = float(valid.sum())
-        rain_m3 = rain_cell * nvalid
-        runoff_m3 = float(qf.sum())
-        npair = len(pair_basin)
-        inflow = _k.inflow_sums(term, qf, nleaf + npair)
-        direct_out = float(qf[term == -1].sum())
-        leaf_in = inflow[:nleaf].copy()
-        pair_in = inflow[nleaf:nleaf + npair].copy()
-        order_units = _route_order(route_target, pair_basin, pair_exit, leaf_comp, ncomp, nleaf)
-        lorder = np.argsort(leaf_comp, kind="stable")
-        ptr = np.searchsorted(leaf_comp[lorder], np.arange(ncomp + 1))
-        bporder = np.argsort(pair_basin, kind="stable")
-        bptr = np.searchsorted(pair_basin[bporder], np.arange(nbasin + 1))
-        banc, bhead, bnext = _basin_chains(bnode, parent)
-        own_cap = cap.copy()
-        has = child1 >= 0
-        own_cap[has] = cap[has] - cap[child1[has]] - cap[child2[has]]
-        own_cap = np.maximum(own_cap, 0.0) * area
-        own, full, basin_stored, outflow, basin_inflow, _passes = _k.route(
-            order_units, leaf_in, pair_in, pair_basin, pair_exit, bptr.astype(np.int64),
-            bporder.astype(np.int64), basin_cap, ptr.astype(np.int64), lorder.astype(np.int64),
-            route_target, nleaf, ncomp, parent, child1, child2, geolink, own_cap, banc, bhead, bnext,
-            _MAX_PASSES)
-        stored = float(own.sum())
-        balance.update(rain_m3=float(rain_m3), runoff_m3=runoff_m3, loss_m3=float(rain_m3 - runoff_m3),
-                       stored_m3=stored, basin_m3=float(basin_stored.sum()),
-                       outflow_m3=float(outflow + direct_out), outflow_direct_m3=direct_out)
-        # water levels (levels work in m3/area = m of the cell area)
-        lev = _k.water_levels(z, order, leaf.reshape(z.shape), parent, child1, child2, cap, spill,
-                              own / area, full, nleaf)
-        water_depth, wmax, wlev = _k.water_depth_grid(zf, dcells, dcomp, leaf, lev, ncomp, nr + 2, nc + 2)
-        node_water = np.bincount(node_comp, weights=own, minlength=ncomp)
-        water_cols = {"water_volume_m3": node_water,
-                      "water_level_m": wlev,
-                      "water_depth_max_m": wmax,
-                      "filled_share": np.divide(node_water, vol, out=np.zeros(ncomp), where=vol > 0)}
-        if nbasin:
-            basins_df = pd.DataFrame({"basin_id": basins["basin_id"].to_numpy(),
-                                      "capacity_m3": basin_cap,
-                                      "inflow_m3": basin_inflow,
-                                      "stored_m3": basin_stored,
-                                      "overflow_m3": basin_inflow - basin_stored})
+    if nbasin:
+        basins_df = pd.DataFrame({"basin_id": basins["basin_id"].to_numpy(),
+                                  "capacity_m3": g.basin_cap,
+                                  "inflow_m3": basin_inflow,
+                                  "stored_m3": basin_stored,
+                                  "overflow_m3": basin_inflow - basin_stored})
+    return _Rain(balance, water_depth, water_cols, basins_df)
+
+
+def _depression_table(s: _Surface, g: _Graph, st: _Stats, dem: Raster, rain: _Rain | None) -> gpd.GeoDataFrame:
+    """One row and polygon per reported depression."""
+    area = dem.cell_area_m2
     # downstream id among reported depressions: walk past unreported ones
-    down_rep = _reported_downstream(downstream, keep)
-    ids = np.flatnonzero(keep)
-    depressions = _polygons(comp, keep, ncomp, dem)
+    down_rep = _reported_downstream(st.downstream, st.keep)
+    ids = np.flatnonzero(st.keep)
+    polygons = _polygons(s.comp, st.keep, s.ncomp, dem)
     table = pd.DataFrame({
         "depression_id": ids + 1,
-        "area_m2": cnt[ids] * area,
-        "max_depth_m": maxd[ids],
-        "volume_m3": vol[ids],
-        "spill_elev_m": fill_level[ids],
+        "area_m2": st.cnt[ids] * area,
+        "max_depth_m": st.maxd[ids],
+        "volume_m3": st.vol[ids],
+        "spill_elev_m": s.fill_level[ids],
         "pour_x": np.nan, "pour_y": np.nan,
-        "watershed_area_m2": ws_area[ids],
+        "watershed_area_m2": st.ws_area[ids],
         "downstream_id": np.where(down_rep[ids] >= 0, down_rep[ids] + 1, -1),
     })
     if len(ids):
-        pr, pc = np.divmod(pour[ids], nc + 2)
+        pr, pc = np.divmod(g.pour[ids], dem.shape[1] + 2)
         xs, ys = _apply(dem.transform, pc - 1 + 0.5, pr - 1 + 0.5)
-        table["pour_x"] = np.where(pour[ids] >= 0, xs, np.nan)
-        table["pour_y"] = np.where(pour[ids] >= 0, ys, np.nan)
-    for name, values in water_cols.items():
-        table[name] = values[ids]
-    depressions = gpd.GeoDataFrame(table, geometry=depressions, crs=dem.crs)
+        table["pour_x"] = np.where(g.pour[ids] >= 0, xs, np.nan)
+        table["pour_y"] = np.where(g.pour[ids] >= 0, ys, np.nan)
+    if rain is not None:
+        for name, values in rain.water_cols.items():
+            table[name] = values[ids]
+    return gpd.GeoDataFrame(table, geometry=polygons, crs=dem.crs)
 
-    out_b = None
-    flooded = 0
-    if buildings is not None:
-        if water_depth is not None:
-            wdepth = np.nan_to_num(water_depth, nan=0.0)
-        else:
-            kept = dcells[keep[dcomp]] if ncomp else dcells[:0]
-            wd_pad = np.zeros(z.size)
-            wd_pad[kept] = ff[kept] - zf[kept]
-            wdepth = np.ascontiguousarray(wd_pad.reshape(z.shape)[1:-1, 1:-1])
-        radius = int(math.ceil(params.building_buffer_m / dem.cellsize_m - 1e-9))
-        near = _max_filter(wdepth, radius)
-        idx = _rasterize_index(buildings, dem, all_touched=True)
-        fd, touched, low = _k.building_exposure(idx, near, comp, keep.astype(np.bool_), len(buildings))
-        fd = np.where(touched, fd, np.nan)
-        out_b = buildings.copy()
-        out_b["flood_depth_m"] = fd
-        out_b["in_low_lying_area"] = low
-        flooded = int(np.sum(np.nan_to_num(fd, nan=-1.0) >= params.flooded_depth_m))
-    return FloodResult(filled=f[1:-1, 1:-1].copy(), depressions=depressions, water_depth=water_depth,
-                       buildings=out_b, balance=balance, basins=basins_df, flooded_buildings=flooded)
+
+def _exposure(s: _Surface, st: _Stats, dem: Raster, buildings: gpd.GeoDataFrame,
+              water_depth: np.ndarray | None, params: FloodParams) -> tuple[gpd.GeoDataFrame, int]:
+    """``flood_depth_m`` and ``in_low_lying_area`` per building; the count of flooded ones."""
+    if water_depth is not None:
+        wdepth = np.nan_to_num(water_depth, nan=0.0)
+    else:
+        zf, ff = s.z.ravel(), s.f.ravel()
+        kept = s.dcells[st.keep[s.dcomp]] if s.ncomp else s.dcells[:0]
+        wd_pad = np.zeros(s.z.size)
+        wd_pad[kept] = ff[kept] - zf[kept]
+        wdepth = np.ascontiguousarray(wd_pad.reshape(s.z.shape)[1:-1, 1:-1])
+    radius = int(math.ceil(params.building_buffer_m / dem.cellsize_m - 1e-9))
+    near = _max_filter(wdepth, radius)
+    idx = _rasterize_index(buildings, dem, all_touched=True)
+    fd, touched, low = _k.building_exposure(idx, near, s.comp, st.keep.astype(np.bool_), len(buildings))
+    fd = np.where(touched, fd, np.nan)
+    out_b = buildings.copy()
+    out_b["flood_depth_m"] = fd
+    out_b["in_low_lying_area"] = low
+    flooded = int(np.sum(np.nan_to_num(fd, nan=-1.0) > params.flooded_depth_m))
+    return out_b, flooded
 
 
 def _route_order(comp_target: np.ndarray, pair_basin: np.ndarray, pair_exit: np.ndarray,

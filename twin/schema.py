@@ -50,10 +50,12 @@ HEATING: tuple[str, ...] = (
 
 FOSSIL_HEATING: tuple[str, ...] = ("oil", "gas")
 
-#: Norwegian building-code periods as in NVE EBM, plus ``ZEB`` for new
-#: zero-emission buildings better than TEK17.
+#: Norwegian building-code periods as in NVE EBM, plus ``PASSIVE_HOUSE``: TEK17
+#: with space heating at the NS 3700/3701 passive-house limit (it is not the
+#: full zero-emission-building definition, which also counts materials and
+#: on-site generation).
 BUILDING_CODES: tuple[str, ...] = (
-    "PRE_TEK49", "TEK49", "TEK69", "TEK87", "TEK97", "TEK07", "TEK10", "TEK17", "ZEB",
+    "PRE_TEK49", "TEK49", "TEK69", "TEK87", "TEK97", "TEK07", "TEK10", "TEK17", "PASSIVE_HOUSE",
 )
 
 CURRENT_YEAR: int = _dt.date.today().year
@@ -228,6 +230,15 @@ STREETS = LayerSchema(
         Column("street_id", "str"),
         Column("name", "str"),
         Column("highway", "str"),
+    ),
+)
+
+POPULATION = LayerSchema(
+    name="population",
+    geometry=("Polygon", "MultiPolygon"),
+    columns=(
+        Column("pop_tot", "int", "persons", required=True, min=0, max=1_000_000, nullable=False,
+               description="residents per grid cell (Statistics Norway's 250 m grid column)"),
     ),
 )
 

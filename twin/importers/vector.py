@@ -35,19 +35,22 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-import yaml
+import shapely
+from twin._yaml import read_yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
 from twin import schema as sch
 from twin._errors import InputError, Problem, input_error
 
-__all__ = ["import_vector", "load_mapping", "apply_mapping", "Mapping", "ValueMap"]
+__all__ = ["import_vector", "load_mapping", "apply_mapping", "check_mapped", "disambiguate_ids",
+           "Mapping", "ValueMap", "RegisterWarning"]
 
 MAPPINGS_DIR = Path(__file__).resolve().parent / "mappings"
 _RULE_KEYS = {"codes", "prefix", "regex", "default"}
@@ -151,14 +154,10 @@ def load_mapping(mapping: dict | str | os.PathLike) -> tuple[Mapping, str]:
         if not p.exists() and (MAPPINGS_DIR / f"{p.name}.yaml").exists():
             p = MAPPINGS_DIR / f"{p.name}.yaml"
         where = str(p)
-        if not p.is_file():
+        if not p.exists():
             raise input_error(where, "mapping file not found",
                               f"give a YAML file or one of {sorted(q.stem for q in MAPPINGS_DIR.glob('*.yaml'))}")
-        try:
-            data = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except yaml.YAMLError as exc:
-            raise input_error(where, f"not valid YAML ({' '.join(str(exc).split())})",
-                              "fix the YAML syntax") from None
+        data = read_yaml(p, kind="mapping file")
         if not isinstance(data, dict):
             raise input_error(where, "the mapping must be a YAML mapping (key: value)",
                               "see twin/importers/mappings/*.yaml for examples")
@@ -321,6 +320,141 @@ def apply_mapping(src: gpd.GeoDataFrame, mapping: Mapping, *, where: str = "inpu
     return out[order + rest + [out.geometry.name]]
 
 
+def check_mapped(out: gpd.GeoDataFrame, layer_schema: sch.LayerSchema, *, where: str,
+                 rows: np.ndarray, sources: dict[str, str], id_source: str | None) -> None:
+    """Check mapped values against a layer schema and report problems against the source rows.
+
+    Parameters
+    ----------
+    out : geopandas.GeoDataFrame
+        The mapped layer (one row per kept source row).
+    layer_schema : twin.schema.LayerSchema
+        The schema the values must meet.
+    where : str
+        The source file (and layer).
+    rows : numpy.ndarray
+        1-based row number in the source of each row of ``out``.
+    sources : dict
+        Target column → source column (for messages).
+    id_source : str, optional
+        Source column of the id, shown beside each row number.
+
+    Raises
+    ------
+    InputError
+        One line per column and kind of problem, listing up to five source rows.
+    """
+    from twin.district import _coerce
+
+    problems: list[Problem] = []
+    ids = out[layer_schema.columns[0].name].astype(str).to_numpy() if id_source else None
+
+    def label(mask: np.ndarray) -> str:
+        idx = np.flatnonzero(mask)
+        parts = [f"{rows[i]}" + (f" ({id_source}={ids[i]})" if ids is not None else "") for i in idx[:5]]
+        return ", ".join(parts) + (f" and {len(idx) - 5} more" if len(idx) > 5 else "")
+
+    for c in layer_schema.columns:
+        if c.name not in out.columns:
+            continue
+        col = f"{c.name} (from '{sources[c.name]}')" if c.name in sources else c.name
+        fix_src = (f"correct the register or map the column differently in the mapping"
+                   if c.name in sources else "correct `defaults:` in the mapping")
+        values, bad_type = _coerce(out[c.name], c.dtype)
+        null = values.isna().to_numpy() & ~bad_type
+        checks = [(bad_type, f"value is not of type {c.dtype}")]
+        if not c.nullable:
+            checks.append((null, "missing value"))
+        if c.dtype in ("int", "float"):
+            v = values.astype("float64").to_numpy()
+            ok = ~null & ~bad_type
+            if c.min is not None:
+                checks.append((ok & (v < c.min), f"value below the schema's minimum {c.min:g} {c.unit}".rstrip()))
+            if c.max is not None:
+                checks.append((ok & (v > c.max), f"value above the schema's maximum {c.max:g} {c.unit}".rstrip()))
+        if c.vocabulary is not None:
+            vals = values.to_numpy(dtype=object)
+            checks.append((~null & ~bad_type & ~np.isin(vals, list(c.vocabulary)),
+                           f"value not one of {', '.join(c.vocabulary)}"))
+        for mask, what in checks:
+            if mask.any():
+                problems.append(Problem(where, f"{what} in {int(mask.sum())} row(s)", fix_src,
+                                        row=label(mask), column=col))
+    if problems:
+        raise InputError(problems)
+
+
+class RegisterWarning(UserWarning):
+    """Register rows that were merged or renamed on import (counted)."""
+
+
+def disambiguate_ids(buildings: gpd.GeoDataFrame, *, where: str,
+                     id_col: str = "building_id") -> gpd.GeoDataFrame:
+    """Make repeated source ids unique, so that the district passes ``twin check``.
+
+    Rows that share an id, have the same mapped attributes and touch each
+    other are parts of one building (a register that stores a building as
+    several polygons): they are merged into one footprint. Other rows with a
+    repeated id get ``<id>-2``, ``<id>-3``, ... in file order. A warning
+    counts both.
+
+    Parameters
+    ----------
+    buildings : geopandas.GeoDataFrame
+        Mapped buildings (metric CRS) with ``id_col``.
+    where : str
+        The source, for the warning.
+    id_col : str
+        The id column.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        Same columns, unique ids, rows in file order.
+    """
+    ids = buildings[id_col].astype(str)
+    dup = ids.duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return buildings
+    attrs = [c for c in buildings.columns if c not in (id_col, buildings.geometry.name)]
+    geom_name = buildings.geometry.name
+    keep = np.ones(len(buildings), bool)
+    geoms = buildings.geometry.to_numpy().copy()
+    new_ids = ids.to_numpy(dtype=object).copy()
+    merged = renamed = 0
+    repeated = sorted(set(ids[dup]))
+    for value in repeated:
+        rows = np.flatnonzero((ids == value).to_numpy())
+        groups: list[list[int]] = []
+        for r in rows:
+            key = buildings.iloc[r][attrs].astype(str).tolist()
+            for g in groups:
+                first = g[0]
+                if buildings.iloc[first][attrs].astype(str).tolist() == key and \
+                        any(geoms[x].distance(geoms[r]) <= 0.5 for x in g):
+                    g.append(int(r))
+                    break
+            else:
+                groups.append([int(r)])
+        for k, g in enumerate(groups):
+            if len(g) > 1:
+                geoms[g[0]] = shapely.union_all([geoms[x] for x in g])
+                keep[g[1:]] = False
+                merged += len(g) - 1
+            if k > 0:
+                new_ids[g[0]] = f"{value}-{k + 1}"
+                renamed += 1
+    out = buildings.copy()
+    out[id_col] = pd.array(list(new_ids), dtype="str")
+    out[geom_name] = gpd.GeoSeries(geoms, crs=buildings.crs, index=buildings.index)
+    out = out[keep].reset_index(drop=True)
+    shown = ", ".join(repeated[:5]) + (" ..." if len(repeated) > 5 else "")
+    warnings.warn(f"{where}: {len(repeated)} id(s) occur in {int(dup.sum())} rows ({shown}): "
+                  f"{merged} touching part(s) with the same attributes merged into their building, "
+                  f"{renamed} other row(s) given the id <id>-2, <id>-3, ...", RegisterWarning, stacklevel=2)
+    return out
+
+
 def _years(col: pd.Series) -> pd.Series:
     """Years from numbers, dates or date strings."""
     if pd.api.types.is_datetime64_any_dtype(col):
@@ -386,11 +520,16 @@ def import_vector(path: str | os.PathLike, *, mapping: dict | str | os.PathLike)
                           "reproject the file to a metric CRS (e.g. ogr2ogr -t_srs EPSG:25833)")
     if len(src) == 0:
         raise input_error(where, "no features", "check the file and `layer:`")
-    src = src[src.geometry.notna() & ~src.geometry.is_empty]
-    src = src[src.geom_type.isin(["Polygon", "MultiPolygon"])].reset_index(drop=True)
+    rows = np.arange(1, len(src) + 1)
+    keep = (src.geometry.notna() & ~src.geometry.is_empty
+            & src.geom_type.isin(["Polygon", "MultiPolygon"])).to_numpy()
+    src, rows = src[keep].reset_index(drop=True), rows[keep]
     if len(src) == 0:
         raise input_error(where, "no polygon features", "give the building footprint layer")
     buildings = apply_mapping(src, m, where=where)
+    check_mapped(buildings, sch.BUILDINGS, where=where, rows=rows, sources=dict(m.columns),
+                 id_source=m.columns.get("building_id"))
+    buildings = disambiguate_ids(buildings, where=where)
     buildings.attrs["attribution"] = m.attribution or f"Imported from {path.name}"
     buildings.attrs["licence"] = m.licence
     return {"buildings": buildings}
