@@ -237,3 +237,23 @@ def test_public_charging_sits_at_public_chargers():
     h = loads.hourly_loads(b, WEATHER, charging_points=cp, grid_areas=areas)
     far = h.area_kw[:, 1].sum()
     assert far == pytest.approx(20 * 1000.0, rel=1e-9)
+
+
+def test_grid_headroom_map_layer_escapes_names_and_colours_over_capacity():
+    from twin.maps._elements import FastGeoJson  # noqa: F401  (the map architecture in use)
+    from twin.maps.layers import add_grid_areas
+    from twin.maps.scenario import new_map
+
+    b = stock(["apartment"], ["electric"], n=20)
+    areas = gpd.GeoDataFrame({"area_id": ["a1", "a2"], "capacity_kw": [50.0, 1e6],
+                              "name": ["<script>alert(1)</script>", "Nord"]},
+                             geometry=[box(X0 - 10, Y0 - 10, X0 + 240, Y0 + 500), box(X0 + 240, Y0 - 10, X0 + 600, Y0 + 500)],
+                             crs=CRS)
+    h = loads.hourly_loads(b, WEATHER, grid_areas=areas)
+    layer = loads.grid_area_layer(areas, h)
+    assert layer.loc[0, "headroom_kw"] < 0 and layer.loc[0, "hours_over"] > 0
+    m = new_map(lang="nb")
+    add_grid_areas(m, layer, lang="nb")
+    html_ = m.get_root().render()
+    assert "<script>alert(1)</script>" not in html_ and "Ledig kapasitet i topptimen" in html_
+    assert "#d7191c" in html_  # the over-capacity class colour

@@ -144,11 +144,13 @@ def _indicators() -> dict[str, _Indicator]:
         "charger": _Indicator("charger", lambda d: _col(d, "dist_charger_m"),
                               numeric_classes("dist_charger_m", RDYLGN5_REV)),
         "dh": _Indicator("dh", dh, Classes((0.5,), (DH_NO, DH_YES))),
+        "peak": _Indicator("peak", lambda d: _col(d, "electricity_kw_at_peak"),
+                           numeric_classes("peak_kw", YLORRD5)),
     }
 
 
 #: Colour-by choices for buildings, in selector order.
-COLOR_BY: tuple[str, ...] = ("energy", "co2", "heating", "flood", "charger", "dh")
+COLOR_BY: tuple[str, ...] = ("energy", "co2", "heating", "flood", "charger", "dh", "peak")
 _CITIZEN_COLOR_BY: tuple[str, ...] = ("dh", "flood", "charger")
 
 
@@ -182,7 +184,8 @@ def _building_popups(t: Strings, b: pd.DataFrame, audience: str) -> tuple[list[s
             "building_id", "address", "use", "floor_area_m2", "residents", "jobs", "heating",
             "dh_connected", "energy_kwh_yr", "energy_kwh_m2_yr", "heat_kwh_yr",
             "electricity_kwh_yr", "co2_kg_yr", "dist_heat_network_m", "car_km_yr", "ev_kwh_yr",
-            "co2_transport_kg_yr", "dist_charger_m", "flood_depth_m", "in_low_lying_area")]
+            "co2_transport_kg_yr", "dist_charger_m", "flood_depth_m", "in_low_lying_area",
+            "electricity_kw_at_peak")]
         cols = [
             [v or "–" for v in _text(b, "building_id")],
             [v or "–" for v in _text(b, "address")],
@@ -204,6 +207,7 @@ def _building_popups(t: Strings, b: pd.DataFrame, audience: str) -> tuple[list[s
             _nums(t, _col(b, "dist_charger_m")),
             _nums(t, _col(b, "flood_depth_m"), 2),
             _yes_no(t, _bool(b, "in_low_lying_area")),
+            _nums(t, _col(b, "electricity_kw_at_peak"), 1),
         ]
     return labels, [list(r) for r in zip(*cols, strict=True)]
 
@@ -243,6 +247,8 @@ def add_buildings(m: folium.Map, buildings: gpd.GeoDataFrame, *, lang: str = "en
         raise input_error("map options", f"unknown color_by {color_by!r}",
                           f"use one of: {', '.join(COLOR_BY)}", column="color_by")
     choices = COLOR_BY if audience == "planner" else (color_by or "dh",)
+    if audience == "planner" and "electricity_kw_at_peak" not in buildings.columns and color_by != "peak":
+        choices = tuple(k for k in choices if k != "peak")  # no hourly loads: no weather year
     first = color_by or ("energy" if audience == "planner" else "dh")
     inds = _indicators()
     geoms, keep = display_geometry(buildings, where="buildings")
@@ -565,3 +571,41 @@ _STREETS_TEMPLATE = Template("""
     })();
     {% endmacro %}
 """)
+
+
+def add_grid_areas(m: folium.Map, areas: gpd.GeoDataFrame, *, lang: str = "en",
+                   audience: str = "planner", show: bool = True) -> FastGeoJson:
+    """Grid areas coloured by headroom at their peak hour (share of capacity; red = over).
+
+    Uses the result layer of :func:`twin.loads.grid_area_layer` (``area_id``,
+    ``capacity_kw``, ``peak_kw``, ``headroom_kw``, ``hours_over``, ``peak_hour``).
+    """
+    t = Strings(lang)
+    check_audience(audience)
+    geoms, keep = display_geometry(areas, where="grid_areas")
+    a = pd.DataFrame(areas.iloc[keep].drop(columns=areas.geometry.name))
+    cap, peak, head = _col(a, "capacity_kw"), _col(a, "peak_kw"), _col(a, "headroom_kw")
+    share = _ratio(head, cap)
+    palette = tuple(reversed(RDYLGN5_REV))  # red (no headroom) … green
+    cls = numeric_classes("headroom_share", palette)
+    idx = cls.classify(share)
+    labels = [t.h("popup.area_id"), t.h("popup.peak_kw"), t.h("popup.capacity_kw"),
+              t.h("popup.headroom_kw"), t.h("popup.hours_over"), t.h("popup.peak_hour")]
+    hours = [t.num(v) for v in _col(a, "hours_over").tolist()]
+    when = [h or "–" for h in _text(a, "peak_hour")]
+    ids = [i or "–" for i in _text(a, "area_id")]
+    vals = zip(ids, _nums(t, peak), _nums(t, cap), _nums(t, head), hours, when, strict=True)
+    names = _text(a, "name")
+    props = [{"h": n or i, "s": cls.colours[k] if k >= 0 else NODATA, "v": list(v)}
+             for n, i, k, v in zip(names, ids, idx.tolist(), vals, strict=True)]
+    opts = {"kind": "poly", "tooltip": True, "labels": labels,
+            "style": {"color": "#525252", "weight": 1.2, "fillOpacity": 0.35}}
+    layer = FastGeoJson(feature_collection_js(geoms, props), bounds_latlon(geoms), opts,
+                        name=t("layer.grid_areas"), show=show)
+    layer.add_to(m)
+    b = [t.num(100 * x) for x in cls.breaks]
+    rows = _legend_rows(t, cls, labels=[t("legend.over_capacity")]
+                        + [t("legend.range", a=b[i], b=b[i + 1]) for i in range(len(b) - 1)]
+                        + [t("legend.above", x=b[-1])])
+    _legend(m, layer, t("legend.headroom"), rows)
+    return layer

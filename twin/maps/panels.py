@@ -21,6 +21,8 @@ PLANNER_INDICATORS: tuple[tuple[str, int | str], ...] = (
     ("charger_coverage_share", "%"), ("public_chargers", 0), ("ev_charging_mwh_yr", 1),
     ("car_km_yr", 0), ("zero_emission_car_share", "%"), ("rain_mm", 0), ("flood_volume_m3", 0),
     ("basin_storage_m3", 0), ("flooded_buildings", 0), ("max_flood_depth_m", 2),
+    ("peak_electricity_mw", 1), ("peak_district_heat_mw", 1), ("design_peak_electricity_mw", 1),
+    ("ev_charging_peak_mw", 1), ("grid_areas_over_capacity", 0),
 )
 #: Keys of indicators.json that are not indicators.
 _NOT_INDICATORS: frozenset[str] = frozenset({"scenario", "targets", "year", "district",

@@ -14,7 +14,7 @@ from twin.maps._elements import MapScript, TwinMap, js_json
 from twin.maps._i18n import Strings, check_audience, check_lang
 from twin.maps.layers import (COLOR_BY, add_basins, add_buildings, add_charging_gap,
                               add_charging_points, add_depressions, add_heat_network,
-                              add_heat_plants, add_streets, coverage_radius_m)
+                              add_grid_areas, add_heat_plants, add_streets, coverage_radius_m)
 from twin.maps.panels import add_data_note, add_indicator_panel
 from twin.result import Result
 
@@ -117,6 +117,8 @@ def scenario_map(result: Result, *, lang: str = "en", audience: str = "planner",
         add_basins(m, L["basins"], **kw)
     if planner and _has(result, "charging_gap"):
         add_charging_gap(m, L["charging_gap"], **kw)
+    if planner and _has(result, "grid_areas"):
+        add_grid_areas(m, L["grid_areas"], show=False, **kw)
     if result.buildings is not None and len(result.buildings) > 0:
         add_buildings(m, result.buildings, color_by=color_by, **kw)
     if _has(result, "heat_network"):
