@@ -609,7 +609,7 @@ def _area_membership(buildings: gpd.GeoDataFrame, grid_areas: gpd.GeoDataFrame |
         if not len(geoms):
             return out
         tree = shapely.STRtree(polys)
-        pts = shapely.point_on_surface(geoms)
+        pts = shapely.centroid(geoms)  # as everywhere in twin: a building is where its centroid is
         gi, ai = tree.query(pts, predicate="within")
         out[gi[::-1]] = ai[::-1]  # first area wins where areas overlap
         return out
@@ -744,8 +744,6 @@ def hourly_loads(buildings: gpd.GeoDataFrame, weather: Any, *, params: HourlyPar
             mats[c] = sp.csr_matrix((dd * scale[r], (r, cc)), shape=(n, n_s))
         else:
             mats[c] = sp.csr_matrix((n, n_s))
-    ev_rest = sp.csr_matrix((work, (np.arange(n), np.full(n, col_of["fasit|Kontor"]))), shape=(n, n_s))
-    ev_home = sp.csr_matrix((home, (np.arange(n), np.full(n, col_of["ev_home"]))), shape=(n, n_s))
 
     # groups: grid areas (+ the rest of the district) — the units of smart charging
     ids, b_area, p_area, cap = _area_membership(b, grid_areas, charging_points)
@@ -764,30 +762,59 @@ def hourly_loads(buildings: gpd.GeoDataFrame, weather: Any, *, params: HourlyPar
         else:  # no public chargers: where the residents live
             res = _num(b, "residents")
             pub = np.bincount(g, weights=res, minlength=m_groups) / max(res.sum(), 1e-12) * public_total
-    pub_w = sp.csr_matrix((pub, (np.arange(m_groups), np.full(m_groups, col_of["fasit|Varehandel"]))),
-                          shape=(m_groups, n_s))
 
-    def group_loads(s: np.ndarray, days: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        el = np.asarray((member @ (mats["electricity"] + ev_rest) + pub_w) @ s)
-        hm = np.asarray((member @ ev_home) @ s)
-        rest_ev = np.asarray((member @ ev_rest + pub_w) @ s)
-        if params.ev_smart_charging > 0 and days > 0:
-            hrs = np.arange(24)
-            win = (hrs >= params.smart_window_start_hour) | (hrs < params.smart_window_end_hour)
-            hm3 = hm.reshape(m_groups, days, 24)
-            flex = params.ev_smart_charging * hm3[..., win].sum(axis=-1)
-            base = el.reshape(m_groups, days, 24) + hm3
-            flex_kw = np.zeros_like(hm3)
-            flex_kw[..., win] = params.ev_smart_charging * hm3[..., win]
-            placed = valley_fill(base - flex_kw, flex, win)
-            hm = (hm3 - flex_kw + placed).reshape(m_groups, -1)
-        return el + hm, hm + rest_ev, el
+    k_home, k_work, k_pub = col_of["ev_home"], col_of["fasit|Kontor"], col_of["fasit|Varehandel"]
+    w_home = np.asarray(member @ home).ravel()
+    w_work = np.asarray(member @ work).ravel()
+    # (groups × shapes) weights, dense: a few hundred shape columns; work and public charging
+    # use the office and retail shapes, home charging its own column unless it is shifted
+    w_el = (member @ mats["electricity"]).toarray()
+    w_el[:, k_work] += w_work
+    w_el[:, k_pub] += pub
+    hrs = np.arange(24)
+    win = (hrs >= params.smart_window_start_hour) | (hrs < params.smart_window_end_hour)
+    smart = float(params.ev_smart_charging)
+    if smart == 0:
+        w_el[:, k_home] += w_home
+    w_el32 = w_el.astype(np.float32)
+
+    def group_loads(s: np.ndarray, days: int, *, chunk: int = 128) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Electricity per group (float32, incl. EV), the district's electricity and EV charging (float64).
+
+        Groups are computed in blocks (single-precision matrix products: the
+        per-area loads carry 7 significant digits, the district totals are
+        summed in double precision).
+        """
+        s32 = s.astype(np.float32)
+        el = np.empty((m_groups, s.shape[1]), dtype=np.float32)
+        ev = w_work.sum() * s[k_work] + pub.sum() * s[k_pub]
+        district = w_el.sum(axis=0) @ s
+        if smart == 0:
+            ev = ev + w_home.sum() * s[k_home]
+        for a in range(0, m_groups, chunk):
+            g = slice(a, min(a + chunk, m_groups))
+            blk = w_el32[g] @ s32
+            if smart > 0:
+                n = blk.shape[0]
+                hm3 = np.outer(w_home[g], s[k_home]).reshape(n, days, 24)
+                flex_kw = np.zeros_like(hm3)
+                flex_kw[..., win] = smart * hm3[..., win]
+                hm3 -= flex_kw
+                base = blk.reshape(n, days, 24) + hm3
+                hm3 += valley_fill(base, flex_kw.sum(axis=-1), win)
+                hm = hm3.reshape(n, -1)
+                blk += hm
+                shifted = hm.sum(axis=0)
+                ev += shifted
+                district += shifted
+            el[g] = blk
+        return el, district, ev
 
     s = shapes.values
     days = len(t) // 24
-    grp_el, grp_ev, _ = group_loads(s, days)
+    grp_el, district_el, ev_total = group_loads(s, days)
     carrier_kw = np.zeros((len(t), len(CARRIERS)))
-    carrier_kw[:, 0] = grp_el.sum(axis=0)
+    carrier_kw[:, 0] = district_el
     for j, c in enumerate(CARRIERS[1:], start=1):
         carrier_kw[:, j] = np.asarray(mats[c].sum(axis=0)).ravel() @ s
 
@@ -796,23 +823,24 @@ def hourly_loads(buildings: gpd.GeoDataFrame, weather: Any, *, params: HourlyPar
     dcal = Calendar(hour=np.arange(24), weekday=np.full(24, 2), day_off=np.zeros(24, bool),
                     high_season=np.ones(24, bool), day=np.zeros(24, int))
     sd = maker.design(shapes, td, dcal)
-    d_el, _, _ = group_loads(sd, 1)
+    _, d_el, _ = group_loads(sd, 1)
     design_kw = np.zeros((24, len(CARRIERS)))
-    design_kw[:, 0] = d_el.sum(axis=0)
+    design_kw[:, 0] = d_el
     for j, c in enumerate(CARRIERS[1:], start=1):
         design_kw[:, j] = np.asarray(mats[c].sum(axis=0)).ravel() @ sd
 
     # electricity per building in the district's peak hour
     k_peak = int(np.argmax(carrier_kw[:, 0]))
-    building_peak = np.asarray((mats["electricity"] + ev_rest + ev_home) @ s[:, k_peak]).ravel()
+    building_peak = (np.asarray(mats["electricity"] @ s[:, k_peak]).ravel() + work * s[k_work, k_peak]
+                     + home * s[k_home, k_peak])
 
     info = arche.reset_index()
     hp_rows = [{"cat": k[0], "code": k[1], "heating": k[2], **v} for k, v in shapes.info.items()]
     if hp_rows:
         info = info.merge(pd.DataFrame(hp_rows), on=["cat", "code"], how="left")
     return HourlyLoads(
-        time=pd.DatetimeIndex(weather.time), carrier_kw=carrier_kw, ev_kw=grp_ev.sum(axis=0),
-        area_ids=ids, area_kw=grp_el[: len(ids)].T.copy(), area_capacity_kw=cap, design_kw=design_kw,
+        time=pd.DatetimeIndex(weather.time), carrier_kw=carrier_kw, ev_kw=ev_total,
+        area_ids=ids, area_kw=grp_el[: len(ids)].T.astype(np.float64), area_capacity_kw=cap, design_kw=design_kw,
         building_peak_kw=building_peak, dut_c=float(weather.dut_c), weather_label=str(weather.label),
         ev_smart_charging=float(params.ev_smart_charging), archetypes=info,
         buildings_outside_areas=int(np.sum(b_area < 0)) if ids else 0)
