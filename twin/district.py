@@ -40,6 +40,7 @@ from pyproj import CRS
 from twin import schema as sch
 from twin._errors import InputError, Problem, input_error
 from twin._io import atomic_path, write_gpkg, write_text
+from twin._text import check_text
 from twin._yaml import read_yaml
 from twin.raster import Raster, is_metric, read_dem
 
@@ -56,6 +57,9 @@ OTHER_LAYERS = ("population",)
 MAX_ROWS_LISTED = 10
 #: Polygons smaller than this are degenerate (slivers, points drawn as polygons); issue 10.
 MIN_POLYGON_AREA_M2 = 1.0
+#: Features of a scenario's layer farther than this outside the district are refused (a guard against
+#: files of another place or in a wrong CRS, not a model parameter); the district's diagonal when larger.
+NEAR_DISTRICT_M = 5000.0
 #: Longest column name a Shapefile (dBASE) stores; longer names arrive truncated.
 SHAPEFILE_NAME_LEN = 10
 
@@ -164,13 +168,19 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
             hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(MANIFEST_KEYS)}"
             problems.append(Problem(str(path), f"unknown key '{str(key)[:40]}'", hint))
     if "country" in manifest and manifest["country"] not in COUNTRIES:
-        problems.append(Problem(str(path), f"unknown country {manifest['country']!r}",
+        problems.append(Problem(str(path), f"unknown country {str(manifest['country'])[:20]!r}",
                                 f"use one of {', '.join(COUNTRIES)} (ISO 3166 code) or leave the key out "
                                 "to infer it from the location", column="country"))
     for key in ("name", "crs", "layers"):
         if key not in manifest:
             problems.append(Problem(str(path), f"missing key '{key}'", f"add `{key}:` to the manifest"))
-    for key in ("name", "synthetic_note", "description", "attribution", "licence"):
+    for key in ("synthetic_note", "description"):  # text, or one text per language
+        problem = check_text(manifest[key]) if key in manifest else None
+        if problem:
+            problems.append(Problem(str(path), f"`{key}` {problem}",
+                                    f"write `{key}: <text>` or `{key}: {{en: ..., nb: ...}}`",
+                                    column=key))
+    for key in ("name", "attribution", "licence"):
         if key in manifest and not isinstance(manifest[key], str):
             problems.append(Problem(str(path), f"`{key}` is not text (it is a {type(manifest[key]).__name__})",
                                     f"write `{key}: <text>`", column=key))
@@ -324,8 +334,8 @@ def reproject_raster(raster: Raster, crs: CRS) -> Raster:
 
 
 def read_layer(path: str | os.PathLike, layer_schema: sch.LayerSchema, *, crs: CRS | str,
-               layer: str | None = None, overrides: dict[str, dict[str, Any]] | None = None
-               ) -> gpd.GeoDataFrame:
+               layer: str | None = None, overrides: dict[str, dict[str, Any]] | None = None,
+               near: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
     """Read one vector layer file, reproject it and validate it against its schema.
 
     Parameters
@@ -341,6 +351,9 @@ def read_layer(path: str | os.PathLike, layer_schema: sch.LayerSchema, *, crs: C
     overrides : dict, optional
         Per-column changes to the schema, e.g. ``{"year": {"max": 2100}}`` for
         planned buildings.
+    near : (minx, miny, maxx, maxy), optional
+        The district's extent: features far outside it are an error
+        (:func:`check_near`), e.g. a scenario's file from another city.
 
     Returns
     -------
@@ -362,7 +375,45 @@ def read_layer(path: str | os.PathLike, layer_schema: sch.LayerSchema, *, crs: C
     if gdf.crs is None:
         raise input_error(where, "the layer has no CRS",
                           f"assign the CRS it is in, e.g. `ogr2ogr -a_srs EPSG:25833 out.gpkg {path.name}`")
-    return validate_layer(gdf, layer_schema, crs=crs, where=where, overrides=overrides)
+    gdf = validate_layer(gdf, layer_schema, crs=crs, where=where, overrides=overrides)
+    if near is not None:
+        check_near(gdf, near, where=where)
+    return gdf
+
+
+def district_extent(district: "District") -> tuple[float, float, float, float]:
+    """The extent of a district's buildings (minx, miny, maxx, maxy) in its CRS."""
+    b = district.buildings
+    return tuple(float(v) for v in b.total_bounds) if len(b) else (np.nan,) * 4  # type: ignore[return-value]
+
+
+def check_near(gdf: gpd.GeoDataFrame, extent: tuple[float, float, float, float], *, where: str) -> None:
+    """Refuse a layer with features far outside a district's extent.
+
+    A feature is far when it lies more than :data:`NEAR_DISTRICT_M` (or the
+    district's own diagonal, when larger) outside the extent: such a layer
+    belongs to another place or is in the wrong CRS, and counting it would
+    silently change the results.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the rows and the distance.
+    """
+    minx, miny, maxx, maxy = extent
+    if not np.isfinite([minx, miny, maxx, maxy]).all() or len(gdf) == 0:
+        return
+    margin = max(NEAR_DISTRICT_M, float(np.hypot(maxx - minx, maxy - miny)))
+    core = shapely.box(minx, miny, maxx, maxy)
+    dist = gdf.geometry.distance(core).to_numpy()
+    far = np.flatnonzero(dist > margin)
+    if len(far):
+        id_col = next((c for c in gdf.columns if c.endswith("_id")), None)
+        rows = ", ".join(str(i + 1) + (f" ({id_col}={gdf[id_col].iloc[i]})" if id_col else "") for i in far[:3])
+        raise input_error(where, f"{len(far)} of {len(gdf)} features lie far outside the district "
+                          f"(up to {dist[far].max() / 1000:,.0f} km from its buildings; rows {rows}"
+                          f"{' …' if len(far) > 3 else ''})",
+                          "use a file of this district, or check the file's CRS")
 
 
 def validate_layer(gdf: gpd.GeoDataFrame, layer_schema: sch.LayerSchema, *, crs: CRS | str,

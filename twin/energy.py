@@ -37,6 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from twin import ebm
 from twin._errors import InputError, Problem
 from twin.schema import BUILDING_CODES, HEATING, USES
 
@@ -585,6 +586,25 @@ def estimate_buildings(buildings: gpd.GeoDataFrame, heat_network: gpd.GeoDataFra
     heated = heated_use & (out["heating"].to_numpy(dtype=object) != "none")
     spec = np.zeros((n, len(PURPOSES)))
     spec[heated] = cube[ci[heated], bi[heated], :]
+    if params.archetypes is None:  # NVE's table: apply NVE EBM's own adjustments (twin.ebm)
+        factors = ebm.factor_cube(tuple(cats), tuple(BUILDING_CODES), PURPOSES, int(params.year))
+        spec[heated] *= factors[ci[heated], bi[heated], :]
+        cond = (out["building_condition"].astype(object).where(out["building_condition"].notna(), ebm.STOCK_AVERAGE)
+                .to_numpy(dtype=object) if "building_condition" in out
+                else np.full(n, ebm.STOCK_AVERAGE, dtype=object))
+        built = (pd.to_numeric(out["year"], errors="coerce").to_numpy(float) if "year" in out
+                 else np.full(n, np.nan))
+        code_year = _read_params("building_codes.csv").set_index("building_code")["building_year"]
+        built = np.where(np.isfinite(built), built,
+                         pd.Series(code).map(code_year).astype(float).fillna(float(params.year)).to_numpy())
+        age = np.maximum(float(params.year) - built, 0.0)
+        cat_arr = np.asarray(cats, dtype=object)[np.maximum(ci, 0)]
+        cat_arr = np.where(ci >= 0, cat_arr, None)
+        f_sh = np.ones(n)
+        f_sh[heated] = ebm.space_heating_condition_factor(cat_arr[heated], code[heated], cond[heated], age[heated])
+        spec[:, 0] *= f_sh
+        out["building_condition"] = pd.array(cond, dtype="str")
+        out["space_heating_condition_factor"] = f_sh
     need = spec * area[:, None]
     for j, p in enumerate(PURPOSES):
         out[f"need_{p}_kwh_yr"] = need[:, j]

@@ -229,11 +229,12 @@ def fill_depressions(dem: np.ndarray, nodata: float | None = None) -> np.ndarray
         raise ValueError(msg)
     if arr.dtype not in (np.float32, np.float64):
         arr = arr.astype(np.float64)
-    filled, _ = flood_keys(arr, nodata, label=False)
+    filled, _, _ = flood_keys(arr, nodata, label=False)
     return filled
 
 
-def flood_keys(arr: np.ndarray, nodata: float | None, *, label: bool) -> tuple[np.ndarray, np.ndarray]:
+def flood_keys(arr: np.ndarray, nodata: float | None, *,
+               label: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Run the priority-flood kernel on a float32/float64 grid.
 
     The raster edge and cells next to nodata are the seeds (outlets).
@@ -257,6 +258,9 @@ def flood_keys(arr: np.ndarray, nodata: float | None, *, label: bool) -> tuple[n
     labels : numpy.ndarray
         int32 labels of the padded grid (``(nr + 2) * (nc + 2)``, flat), or
         an empty array without ``label``.
+    seeds : numpy.ndarray
+        With ``label``, the flat padded index of the seed of label ``k`` at
+        ``seeds[k - 1]``; otherwise empty.
     """
     has_nd = nodata is not None and not np.isnan(nodata)
     ndv = float(arr.dtype.type(nodata)) if has_nd else 0.0
@@ -267,14 +271,15 @@ def flood_keys(arr: np.ndarray, nodata: float | None, *, label: bool) -> tuple[n
         arr, values = rank_surrogate(arr, nodata)
         w, stack, sp, smin, smax, bm, exact = _k.keys_seeded(arr, False, 0.0)
     lab = np.zeros(w.shape[0] if label else 0, dtype=np.int32)
+    seeds = np.sort(stack[:sp]) if label else np.zeros(0, dtype=np.int32)
     if label:
-        lab[np.sort(stack[:sp])] = np.arange(1, sp + 1, dtype=np.int32)
+        lab[seeds] = np.arange(1, sp + 1, dtype=np.int32)
     _k.flood_core(w, arr.shape[1] + 2, stack, sp, smin, smax, bm, lab)
     del stack, bm
     filled = _k.filled_from_keys(w, arr.shape[0], arr.shape[1])
     if values is not None:
         filled = from_rank_surrogate(filled, values)
-    return filled, lab
+    return filled, lab, seeds
 
 
 #: the float32 keys of :func:`twin._flood_kernels.keys_seeded` of the

@@ -37,7 +37,8 @@ def _dem_size_check(path: Path, params: FloodParams) -> None:
                           "cell size, or raise FloodParams.max_memory_gb")
 
 
-def read_vector(path: str | os.PathLike, dem: Raster, *, layer: str) -> gpd.GeoDataFrame:
+def read_vector(path: str | os.PathLike, dem: Raster, *, layer: str,
+                geometry: tuple[str, ...] = ("Polygon", "MultiPolygon")) -> gpd.GeoDataFrame:
     """Read a vector file, check it and reproject it to the DEM's CRS.
 
     Raises
@@ -60,6 +61,10 @@ def read_vector(path: str | os.PathLike, dem: Raster, *, layer: str) -> gpd.GeoD
     if gdf.crs is None:
         raise input_error(label, "the layer has no CRS",
                           "assign it, e.g. `ogr2ogr -a_srs EPSG:25833 out.gpkg in.gpkg`")
+    wrong = sorted(set(gdf.geom_type.dropna().unique()) - set(geometry))
+    if wrong:
+        raise input_error(label, f"holds {', '.join(wrong)} features, not {' or '.join(geometry)}",
+                          f"give a layer of {layer} polygons")
     if not gdf.crs.equals(dem.crs):
         gdf = gdf.to_crs(dem.crs)
     return gdf
@@ -138,3 +143,40 @@ def run_flood(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, rain_m
             "flooded_buildings": res.flooded_buildings,
             "basins": None if res.basins is None else res.basins.to_dict("records"),
             "nodata_cells": int(np.isnan(dem.data).sum())}
+
+
+def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, chunks: int = 4096,
+                    scheduler: Any = "threads", params: FloodParams = FloodParams()) -> dict[str, Any]:
+    """Fill a DEM tile by tile on dask (:func:`twin.flood_tiled.fill_tiled`): ``filled.tif`` and
+    ``depressions.gpkg`` (area, depth, volume, spill level and outline of every reported depression).
+
+    Parameters
+    ----------
+    dem_path : path-like
+        Single-band GeoTIFF DEM in metres; any size (read window by window).
+    out_dir : path-like
+        Output folder (created when missing).
+    chunks : int
+        Tile side in cells.
+    scheduler : str or dask.distributed.Client
+        ``threads``, ``processes``, a scheduler address or a Client.
+    params : FloodParams
+        Reporting thresholds of the depressions.
+
+    Returns
+    -------
+    dict
+        ``files``, ``tiles``, ``depressions``, ``fill_volume_m3``, ``graph_nodes``,
+        ``graph_edges``, ``seconds``.
+    """
+    from twin.flood_tiled import fill_tiled
+
+    out = Path(out_dir)
+    target = out / "filled.tif"
+    if target.resolve() == Path(dem_path).resolve():
+        raise input_error(str(target), "the output would overwrite an input file", "choose another --out folder")
+    s, depressions = fill_tiled(dem_path, target, chunks=chunks, scheduler=scheduler, params=params)
+    files = {"filled": target, "depressions": _write_gpkg(depressions, out / "depressions.gpkg", "depressions")}
+    return {"files": files, "shape": s.shape, "tiles": s.tiles, "depressions": int(len(depressions)),
+            "fill_volume_m3": float(depressions["volume_m3"].sum()), "graph_nodes": s.graph_nodes,
+            "graph_edges": s.graph_edges, "seconds": {k: round(v, 2) for k, v in s.seconds.items()}}

@@ -15,7 +15,9 @@ import pandas as pd
 
 from twin import schema as sch
 
-#: Indicator keys of the contract, in report order, with units.
+#: Indicator keys of the contract, in report order, with units. The one registry
+#: of indicators: a scenario target or target path may name any of these keys
+#: (``twin check`` validates against it), so a new indicator is added here.
 INDICATORS: dict[str, str] = {
     "buildings": "count",
     "floor_area_m2": "m2",

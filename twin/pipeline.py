@@ -42,6 +42,7 @@ class Session:
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
     floods: dict[tuple, Any] = field(default_factory=dict)
     progress: Any = None  # callable(stage: str) told each stage as it starts (the CLI's progress bar)
+    draws: int | None = None  # Latin-hypercube draws (CLI --draws); None: the scenario's or the default
 
     def stage(self, name: str) -> None:
         """Report the stage that starts now."""
@@ -87,7 +88,7 @@ class Session:
         if key not in self.references:
             ref_sc = load_scenario(path)
             self.references[key] = evaluate(district if ref_sc.district is None else None, ref_sc,
-                                            session=self, with_targets=False).indicators
+                                            session=self, with_targets=False, draws=0).indicators
         return self.references[key]
 
 
@@ -252,7 +253,8 @@ def estimate(district: District, scenario: Scenario, applied: Applied, *, year: 
 
 def evaluate(district: District | None = None, scenario: Scenario | str | Path | None = None, *,
              session: Session | None = None, with_targets: bool = True,
-             modifications: tuple[Modification, ...] | None = None, year: int | None = None) -> Result:
+             modifications: tuple[Modification, ...] | None = None, year: int | None = None,
+             draws: int | None = None) -> Result:
     """Evaluate a scenario on a district.
 
     Parameters
@@ -267,6 +269,10 @@ def evaluate(district: District | None = None, scenario: Scenario | str | Path |
         Evaluate the scenario's targets (needs referenced scenarios).
     modifications, year : optional
         Override the scenario's modifications and year (used for pathway phases).
+    draws : int, optional
+        Latin-hypercube draws for ``ranges``, ``probability_met`` and the
+        sensitivity table (:mod:`twin.uncertainty`); 0 turns them off; None:
+        the session's (``--draws``), else the scenario's ``draws``, else 200.
 
     Returns
     -------
@@ -314,9 +320,13 @@ def evaluate(district: District | None = None, scenario: Scenario | str | Path |
 
         kinds = [m.kind for m in (scenario.modifications if modifications is None else modifications)]
         ind["targets"] = evaluate_targets(ind, scenario.targets, reference_value, kinds)
+    n = draws if draws is not None else session.draws if session.draws is not None else \
+        scenario.parameters.draws
+    extra.update(_uncertainty(b, ind, extra, mp, n))
     cols = [c for c in BUILDING_COLUMNS if c in b.columns] + [c for c in b.columns if c not in BUILDING_COLUMNS]
     b = b[cols]
-    return Result(scenario=scenario.name, description=scenario.description, district=district.name,
+    return Result(scenario=scenario.name, title=scenario.title, description=scenario.description,
+                  district=district.name,
                   crs=district.crs.to_string(), buildings=b, layers=layers, indicators=ind,
                   water_depth=water_depth, synthetic=district.synthetic, attribution=_attribution(district),
                   year=int(year), extra=extra)
@@ -336,10 +346,39 @@ def hourly_stage(buildings: gpd.GeoDataFrame, district: District, scenario: Scen
                         grid_areas=district.grid_areas)
 
 
-def _attribution(d: District) -> str:
+def _uncertainty(b: gpd.GeoDataFrame, ind: dict[str, Any], extra: dict[str, Any], mp: Any,
+                 n: int | None) -> dict[str, Any]:
+    """Ranges, target probabilities and the sensitivity table (adds ``ranges`` to ``ind``)."""
+    from twin import uncertainty as unc
+    from twin.mobility import _co2_per_fossil_km
+
+    n = unc.DEFAULT_DRAWS if n is None else int(n)
+    ind["ranges"] = {}
+    ind["draws"] = n
+    if n <= 0:
+        return {}
+    ep = extra["energy_params"]
+    factors = extra["carrier_factors"]
+    params = unc.parameters(emission_set=ep.emission_set, electricity_g_kwh=factors["electricity"],
+                            dh_g_kwh=factors["district_heat"], dh_is_default=True,
+                            ev_share=float(mp.ev_share), ev_kwh_per_km=float(mp.ev_kwh_per_km))
+    comp = unc.components(b, factors)
+    samples, values = unc.draws(comp, params, n=n, factors=factors, co2_per_fossil_km=_co2_per_fossil_km())
+    ind["ranges"] = unc.ranges(values)
+    for t in ind.get("targets", {}).values():
+        t["probability_met"] = unc.probability_met(t, values)
+    sens = unc.sensitivity(samples, values)
+    ind["sensitivity"] = unc.summarise(sens)
+    return {"sensitivity": sens, "draw_samples": samples, "draw_values": values,
+            "uncertain_parameters": params}
+
+
+def _attribution(d: District) -> str | dict[str, str]:
     text = d.attribution
-    note = str(d.manifest.get("synthetic_note", "")).strip()
-    return " · ".join(x for x in (note, text) if x)
+    note = d.manifest.get("synthetic_note", "")
+    if isinstance(note, dict):  # one note per language
+        return {lang: " · ".join(x for x in (str(v).strip(), text) if x) for lang, v in note.items()}
+    return " · ".join(x for x in (str(note).strip(), text) if x)
 
 
 def evaluate_pathway(district: District | None, scenario: Scenario, *, session: Session | None = None):  # noqa: ANN201
@@ -372,7 +411,7 @@ def evaluate_pathway(district: District | None, scenario: Scenario, *, session: 
         from twin.scenario import Parameters
 
         sc = scenario.model_copy(update={"parameters": Parameters(**params), "year": year})
-        r = evaluate(district, sc, session=session, with_targets=False, modifications=mods, year=year)
+        r = evaluate(district, sc, session=session, with_targets=False, modifications=mods, year=year, draws=0)
         rows.append({k: float(r.indicators[k]) for k in INDICATORS if k in r.indicators})
         years.append(year)
     df = pd.DataFrame(rows, index=pd.Index(years, name="year"))

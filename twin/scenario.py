@@ -40,6 +40,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from twin import schema as sch
 from twin._errors import InputError, Problem, input_error
+from twin._text import LocalText
 from twin._yaml import read_yaml
 
 UseWord = Literal[sch.USES]  # type: ignore[valid-type]
@@ -139,7 +140,16 @@ class NewQuarter(_Model):
 
 class Retrofit(_Model):
     where: Where
-    to: CodeWord  # type: ignore[valid-type]
+    to: CodeWord | None = None  # type: ignore[valid-type]  # new building code (need of that code)
+    condition: Literal["small_measure", "renovation", "renovation_and_small_measure"] | None = Field(
+        None, description="NVE EBM building condition after the retrofit (space-heating need -7/-20/-25 %)")
+
+    @model_validator(mode="after")
+    def _one(self) -> "Retrofit":
+        if self.to is None and self.condition is None:
+            msg = "give `to` (a building code) or `condition` (small_measure, renovation, renovation_and_small_measure)"
+            raise ValueError(msg)
+        return self
 
 
 class ChangeHeating(_Model):
@@ -265,7 +275,8 @@ class Scenario(_Model):
     """A validated scenario (after ``extends`` is resolved)."""
 
     name: str
-    description: str = ""
+    title: LocalText | None = None
+    description: LocalText = ""
     district: str | None = None
     year: int = Field(2025, ge=1900, le=2100)
     parameters: Parameters = Parameters()
@@ -274,6 +285,7 @@ class Scenario(_Model):
     phases: tuple[Phase, ...] = ()
     target_path: TargetPath | None = None
     path: str | None = None
+    parents: tuple[str, ...] = Field((), description="the files this scenario extends, nearest first")
 
     @property
     def folder(self) -> Path:
@@ -286,7 +298,7 @@ class Scenario(_Model):
         return p if p.is_absolute() else self.folder / p
 
 
-_TOP_KEYS = ("name", "description", "district", "year", "extends", "parameters",
+_TOP_KEYS = ("name", "title", "description", "district", "year", "extends", "parameters",
              "modifications", "targets", "phases", "target_path")
 
 
@@ -381,7 +393,8 @@ def load_scenario(path: str | os.PathLike, *, _seen: tuple[str, ...] = ()) -> Sc
 
     if parent is not None:
         sc = Scenario(
-            name=sc.name, description=sc.description or parent.description,
+            name=sc.name, title=sc.title if "title" in raw else parent.title,
+            description=sc.description or parent.description,
             district=sc.district if "district" in raw else parent.district,
             year=sc.year if "year" in raw else parent.year,
             parameters=Parameters(**{**parent.parameters.model_dump(exclude_none=True),
@@ -391,6 +404,7 @@ def load_scenario(path: str | os.PathLike, *, _seen: tuple[str, ...] = ()) -> Sc
             phases=sc.phases or parent.phases,
             target_path=sc.target_path or _rebase_path(parent),
             path=sc.path,
+            parents=(str(Path(parent.path).resolve()),) + parent.parents if parent.path else parent.parents,
         )
     check_references(sc, node, _seen=_seen + (str(path.resolve()),))
     return sc
@@ -527,6 +541,69 @@ def _key_error(where: str, node: Any, loc: tuple, what: str, fix: str) -> InputE
     return InputError(Problem(p.where, what, fix or p.fix, column=p.column))
 
 
+def references(sc: Scenario) -> list[tuple[str, tuple, bool]]:
+    """Every file a scenario names: ``(reference, key path, is_a_scenario)``.
+
+    Layer files and areas of modifications (and of phases), the archetype
+    table, and the scenario files of targets and the target path.
+    """
+    out: list[tuple[str, tuple, bool]] = []
+
+    def walk(mods: tuple[Modification, ...], loc: tuple) -> None:
+        for i, m in enumerate(mods):
+            a = m.args
+            for key in ("file", "area"):
+                v = getattr(a, key, None)
+                if isinstance(v, str):
+                    out.append((v, loc + (i, m.kind, key), False))
+            w = a if isinstance(a, Where) else getattr(a, "where", None)
+            if isinstance(w, Where) and w.area:
+                out.append((w.area, loc + (i, m.kind, "area"), False))
+
+    walk(sc.modifications, ("modifications",))
+    for j, ph in enumerate(sc.phases):
+        walk(ph.modifications, ("phases", j, "modifications"))
+    for j, t in enumerate(sc.targets):
+        if isinstance(t.reference, str):
+            out.append((t.reference, ("targets", j, "reference"), True))
+        if t.not_above:
+            out.append((t.not_above, ("targets", j, "not_above"), True))
+    if sc.target_path is not None and isinstance(sc.target_path.reference, str):
+        out.append((sc.target_path.reference, ("target_path", "reference"), True))
+    if sc.parameters.archetypes:
+        out.append((sc.parameters.archetypes, ("parameters", "archetypes"), False))
+    return out
+
+
+def input_paths(sc: Scenario, *, _seen: frozenset[str] = frozenset()) -> set[Path]:
+    """Every path a run of ``sc`` reads: its file, the files it extends, every
+    file it names, its district folder, and the same for each reference scenario.
+
+    ``twin run`` refuses to write into or over any of them.
+    """
+    paths: set[Path] = set()
+    if sc.path:
+        me = Path(sc.path).resolve()
+        if str(me) in _seen:
+            return paths
+        _seen = _seen | {str(me)}
+        paths.add(me)
+    paths.update(Path(p).resolve() for p in sc.parents)
+    if sc.district:
+        paths.add(sc.resolve(sc.district).resolve())
+    for ref, _, is_scenario in references(sc):
+        p = sc.resolve(ref).resolve()
+        paths.add(p)
+        if is_scenario and str(p) not in _seen and p.is_file():
+            ref_sc = load_scenario(p)
+            paths.update(input_paths(ref_sc, _seen=_seen))
+            if not ref_sc.district:
+                from twin.district import default_district_path
+
+                paths.add(default_district_path().resolve())
+    return paths
+
+
 def check_references(sc: Scenario, node: Any = None, *, _seen: tuple[str, ...] = ()) -> None:
     """Check every file a scenario names: it exists, and a referenced scenario is valid.
 
@@ -536,48 +613,19 @@ def check_references(sc: Scenario, node: Any = None, *, _seen: tuple[str, ...] =
     """
     problems: list[Problem | str] = []
     where = sc.path or "scenario"
-
-    def need(ref: str | None, loc: tuple) -> bool:
-        if ref and not sc.resolve(ref).exists():
-            p = _key_problem(where, node, loc, f"file not found: {sc.resolve(ref)}", None) if node is not None \
-                else Problem(where, f"file not found: {sc.resolve(ref)}", "", column=".".join(map(str, loc)))
+    for ref, loc, is_scenario in references(sc):
+        path = sc.resolve(ref)
+        if not path.exists():
+            p = _key_problem(where, node, loc, f"file not found: {path}", None) if node is not None \
+                else Problem(where, f"file not found: {path}", "", column=".".join(map(str, loc)))
             problems.append(Problem(p.where, p.what, "give a path relative to the scenario file", column=p.column))
-            return False
-        return bool(ref)
-
-    def scenario_ref(ref: str, loc: tuple) -> None:
-        if need(ref, loc):
-            rpath = sc.resolve(ref)
-            if str(rpath.resolve()) in _seen or (sc.path and rpath.resolve() == Path(sc.path).resolve()):
-                return  # a scenario may be its own reference; cycles are not followed
+        elif is_scenario:
+            if str(path.resolve()) in _seen or (sc.path and path.resolve() == Path(sc.path).resolve()):
+                continue  # a scenario may be its own reference; cycles are not followed
             try:
-                load_scenario(rpath, _seen=_seen)
+                load_scenario(path, _seen=_seen)
             except InputError as exc:
                 problems.extend(exc.problems)
-
-    def walk(mods: tuple[Modification, ...], loc: tuple) -> None:
-        for i, m in enumerate(mods):
-            a = m.args
-            for key in ("file", "area"):
-                v = getattr(a, key, None)
-                if isinstance(v, str):
-                    need(v, loc + (i, m.kind, key))
-            w = a if isinstance(a, Where) else getattr(a, "where", None)
-            if isinstance(w, Where) and w.area:
-                need(w.area, loc + (i, m.kind, "area"))
-
-    walk(sc.modifications, ("modifications",))
-    for j, ph in enumerate(sc.phases):
-        walk(ph.modifications, ("phases", j, "modifications"))
-    for j, t in enumerate(sc.targets):
-        if isinstance(t.reference, str):
-            scenario_ref(t.reference, ("targets", j, "reference"))
-        if t.not_above:
-            scenario_ref(t.not_above, ("targets", j, "not_above"))
-    if sc.target_path is not None and isinstance(sc.target_path.reference, str):
-        scenario_ref(sc.target_path.reference, ("target_path", "reference"))
-    if sc.parameters.archetypes:
-        need(sc.parameters.archetypes, ("parameters", "archetypes"))
     if sc.district:
         dpath = sc.resolve(sc.district)
         if not (dpath / "district.yaml").exists() and not dpath.name.endswith(".yaml"):

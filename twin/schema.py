@@ -54,6 +54,10 @@ FOSSIL_HEATING: tuple[str, ...] = ("oil", "gas")
 #: with space heating at the NS 3700/3701 passive-house limit (it is not the
 #: full zero-emission-building definition, which also counts materials and
 #: on-site generation).
+#: NVE EBM building conditions (renovation states) of standing buildings.
+BUILDING_CONDITIONS: tuple[str, ...] = ("original_condition", "small_measure", "renovation",
+                                        "renovation_and_small_measure")
+
 BUILDING_CODES: tuple[str, ...] = (
     "PRE_TEK49", "TEK49", "TEK69", "TEK87", "TEK97", "TEK07", "TEK10", "TEK17", "PASSIVE_HOUSE",
 )
@@ -159,6 +163,8 @@ BUILDINGS = LayerSchema(
                description="workplaces in the building, when known"),
         Column("building_code", "str", vocabulary=BUILDING_CODES,
                description="energy standard; overrides the period derived from `year`"),
+        Column("building_condition", "str", vocabulary=BUILDING_CONDITIONS,
+               description="NVE EBM renovation state; missing: EBM's expected shares at the building's age"),
         Column("dh_connected", "bool", description="connected to district heating"),
         Column("name", "str"),
         Column("address", "str"),

@@ -19,8 +19,9 @@ import geopandas as gpd
 import yaml
 
 from twin._errors import InputError, Problem, input_error
+from twin._yaml import read_yaml
 
-__all__ = ["write_imported", "validate_dem", "import_summary", "format_summary"]
+__all__ = ["write_imported", "validate_dem", "import_summary", "format_summary", "data_note", "write_layer"]
 
 #: Columns added by the importers that the district schema does not declare
 #: but that are kept for transparency (provenance of every value).
@@ -101,11 +102,43 @@ def format_summary(summary: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def data_note(district: Any) -> str | None:
+    """One line for the run summary: how much of the district's data is inferred or default.
+
+    Parameters
+    ----------
+    district : twin.district.District
+        A loaded district.
+
+    Returns
+    -------
+    str or None
+        E.g. ``"data: use inferred for 71 % of buildings, default for 6 %
+        (not tagged); residents estimated from floor area only (no
+        population grid)"``; None when the district has neither provenance
+        columns nor estimated residents.
+    """
+    b = district.buildings
+    parts = []
+    if "use_source" in b.columns and len(b):
+        src = b["use_source"].astype(str)
+        parts.append(f"use inferred for {100 * (src == 'inferred').mean():.0f} % of buildings, "
+                     f"default for {100 * (src == 'default').mean():.0f} % (not tagged)")
+    has_residents = "residents" in b.columns and b["residents"].notna().any()
+    if not has_residents:
+        parts.append("residents estimated from floor area only (no population grid)")
+    else:
+        how = (district.manifest.get("import_summary") or {}).get("residents_from")
+        if how:
+            parts.append(f"residents from {how}")
+    return ("data: " + "; ".join(parts)) if parts else None
+
+
 def write_imported(layers: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLike, *, name: str,
                    dem_path: str | os.PathLike | None = None,
                    source_file: str | os.PathLike,
                    population: gpd.GeoDataFrame | None = None,
-                   summary: dict[str, Any] | None = None) -> Path:
+                   summary: dict[str, Any] | None = None, description: str | None = None) -> Path:
     """Validate imported layers and write them as a district folder (``synthetic: false``).
 
     Everything ``twin check`` would refuse is refused here first, before
@@ -137,6 +170,8 @@ def write_imported(layers: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLi
         What came from data and what from defaults
         (:func:`import_summary`); written to ``district.yaml`` as
         ``import_summary``.
+    description : str, optional
+        The manifest's description (default: "Imported from FILE by twin").
 
     Returns
     -------
@@ -147,6 +182,9 @@ def write_imported(layers: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLi
     from twin.district import load_district, validate_layer, write_district
 
     out = Path(out_dir)
+    layers = dict(layers)
+    grid = layers.pop("population", None)
+    population = population if population is not None else grid
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         raise input_error(str(out), "the output folder exists and is not empty",
                           "choose a new folder for --out (existing files are never overwritten)")
@@ -183,10 +221,11 @@ def write_imported(layers: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLi
         attribution = str(buildings.attrs.get("attribution") or f"Imported from {src.name}")
         licence = str(buildings.attrs.get("licence") or "see the licence of the source register")
     if population is not None:
-        pop_attr = str(population.attrs.get("attribution") or "")
-        if pop_attr:
-            attribution = f"{attribution}; population grid: {pop_attr}"
-    description = f"Imported from {src.name} by twin"
+        attribution = f"{attribution}; population grid: {Path(str(population.attrs.get('path', 'given'))).name}"
+    description = description or f"Imported from {src.name} by twin"
+    if summary is None:
+        summary = import_summary(buildings, residents_from=str(buildings.attrs.get(
+            "residents_from", "estimated from floor area only (no population grid)")))
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".importing", dir=out.parent))
     try:
@@ -207,15 +246,53 @@ def write_imported(layers: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLi
     return out
 
 
+def write_layer(gdf: gpd.GeoDataFrame, out: str | os.PathLike, *, layer: str,
+                source_file: str | os.PathLike) -> Path:
+    """Validate one imported layer against its schema and write it as a new GeoPackage (atomically).
+
+    Parameters
+    ----------
+    gdf : geopandas.GeoDataFrame
+        The layer (metric CRS).
+    out : path-like
+        A new ``.gpkg`` file (an existing file is never overwritten).
+    layer : str
+        Layer key (``charging_points``).
+    source_file : path-like
+        The register, for messages.
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
+    from twin import schema as sch
+    from twin._io import write_gpkg
+    from twin.district import validate_layer
+
+    out = Path(out)
+    if out.suffix.lower() != ".gpkg":
+        raise input_error(str(out), "a single layer is written as a GeoPackage", "give --out NAME.gpkg")
+    if out.exists():
+        raise input_error(str(out), "the output file exists", "choose a new file for --out (files are never overwritten)")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        checked = validate_layer(gdf, sch.LAYERS[layer], crs=gdf.crs, where=f"{source_file}: imported {layer}")
+    return write_gpkg(out, checked, layer=layer)
+
+
 def _extend_manifest(folder: Path, *, population: gpd.GeoDataFrame | None,
                      summary: dict[str, Any] | None, crs: str) -> None:
     """Add the population grid and the import summary to a freshly written district folder."""
     from twin._io import write_gpkg, write_text
 
     path = folder / "district.yaml"
-    manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if population is not None:
-        write_gpkg(folder / "population.gpkg", population.to_crs(crs), layer="population")
+    manifest = read_yaml(path, kind="district.yaml")
+    if population is not None:  # as the district schema's population layer (SSB's column name)
+        cells = gpd.GeoDataFrame({"cell_id": population["cell_id"].astype(str).to_numpy(),
+                                  "pop_tot": population["population"].round().astype("int64").to_numpy()},
+                                 geometry=population.geometry.to_numpy(), crs=population.crs)
+        write_gpkg(folder / "population.gpkg", cells.to_crs(crs), layer="population")
         manifest["layers"]["population"] = "population.gpkg"
     if summary is not None:
         manifest["import_summary"] = summary

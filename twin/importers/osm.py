@@ -38,6 +38,7 @@ from shapely.geometry import LineString, MultiPolygon, Point, Polygon, shape
 
 from twin import schema as sch
 from twin._errors import InputError, Problem, input_error
+from twin.district import MIN_POLYGON_AREA_M2
 from twin.importers.uses import infer_uses
 
 __all__ = ["import_osm", "buildings_from_tags", "chargers_from_tags", "streets_from_tags",
@@ -156,20 +157,37 @@ def parse_number(text: object) -> float | None:
     return v
 
 
+_POWER = re.compile(r"(\d+(?:[.,]\d+)?)\s*(kw|mw|w)\b", re.I)
+_VOLT = re.compile(r"(\d+(?:[.,]\d+)?)\s*v", re.I)
+_AMP = re.compile(r"(\d+(?:[.,]\d+)?)\s*a\b", re.I)
+
+
 def parse_kw(text: object) -> float | None:
-    """Power of a ``socket:*:output`` value in kW (``"22 kW"``, ``"50kW"``, ``"3700 W"``, ``"22"``)."""
+    """Largest power in kW of a capacity text (OSM ``socket:*:output``, NOBIL connector capacity).
+
+    Reads ``"22 kW"``, ``"50kW"``, ``"3700 W"``, ``"22"`` (kW), ``"3,6 kW"``,
+    ``"43 kW AC; 50 kW DC"`` (largest part) and NOBIL's texts without a
+    power, such as ``"230V 3-phase max 16A"``: P = U·I, times √3 for
+    three-phase (IEC 61851-1 supply ratings).
+    """
     if text is None:
         return None
     best = None
     for part in str(text).split(";"):
-        v = parse_number(part)
-        if v is None:
-            continue
-        low = part.lower().replace(" ", "")
-        if low.endswith("mw"):
-            v *= 1000.0
-        elif low.endswith("w") and not low.endswith("kw"):
-            v /= 1000.0
+        m = _POWER.search(part)
+        if m:
+            v = float(m.group(1).replace(",", "."))
+            unit = m.group(2).lower()
+            v = v * 1000.0 if unit == "mw" else v / 1000.0 if unit == "w" else v
+        else:
+            u, i = _VOLT.search(part), _AMP.search(part)
+            if u and i:
+                phases = math.sqrt(3.0) if re.search(r"3[- ]?ph", part, re.I) else 1.0
+                v = float(u.group(1).replace(",", ".")) * float(i.group(1).replace(",", ".")) * phases / 1000.0
+            else:
+                v = parse_number(part)
+                if v is None:
+                    continue
         best = v if best is None else max(best, v)
     return best
 
@@ -403,6 +421,8 @@ def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None,
             "name": pd.array(names, dtype="str"),
             "address": pd.array(addresses, dtype="str"),
             "osm_building": pd.array([t.get("building") for t in tags_list], dtype="str"),
+            # Norway's Matrikkel building number (the building import tags it), for linking to the register
+            "ref_bygningsnr": pd.array([t.get("ref:bygningsnr") for t in tags_list], dtype="str"),
             "use_source": pd.array(list(use_src), dtype="str"),
             "floors_source": pd.array(list(floors_src), dtype="str"),
             "year_source": pd.array(list(year_src), dtype="str"),
@@ -1117,6 +1137,8 @@ def merge_relation_outers(buildings: list[tuple[str, dict, Any]], outer_of: dict
     return out, dropped
 
 
+#: Smallest footprint imported as a building (the district schema refuses smaller ones).
+MIN_FOOTPRINT_M2 = MIN_POLYGON_AREA_M2
 #: Share of the smaller footprint above which two buildings are taken as one.
 MAX_OVERLAP_SHARE = 0.5
 
@@ -1171,6 +1193,8 @@ def drop_overlapping(buildings: gpd.GeoDataFrame, *, max_share: float = MAX_OVER
 
 
 def _overlap_explained(a: dict[str, str], b: dict[str, str]) -> bool:
+    if any(t.get("building:part", "no") != "no" for t in (a, b)):  # says itself that it is a part
+        return False
     if a.get("layer", "0") != b.get("layer", "0"):
         return True
     if "location" in a or "location" in b:
@@ -1188,7 +1212,8 @@ def _frame(items: list[tuple[str, dict, Any]]) -> gpd.GeoDataFrame:
 # ---------------------------------------------------------------------------
 
 def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, float] | None = None,
-               crs: str | None = None) -> dict[str, gpd.GeoDataFrame]:
+               crs: str | None = None, population: gpd.GeoDataFrame | None = None
+               ) -> dict[str, gpd.GeoDataFrame]:
     """Read OSM data into district layers.
 
     Parameters
@@ -1200,12 +1225,18 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
     crs : str, optional
         Output CRS; default the UTM zone of the buildings' centroid
         (ETRS89 / UTM, EPSG:258zz, in Europe).
+    population : geopandas.GeoDataFrame, optional
+        A population grid (:func:`twin.population.read_population_grid`):
+        ``residents`` are allocated to the buildings by residential floor
+        area, each cell's count exactly (buildings of the file outside the
+        bbox take their share of the edge cells).
 
     Returns
     -------
     dict of str to geopandas.GeoDataFrame
         ``buildings``, ``charging_points`` (may be empty) and ``streets``
-        (walkable highways, may be empty), in the output CRS.
+        (walkable highways, may be empty), in the output CRS; with a grid
+        also ``population`` (the cells that touch the buildings).
 
     Raises
     ------
@@ -1239,13 +1270,16 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
     merged, dropped_ways = merge_relation_outers(raw.buildings, raw.outer_of)
     b, c, s = _frame(merged), _frame(raw.chargers), _frame(raw.streets)
     pois, landuse, parts = _frame(raw.pois), _frame(raw.landuse), _frame(raw.parts)
+    b = b[~b.geometry.is_empty]
+    outside = b.iloc[:0]
     if bbox is not None:
         box = _bbox(bbox, where)
-        b, c, s = (g[g.intersects(box)] for g in (b, c, s))
+        inside = b.intersects(box)
+        outside = b[~inside]
+        b, c, s = b[inside], c[c.intersects(box)], s[s.intersects(box)]
     if len(b) == 0:
         what = "no buildings in the bbox" if bbox is not None else "no building polygons in the file"
         raise input_error(where, what, "check the file and --bbox (lon/lat: minx,miny,maxx,maxy)")
-    b = b[~b.geometry.is_empty]
     if crs is None:
         lon, lat = _centroid_lonlat(b)
         crs = utm_crs(lon, lat)
@@ -1257,6 +1291,23 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
         raise input_error(where, f"CRS '{crs}' is not metric", "give a projected CRS such as EPSG:25833")
     table = _default_table()
     b = b.to_crs(target)
+    tiny = (b.geometry.area < MIN_FOOTPRINT_M2).to_numpy()
+    if tiny.any():  # slivers and mis-drawn nodes: no building (twin check refuses them)
+        ids = list(b["osm_id"][tiny])
+        warnings.warn(f"{where}: {len(ids)} building footprint(s) smaller than {MIN_FOOTPRINT_M2:g} m² were "
+                      f"left out: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}", OSMWarning, stacklevel=2)
+        b = b[~tiny]
+        if len(b) == 0:
+            raise input_error(where, "no building footprint of 1 m² or more", "check the file and --bbox")
+    n_in = len(b)
+    if population is not None and len(outside):
+        # buildings outside the bbox that share its edge cells take their share of those cells
+        grid = population.to_crs(target)
+        cells = grid.iloc[np.unique(grid.sindex.query(b.geometry.to_numpy(), predicate="intersects")[1])]
+        outside = outside.to_crs(target)
+        near = np.unique(cells.sindex.query(outside.geometry.to_numpy(), predicate="intersects")[0])
+        b = pd.concat([b, outside.iloc[near]])
+    b = b.reset_index(drop=True)
     b_all = b
     b, dropped = drop_overlapping(b)
     parts = parts.to_crs(target)
@@ -1267,13 +1318,23 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
         warnings.warn(f"{where}: {len(dropped)} footprint(s) overlapping another building by more than "
                       f"{MAX_OVERLAP_SHARE:.0%} of the smaller one were taken as parts of it and "
                       f"not counted again: {shown}", OSMWarning, stacklevel=2)
-    buildings = buildings_from_tags(b, table=table, pois=pois.to_crs(target),
-                                    landuse=landuse.to_crs(target),
-                                    parts=parts).reset_index(drop=True)
+    mapped = buildings_from_tags(b, table=table, pois=pois.to_crs(target),
+                                 landuse=landuse.to_crs(target), parts=parts)
+    in_bbox = mapped.index < n_in
+    buildings = mapped[in_bbox].reset_index(drop=True)
+    layers = {"buildings": buildings}
+    residents_from = "estimated from floor area only (no population grid)"
+    if population is not None:
+        from twin.population import add_residents
+
+        buildings, cells, residents_from = add_residents(
+            buildings, population, context=mapped[~in_bbox].reset_index(drop=True),
+            where=str(population.attrs.get("path", "population grid")))
+        layers = {"buildings": buildings, "population": cells}
     buildings.attrs["duplicates_merged"] = len(dropped_ways) + len(dropped)
-    chargers = chargers_from_tags(c.to_crs(target), table=table).reset_index(drop=True)
-    streets = streets_from_tags(s.to_crs(target), table=table).reset_index(drop=True)
-    layers = {"buildings": buildings, "charging_points": chargers, "streets": streets}
+    buildings.attrs["residents_from"] = residents_from
+    layers["charging_points"] = chargers_from_tags(c.to_crs(target), table=table).reset_index(drop=True)
+    layers["streets"] = streets_from_tags(s.to_crs(target), table=table).reset_index(drop=True)
     for g in layers.values():
         g.attrs["osm"] = True  # write_imported adds the ODbL attribution
     return layers

@@ -1,0 +1,220 @@
+"""Tiled fill on dask (twin.flood_tiled): the same surface as the in-memory fill."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import rasterio
+from affine import Affine
+from click.testing import CliRunner
+
+from twin.cli import main
+from twin.flood import fill_depressions
+from twin.flood_tiled import fill_tiled, fill_tiled_array
+
+T = Affine(1.0, 0.0, 500000.0, 0.0, -1.0, 6600000.0)
+FORNEBU = "twin/data/districts/fornebu/dem.tif"
+
+
+def write_tif(path, a, *, nodata=-9999.0, dtype="float32"):
+    with rasterio.open(path, "w", driver="GTiff", height=a.shape[0], width=a.shape[1], count=1,
+                       dtype=dtype, crs="EPSG:25833", transform=T, nodata=nodata) as dst:
+        dst.write(np.where(np.isnan(a), nodata, a).astype(dtype), 1)
+    return path
+
+
+def bowl_on_tile_corners() -> np.ndarray:
+    # a 6x6 bowl at 1 m whose centre lies on the corner of four 4x4 tiles and whose
+    # rim (10 m) has a channel at 6 m to the north edge: by hand it fills to 6 m
+    a = np.full((12, 12), 10.0)
+    a[3:9, 3:9] = 1.0
+    a[0:3, 5] = 6.0
+    return a
+
+
+def test_bowl_across_tile_corners_fills_to_the_channel():
+    a = bowl_on_tile_corners()
+    got = fill_tiled_array(a, 4)
+    expect = a.copy()
+    expect[3:9, 3:9] = 6.0
+    assert np.array_equal(got, expect)
+
+
+def test_outlet_in_the_neighbour_tile_is_seen_through_the_halo():
+    # the bowl's only low exit is a nodata cell in another tile, next to the tile
+    # border: the bowl drains into it at the rim cell's level (5 m), not at the 10 m rim
+    a = np.full((8, 8), 10.0)
+    a[1:4, 1:4] = 1.0
+    a[2, 4] = 5.0        # rim cell, first column of the right-hand tile (chunks 4)
+    a[2, 5] = np.nan     # nodata: an outlet
+    got = fill_tiled_array(a, 4)
+    assert np.array_equal(got, fill_depressions(a), equal_nan=True)
+    assert (got[1:4, 1:4] == 5.0).all()
+
+
+@pytest.mark.parametrize("seed", range(16))
+def test_tiled_equals_in_memory_bit_for_bit(seed):
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(v) for v in rng.integers(9, 70, size=2))
+    a = (rng.random(shape) * 10 + np.linspace(0, 3, shape[1])[None, :]).astype("float32")
+    if seed % 2:
+        a = np.round(a)                          # ties and flats across tile borders
+    if seed % 3 == 0:
+        a[rng.random(shape) < 0.05] = np.nan     # nodata inside tiles and on their borders
+    if seed % 4 == 1:
+        a = a.astype("float64") + rng.random(shape) * 1e-4   # not float32: rank surrogate per tile
+    chunks = int(rng.integers(3, 25))
+    assert np.array_equal(fill_tiled_array(a, chunks), fill_depressions(a), equal_nan=True)
+
+
+def test_integer_dem_with_nodata_value():
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 20, size=(40, 33)).astype("int16")
+    a[5, 5] = -1
+    assert np.array_equal(fill_tiled_array(a, 8, nodata=-1), fill_depressions(a, nodata=-1), equal_nan=True)
+
+
+def test_fornebu_tiled_file_equals_in_memory(tmp_path):
+    # the bundled real DEM (1450 x 1550), tiles of 300 cells with a ragged last row and column
+    from twin.raster import read_dem
+
+    dem = read_dem(FORNEBU)
+    ref = fill_depressions(dem.data)
+    s, _ = fill_tiled(FORNEBU, tmp_path / "filled.tif", chunks=300, scheduler="threads")
+    assert s.tiles == 30 and s.graph_nodes > 1000
+    with rasterio.open(tmp_path / "filled.tif") as src:
+        got = src.read(1, masked=True).filled(np.nan).astype("float64")
+        assert src.transform == dem.transform
+    assert np.array_equal(got, ref, equal_nan=True)
+    assert (got > dem.data).sum() > 1000   # real depressions were filled
+
+
+def test_cli_chunks_writes_filled_and_equals_the_in_memory_run(tmp_path):
+    rng = np.random.default_rng(11)
+    a = (rng.random((90, 70)) * 5).astype("float32")
+    a[rng.random(a.shape) < 0.03] = np.nan
+    dem = write_tif(tmp_path / "dem.tif", a)
+    r1 = CliRunner().invoke(main, ["flood", str(dem), "--out", str(tmp_path / "mem")])
+    r2 = CliRunner().invoke(main, ["flood", str(dem), "--chunks", "16", "--out", str(tmp_path / "tiled")])
+    assert r1.exit_code == 0, r1.output
+    assert r2.exit_code == 0, r2.output
+    with rasterio.open(tmp_path / "mem" / "filled.tif") as m, rasterio.open(tmp_path / "tiled" / "filled.tif") as t:
+        assert np.array_equal(m.read(1), t.read(1))
+        assert m.nodata == t.nodata and m.transform == t.transform
+
+
+@pytest.mark.parametrize("args, word", [
+    (["--chunks", "16", "--scheduler", "bogus"], "--scheduler"),
+    (["--chunks", "16", "--rain-mm", "50"], "--chunks"),
+    (["--chunks", "4"], "--chunks"),
+])
+def test_cli_bad_tiled_options_exit_2(tmp_path, args, word):
+    dem = write_tif(tmp_path / "dem.tif", np.ones((20, 20)))
+    r = CliRunner().invoke(main, ["flood", str(dem), "--out", str(tmp_path / "o")] + args)
+    assert r.exit_code == 2
+    assert word in r.output and "Traceback" not in r.output
+
+
+def test_on_a_dask_distributed_local_cluster(tmp_path):
+    # CI-sized: an in-process LocalCluster (processes=False), driven both through the
+    # Python API (a Client) and through the CLI (the scheduler's address)
+    distributed = pytest.importorskip("distributed")
+    rng = np.random.default_rng(21)
+    a = (rng.random((64, 80)) * 8 + np.linspace(0, 2, 80)[None, :]).astype("float32")
+    a[rng.random(a.shape) < 0.02] = np.nan
+    dem = write_tif(tmp_path / "dem.tif", a)
+    ref = fill_depressions(a)
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                  dashboard_address=None) as cluster, distributed.Client(cluster) as client:
+        s, _ = fill_tiled(dem, tmp_path / "api" / "filled.tif", chunks=20, scheduler=client)
+        assert s.tiles == 16 and s.scheduler == "Client"
+        r = CliRunner().invoke(main, ["flood", str(dem), "--chunks", "20", "--scheduler",
+                                      cluster.scheduler_address, "--out", str(tmp_path / "cli")])
+        assert r.exit_code == 0, r.output
+    for folder in ("api", "cli"):
+        with rasterio.open(tmp_path / folder / "filled.tif") as src:
+            got = src.read(1, masked=True).filled(np.nan).astype("float64")
+        assert np.array_equal(got, ref, equal_nan=True)
+
+
+def test_processes_scheduler(tmp_path):
+    rng = np.random.default_rng(5)
+    a = np.round(rng.random((50, 45)) * 6).astype("float32")
+    dem = write_tif(tmp_path / "dem.tif", a)
+    fill_tiled(dem, tmp_path / "filled.tif", chunks=16, scheduler="processes")
+    with rasterio.open(tmp_path / "filled.tif") as src:
+        assert np.array_equal(src.read(1).astype("float64"), fill_depressions(a))
+
+
+def test_unreachable_scheduler_address_is_an_input_error(tmp_path, monkeypatch):
+    import twin.flood_tiled
+
+    monkeypatch.setattr(twin.flood_tiled, "CONNECT_TIMEOUT_S", 2)
+    dem = write_tif(tmp_path / "dem.tif", np.ones((20, 20)))
+    r = CliRunner().invoke(main, ["flood", str(dem), "--chunks", "16", "--scheduler", "tcp://127.0.0.1:1",
+                                  "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "cannot reach" in r.output
+
+
+def _compare_depressions(tiled, mem):
+    assert list(tiled["depression_id"]) == list(mem["depression_id"])
+    for col in ("area_m2", "max_depth_m", "spill_elev_m"):
+        assert np.array_equal(tiled[col].to_numpy(), mem[col].to_numpy()), col
+    assert np.allclose(tiled["volume_m3"], mem["volume_m3"], rtol=1e-9, atol=0)
+    for g1, g2 in zip(tiled.geometry, mem.geometry):
+        # the same cells; a depression joined through a cell corner is one self-touching
+        # polygon in memory (as GDAL's polygonize) and a valid multipolygon when its
+        # pieces were unioned across tiles, so compare point sets, not representations
+        assert g1.area == g2.area
+        assert g1.symmetric_difference(g2).area == 0
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_depressions_across_tiles_equal_in_memory(seed):
+    # one id, one volume and one outline per depression, wherever the tile borders cut it
+    from twin.flood import FloodParams, screen
+    from twin.flood_tiled import depressions_tiled
+    from twin.raster import Raster
+    from pyproj import CRS
+
+    rng = np.random.default_rng(50 + seed)
+    a = (rng.random((60, 75)) * 4 + np.linspace(0, 1, 75)[None, :]).astype("float32").astype("float64")
+    if seed % 2:
+        a = np.round(a * 2) / 2
+    if seed % 3 == 0:
+        a[rng.random(a.shape) < 0.03] = np.nan
+    dem = Raster(a, T, CRS.from_epsg(25833))
+    params = FloodParams(min_depth_m=0.0, min_area_m2=0.0, min_volume_m3=0.0) if seed < 3 else FloodParams()
+    mem = screen(dem, params=params).depressions
+    tiled = depressions_tiled(dem, int(rng.integers(5, 20)), params=params)
+    assert len(mem) > (20 if seed < 3 else 0)
+    _compare_depressions(tiled, mem)
+
+
+def test_bowl_on_tile_corners_is_one_depression():
+    from pyproj import CRS
+
+    from twin.flood import FloodParams
+    from twin.flood_tiled import depressions_tiled
+    from twin.raster import Raster
+
+    d = depressions_tiled(Raster(bowl_on_tile_corners(), T, CRS.from_epsg(25833)), 4,
+                          params=FloodParams(min_depth_m=0.0, min_area_m2=0.0, min_volume_m3=0.0))
+    assert len(d) == 1
+    assert d["volume_m3"].iloc[0] == pytest.approx(36 * 5.0)     # 6 x 6 cells, 5 m deep, 1 m2 each
+    assert d.geometry.iloc[0].area == pytest.approx(36.0)
+
+
+def test_fornebu_depressions_tiled_equal_in_memory(tmp_path):
+    from twin.flood import screen
+    from twin.raster import read_dem
+
+    dem = read_dem(FORNEBU)
+    mem = screen(dem).depressions
+    r = CliRunner().invoke(main, ["flood", FORNEBU, "--chunks", "256", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    import geopandas as gpd
+
+    tiled = gpd.read_file(tmp_path / "depressions.gpkg")
+    assert len(tiled) == len(mem) > 20
+    _compare_depressions(tiled, mem)

@@ -1,0 +1,560 @@
+"""Tiled depression filling on dask: DEMs larger than memory, on any dask scheduler.
+
+Barnes (2016), "Parallel priority-flood depression filling for trillion cell
+digital elevation models", Computers & Geosciences 94:30-40, in three stages:
+
+1. **Tiles** (in parallel): each tile, read with a one-cell halo (a
+   rasterio window per task, :func:`read_halo`, so a worker holds only its
+   own tile; the grid and tiling come from the lazily opened, dask-backed
+   rioxarray DataArray, :func:`twin.raster.open_dem_lazy`), is filled
+   by the same kernel as the in-memory path
+   (:func:`twin._flood_kernels.flood_core`) with its own perimeter as seeds,
+   labelling every cell with the seed its flood came from. Perimeter cells
+   next to nodata or the raster edge (seen through the halo) are true
+   outlets and share node 0; every other perimeter cell is a node of the
+   *watershed graph*. A tile returns only its graph: the edges between its
+   watersheds (the lowest ``max(filled a, filled b)`` over neighbouring cells
+   of two watersheds) and its perimeter cells.
+2. **Spill graph** (on the client): perimeter cells of neighbouring tiles
+   are joined at ``max(z a, z b)``; a priority-flood on the graph from node 0
+   gives every node its spill level (the lowest level at which its water
+   can leave the DEM). Only tile borders travel: the graph has about
+   ``4 * chunks`` nodes per tile.
+3. **Raise** (in parallel): each tile is filled again (the same labels) and
+   every cell is raised to ``max(tile filled level, spill level of its
+   label)``; tiles are written to ``filled.tif`` window by window.
+
+Why it equals the in-memory fill: a cell's filled level is the lowest, over
+paths to an outlet, of the highest elevation on the path. Every such path
+leaves the cell's tile through a perimeter cell (or ends at an outlet in
+it), so it is at least the tile fill; chaining tile-fill paths along graph
+edges gives a path at ``max(tile fill, spill level)``, and every outlet path
+crosses watersheds only at levels the edges bound from below. All levels
+are elevations of the DEM, so the result is bit-identical.
+
+Memory: a tile needs about 40 bytes per cell in flight (keys, stack,
+labels, filled surface), so ``--chunks 4096`` takes about 0.7 GB per worker,
+whatever the DEM's size.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from twin import _flood_kernels as _k
+from twin._errors import input_error
+from twin.flood import flood_keys
+from twin.raster import LazyDem, geotiff_writer, open_dem_lazy
+
+#: dask's local schedulers by the name ``--scheduler`` takes
+LOCAL_SCHEDULERS = ("threads", "processes", "synchronous")
+#: seconds to wait for a dask.distributed scheduler at ``--scheduler ADDRESS``
+CONNECT_TIMEOUT_S = 10
+
+
+@dataclass
+class TiledSummary:
+    """What a tiled fill did: tiles, graph size, seconds per stage."""
+
+    shape: tuple[int, int]
+    chunks: int
+    tiles: int
+    graph_nodes: int = 0
+    graph_edges: int = 0
+    seconds: dict[str, float] = field(default_factory=dict)
+    scheduler: str = "threads"
+
+
+# --------------------------------------------------------------------------- one tile
+def _tile_flood(block: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """Fill one tile (``block`` = tile plus a one-cell halo, NaN = nodata/outside).
+
+    Returns the tile's filled surface, its labels (flat, padded grid), the
+    graph node of every label (0 = outlet) and the number of non-outlet nodes.
+    """
+    core = np.ascontiguousarray(block[1:-1, 1:-1])
+    if core.dtype not in (np.float32, np.float64):
+        core = core.astype(np.float64)
+    filled, lab, seeds = flood_keys(core, None, label=True)
+    pc = block.shape[1]
+    off = np.array([-pc - 1, -pc, -pc + 1, -1, 1, pc - 1, pc, pc + 1], dtype=np.int64)
+    # the padded tile grid is the block's grid, so the halo tells which seeds are outlets
+    outlet = np.isnan(block.ravel()[seeds.astype(np.int64)[:, None] + off[None, :]]).any(axis=1)
+    inner = ~outlet
+    node = np.zeros(len(seeds) + 1, dtype=np.int64)
+    nnodes = int(inner.sum())
+    node[1:][inner] = np.arange(1, nnodes + 1)
+    return filled, lab, node, nnodes
+
+
+def _ring(filled: np.ndarray, lab: np.ndarray, node: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Elevation and graph node of the tile's four perimeter lines (NaN = nodata)."""
+    nr, nc = filled.shape
+    labs = lab.reshape(nr + 2, nc + 2)[1:-1, 1:-1]
+    nodes = node[labs]
+    return {"top": (filled[0].copy(), nodes[0].copy()), "bottom": (filled[-1].copy(), nodes[-1].copy()),
+            "left": (filled[:, 0].copy(), nodes[:, 0].copy()), "right": (filled[:, -1].copy(), nodes[:, -1].copy())}
+
+
+def tile_graph(block: np.ndarray) -> dict[str, Any]:
+    """Stage 1 for one tile: its watershed edges (local node ids) and perimeter."""
+    filled, lab, node, nnodes = _tile_flood(block)
+    ea, eb, ew = _k.label_edges(lab, filled, node)
+    return {"nnodes": nnodes, "edges": (ea, eb, ew), "ring": _ring(filled, lab, node)}
+
+
+def tile_filled(block: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+    """Stage 3 for one tile: its cells raised to the spill level of their watershed,
+    and the pieces of the depressions in it (:func:`tile_depressions`).
+
+    ``level[k]`` is the spill level of local node ``k`` (``level[0]`` = -inf).
+    """
+    filled, lab, node, _ = _tile_flood(block)
+    del _
+    _k.raise_to_spill(filled, lab, level[node])
+    del lab
+    return filled, tile_depressions(np.asarray(block[1:-1, 1:-1], dtype=np.float64), filled)
+
+
+def tile_depressions(z: np.ndarray, filled: np.ndarray) -> dict[str, Any]:
+    """The depression cells (``filled > z``) of one tile as 8-connected pieces.
+
+    Per piece: cells, summed fill depth (m), deepest fill, level, first cell
+    (row, column in the tile, raster order); the piece of every cell of the
+    four perimeter lines (-1: none) and the outline rings of the pieces
+    (:func:`twin._flood_kernels.trace_rings`, tile cell corners).
+    """
+    nr, nc = z.shape
+    dep = np.zeros((nr + 2, nc + 2), dtype=np.bool_)
+    inner = dep[1:-1, 1:-1]
+    np.greater(filled, z, out=inner, where=~np.isnan(z))
+    comp, n = _k.label_components(dep)
+    del dep
+    lab = comp.reshape(nr + 2, nc + 2)[1:-1, 1:-1]
+    cells = np.flatnonzero(lab.ravel() >= 0)
+    pc = lab.ravel()[cells]
+    depth = (filled.ravel()[cells] - z.ravel()[cells])
+    cnt = np.bincount(pc, minlength=n)
+    sdepth = np.bincount(pc, weights=depth, minlength=n)
+    maxd = np.zeros(n)
+    np.maximum.at(maxd, pc, depth)
+    level = np.full(n, np.nan)
+    level[pc] = filled.ravel()[cells]
+    first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(first, pc, cells)
+    vr, vc, ring_off, ring_lab = _k.trace_rings(np.where(lab >= 0, lab + 1, 0).astype(np.int32))
+    return {"n": int(n), "cnt": cnt, "sdepth": sdepth, "maxd": maxd, "level": level,
+            "first": np.column_stack(np.divmod(first, nc)) if n else np.zeros((0, 2), dtype=np.int64),
+            "ring": {"top": lab[0].copy(), "bottom": lab[-1].copy(), "left": lab[:, 0].copy(),
+                     "right": lab[:, -1].copy()},
+            "outline": (vr, vc, ring_off, ring_lab)}
+
+
+# --------------------------------------------------------------------------- the graph
+def _facing(n_a: int, n_b: int, shifts: tuple[int, ...]) -> tuple[np.ndarray, np.ndarray]:
+    """Index pairs of two facing perimeter lines: cell ``i`` of a touches ``i + s`` of b."""
+    ia = np.concatenate([np.arange(max(0, -s), min(n_a, n_b - s)) for s in shifts])
+    ib = ia + np.repeat(np.array(shifts), [max(0, min(n_a, n_b - s) - max(0, -s)) for s in shifts])
+    return ia, ib
+
+
+def _contacts(ty: int, tx: int) -> Iterator[tuple[tuple[int, int], str, Any, tuple[int, int], str, Any, tuple[int, ...]]]:
+    """Every pair of 8-neighbouring tiles and the perimeter cells by which they touch.
+
+    Yields ``(tile a, line of a, cells of a, tile b, line of b, cells of b,
+    shifts)``: cells are a slice (whole line) or a one-cell index list (a
+    corner across diagonal tiles); cell ``i`` of a touches cells ``i + s``.
+    """
+    whole = slice(None)
+    for r in range(ty):
+        for c in range(tx):
+            if c + 1 < tx:
+                yield (r, c), "right", whole, (r, c + 1), "left", whole, (-1, 0, 1)
+            if r + 1 < ty:
+                yield (r, c), "bottom", whole, (r + 1, c), "top", whole, (-1, 0, 1)
+                if c + 1 < tx:
+                    yield (r, c), "bottom", [-1], (r + 1, c + 1), "top", [0], (0,)
+                if c >= 1:
+                    yield (r, c), "bottom", [0], (r + 1, c - 1), "top", [-1], (0,)
+
+
+def spill_graph(graphs: np.ndarray) -> tuple[list[np.ndarray], int, int]:
+    """Stage 2: join the tiles' graphs and flood it from the outlets.
+
+    Parameters
+    ----------
+    graphs : numpy.ndarray of dict
+        :func:`tile_graph` of every tile, in the tile grid's shape.
+
+    Returns
+    -------
+    levels : list of numpy.ndarray
+        Per tile (row-major), the spill level of each local node (index 0 = -inf).
+    nodes, edges : int
+        Size of the global graph.
+    """
+    ty, tx = graphs.shape
+    counts = np.array([[g["nnodes"] for g in row] for row in graphs], dtype=np.int64)
+    offs = (1 + np.concatenate([[0], np.cumsum(counts.ravel())[:-1]])).reshape(ty, tx) - 1
+    ea, eb, ew = [], [], []
+    for r in range(ty):
+        for c in range(tx):
+            a, b, w = graphs[r, c]["edges"]
+            o = offs[r, c]
+            ea.append(np.where(a > 0, a + o, 0))
+            eb.append(np.where(b > 0, b + o, 0))
+            ew.append(w)
+    for ta, la, sa, tb, lb, sb, shifts in _contacts(ty, tx):
+        za, na = (v[sa] for v in graphs[ta]["ring"][la])
+        zb, nb = (v[sb] for v in graphs[tb]["ring"][lb])
+        ia, ib = _facing(len(za), len(zb), shifts)
+        ok = ~(np.isnan(za[ia]) | np.isnan(zb[ib]))
+        ia, ib = ia[ok], ib[ok]
+        ea.append(np.where(na[ia] > 0, na[ia] + offs[ta], 0))
+        eb.append(np.where(nb[ib] > 0, nb[ib] + offs[tb], 0))
+        ew.append(np.maximum(za[ia], zb[ib]))
+    a = np.concatenate(ea).astype(np.int64)
+    b = np.concatenate(eb).astype(np.int64)
+    w = np.concatenate(ew).astype(np.float64)
+    keep = a != b
+    a, b, w = a[keep], b[keep], w[keep]
+    nnodes = int(counts.sum()) + 1
+    level = _k.spill_levels(nnodes, a, b, w)
+    levels = []
+    for r in range(ty):
+        for c in range(tx):
+            lv = np.empty(counts[r, c] + 1)
+            lv[0] = -np.inf
+            lv[1:] = level[offs[r, c] + 1:offs[r, c] + 1 + counts[r, c]]
+            levels.append(lv)
+    return levels, nnodes, len(a)
+
+
+# --------------------------------------------------------------------------- depressions
+def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, slice]], grid: tuple[int, int],
+                      transform: Any, crs: Any, params: Any) -> Any:
+    """One row and polygon per reported depression from the tiles' pieces.
+
+    Pieces that touch across a tile border (8-connectivity) are one
+    depression (connected components of the piece graph); depressions are
+    numbered in raster order of their first cell, as the in-memory
+    :func:`twin.flood.screen` numbers them, and reported by the same
+    thresholds (``params``: :class:`twin.flood.FloodParams`). Polygons of
+    depressions in several tiles are the union of their pieces' outlines.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        ``depression_id, area_m2, max_depth_m, volume_m3, spill_elev_m`` and
+        the geometry (the columns the tiled path computes; no rain routing).
+    """
+    import geopandas as gpd
+    import pandas as pd
+    import shapely
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    ty, tx = grid
+    counts = np.array([p["n"] for p in pieces], dtype=np.int64)
+    offs = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    total = int(counts.sum())
+    ea, eb = [], []
+    for ta, la, sa, tb, lb, sb, shifts in _contacts(ty, tx):
+        qa, qb = ta[0] * tx + ta[1], tb[0] * tx + tb[1]
+        ca = pieces[qa]["ring"][la][sa]
+        cb = pieces[qb]["ring"][lb][sb]
+        ia, ib = _facing(len(ca), len(cb), shifts)
+        ok = (ca[ia] >= 0) & (cb[ib] >= 0)
+        ea.append(ca[ia][ok] + offs[qa])
+        eb.append(cb[ib][ok] + offs[qb])
+    a = np.concatenate(ea + [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+    b = np.concatenate(eb + [np.zeros(0, dtype=np.int64)]).astype(np.int64)
+    _, piece_comp = connected_components(coo_matrix((np.ones(len(a)), (a, b)), shape=(total, total)),
+                                         directed=False)
+    cat = {k: np.concatenate([p[k] for p in pieces]) for k in ("cnt", "sdepth", "maxd", "level")}
+    first = np.concatenate([p["first"] + [w[0].start, w[1].start] for p, w in zip(pieces, windows)])
+    width = windows[-1][1].stop
+    first_flat = first[:, 0].astype(np.int64) * width + first[:, 1]
+    ncomp = int(piece_comp.max()) + 1 if total else 0
+    comp_first = np.full(ncomp, np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(comp_first, piece_comp, first_flat)
+    rank = np.empty(ncomp, dtype=np.int64)
+    rank[np.argsort(comp_first, kind="stable")] = np.arange(ncomp)
+    gid = rank[piece_comp]                      # depression of every piece, raster order
+    area = abs(transform.a * transform.e)
+    cnt = np.bincount(gid, weights=cat["cnt"], minlength=ncomp)
+    vol = np.bincount(gid, weights=cat["sdepth"], minlength=ncomp) * area
+    maxd = np.zeros(ncomp)
+    np.maximum.at(maxd, gid, cat["maxd"])
+    level = np.full(ncomp, np.nan)
+    level[gid] = cat["level"]
+    keep = (maxd >= params.min_depth_m) & (cnt * area >= params.min_area_m2) & (vol >= params.min_volume_m3)
+    ids = np.flatnonzero(keep)
+    # outlines of the kept pieces, in map coordinates, unioned per depression
+    rings, owners = [], []
+    for p, w, off in zip(pieces, windows, offs):
+        vr, vc, ring_off, ring_lab = p["outline"]
+        if len(ring_lab) == 0:
+            continue
+        piece_gid = gid[off + ring_lab - 1]
+        sel = np.flatnonzero(keep[piece_gid])
+        if len(sel) == 0:
+            continue
+        sizes = np.diff(ring_off)
+        xs = transform.c + transform.a * (vc.astype(np.float64) + w[1].start)
+        ys = transform.f + transform.e * (vr.astype(np.float64) + w[0].start)
+        lr = shapely.linearrings(np.column_stack([xs, ys]), indices=np.repeat(np.arange(len(sizes)), sizes))
+        ro = sel[np.argsort(ring_lab[sel], kind="stable")]
+        labs, owner = np.unique(ring_lab[ro], return_inverse=True)
+        rings.append(shapely.polygons(lr[ro], indices=owner))
+        owners.append(gid[off + labs - 1])
+    polys = np.concatenate(rings) if rings else np.zeros(0, dtype=object)
+    owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
+    geoms = []
+    order = np.argsort(owner, kind="stable")
+    start = np.searchsorted(owner[order], ids, side="left")
+    stop = np.searchsorted(owner[order], ids, side="right")
+    for q in range(len(ids)):
+        part = polys[order[start[q]:stop[q]]]
+        geoms.append(part[0] if len(part) == 1 else shapely.union_all(part))
+    table = pd.DataFrame({"depression_id": ids + 1, "area_m2": cnt[ids] * area, "max_depth_m": maxd[ids],
+                          "volume_m3": vol[ids], "spill_elev_m": level[ids]})
+    return gpd.GeoDataFrame(table, geometry=geoms, crs=crs)
+
+
+# --------------------------------------------------------------------------- dask plumbing
+@contextmanager
+def dask_scheduler(scheduler: Any = "threads") -> Iterator[Any]:
+    """What ``dask.compute(scheduler=...)`` takes for a ``--scheduler`` value.
+
+    ``threads``, ``processes`` or ``synchronous`` (dask's local schedulers),
+    a ``dask.distributed.Client``, or the address of a running
+    ``dask.distributed`` scheduler (``tcp://host:8786``), connected for the
+    duration of the block.
+    """
+    if not isinstance(scheduler, str):
+        yield scheduler  # a Client (or anything dask.compute takes)
+        return
+    if scheduler == "processes":
+        # one pool for all stages (dask's own "processes" starts a pool per compute call)
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        with ProcessPoolExecutor(os.cpu_count() or 1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            yield pool
+        return
+    if scheduler in LOCAL_SCHEDULERS:
+        yield scheduler
+        return
+    if "://" not in scheduler and ":" not in scheduler:
+        raise input_error("--scheduler", f"'{scheduler}' is neither threads, processes nor a scheduler address",
+                          "use threads, processes or e.g. tcp://10.0.0.5:8786")
+    from distributed import Client
+
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT_S)
+    except (OSError, TimeoutError) as exc:
+        raise input_error("--scheduler", f"cannot reach the dask scheduler at {scheduler} ({exc})",
+                          "start it (`dask scheduler`) or check the address") from None
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+def _workers(sched: Any) -> int:
+    if isinstance(sched, str):
+        return 1 if sched == "synchronous" else (os.cpu_count() or 1)
+    if hasattr(sched, "_max_workers"):
+        return int(sched._max_workers)
+    try:
+        return max(1, sum(sched.nthreads().values()))
+    except Exception:  # noqa: BLE001 - anything dask.compute takes
+        return os.cpu_count() or 1
+
+
+def _halo_blocks(data: Any) -> np.ndarray:
+    """Delayed tiles of a dask array, each with a one-cell halo (NaN beyond the raster edge)."""
+    import dask.array as da
+
+    if not np.issubdtype(data.dtype, np.floating):
+        data = data.astype(np.float64)
+    ov = da.overlap.overlap(data, depth={0: 1, 1: 1}, boundary=np.nan)
+    return ov.to_delayed()
+
+
+def _windows(chunks: tuple[tuple[int, ...], tuple[int, ...]]) -> list[tuple[slice, slice]]:
+    rows = np.concatenate([[0], np.cumsum(chunks[0])]).astype(int)
+    cols = np.concatenate([[0], np.cumsum(chunks[1])]).astype(int)
+    return [(slice(rows[r], rows[r + 1]), slice(cols[c], cols[c + 1]))
+            for r in range(len(rows) - 1) for c in range(len(cols) - 1)]
+
+
+def read_halo(path: str, rows: slice, cols: slice) -> np.ndarray:
+    """One tile of a GeoTIFF with a one-cell halo, read as a rasterio window.
+
+    NaN for nodata and beyond the raster edge; float32 files stay float32,
+    others become float64. Each task opens the file itself, so only its own
+    window is ever in memory (on any worker, in any process).
+    """
+    import rasterio
+    from rasterio.windows import Window
+
+    with rasterio.open(path) as src:
+        r0, r1 = max(rows.start - 1, 0), min(rows.stop + 1, src.height)
+        c0, c1 = max(cols.start - 1, 0), min(cols.stop + 1, src.width)
+        a = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0))
+        nodata = src.nodata
+    dtype = np.float32 if a.dtype == np.float32 else np.float64
+    out = np.full((rows.stop - rows.start + 2, cols.stop - cols.start + 2), np.nan, dtype=dtype)
+    tile = out[r0 - rows.start + 1:r1 - rows.start + 1, c0 - cols.start + 1:c1 - cols.start + 1]
+    tile[...] = a
+    if nodata is not None and not np.isnan(nodata):
+        tile[a.astype(np.float64) == nodata] = np.nan
+    tile[np.isinf(tile)] = np.nan
+    return out
+
+
+def fill_blocks(sources: list[Any], windows: list[tuple[slice, slice]], grid: tuple[int, int],
+                scheduler: Any = "threads", summary: TiledSummary | None = None,
+                pieces: list[dict[str, Any]] | None = None) -> Iterator[tuple[tuple[slice, slice], np.ndarray]]:
+    """Filled tiles, as ``((rows, cols), values)``, a few at a time.
+
+    Parameters
+    ----------
+    sources : list of dask.delayed
+        Every tile with a one-cell halo (NaN = nodata or outside), row-major.
+    windows : list of (slice, slice)
+        The rows and columns of every tile.
+    grid : (int, int)
+        Tiles per column and per row.
+    scheduler
+        See :func:`dask_scheduler`.
+    summary : TiledSummary, optional
+        Filled in with the graph size and the seconds per stage.
+    pieces : list, optional
+        Receives every tile's :func:`tile_depressions`, row-major.
+    """
+    import dask
+
+    with dask_scheduler(scheduler) as sched:
+        t0 = time.perf_counter()
+        graphs = dask.compute(*[dask.delayed(tile_graph)(b) for b in sources], scheduler=sched)
+        t1 = time.perf_counter()
+        table = np.empty(grid, dtype=object)
+        for q, g in enumerate(graphs):
+            table.flat[q] = g
+        del graphs
+        levels, nnodes, nedges = spill_graph(table)
+        del table
+        t2 = time.perf_counter()
+        batch = max(1, 2 * _workers(sched))
+        for s in range(0, len(sources), batch):
+            part = dask.compute(*[dask.delayed(tile_filled)(sources[q], levels[q])
+                                  for q in range(s, min(s + batch, len(sources)))], scheduler=sched)
+            for q, (arr, deps) in enumerate(part):
+                if pieces is not None:
+                    pieces.append(deps)
+                yield windows[s + q], arr
+        t3 = time.perf_counter()
+    if summary is not None:
+        summary.graph_nodes, summary.graph_edges = nnodes, nedges
+        summary.seconds.update(tiles=t1 - t0, graph=t2 - t1, raise_write=t3 - t2)
+
+
+def fill_tiled_array(dem: np.ndarray, chunks: int, *, nodata: float | None = None,
+                     scheduler: Any = "synchronous",
+                     pieces: list[dict[str, Any]] | None = None) -> np.ndarray:
+    """Tiled fill of an in-memory DEM (for tests and comparisons): same result as
+    :func:`twin.flood.fill_depressions`, computed tile by tile (``pieces``: see
+    :func:`fill_blocks`)."""
+    import dask.array as da
+
+    a = np.asarray(dem)
+    if not np.issubdtype(a.dtype, np.floating) or (nodata is not None and not np.isnan(nodata)):
+        a = a.astype(np.float64)
+        a[~np.isfinite(a)] = np.nan
+        if nodata is not None and not np.isnan(nodata):
+            a[np.asarray(dem) == nodata] = np.nan
+    else:
+        a = np.where(np.isinf(a), np.nan, a).astype(a.dtype)
+    out = np.empty(a.shape)
+    data = da.from_array(a, chunks=chunks)
+    blocks = _halo_blocks(data)
+    for (rs, cs), block in fill_blocks(list(blocks.ravel()), _windows(data.chunks), blocks.shape, scheduler,
+                                       pieces=pieces):
+        out[rs, cs] = block
+    return out
+
+
+def depressions_tiled(dem: Any, chunks: int, *, params: Any = None, scheduler: Any = "synchronous") -> Any:
+    """Depression table of an in-memory :class:`twin.raster.Raster`, computed tile by tile
+    (the tiled counterpart of the depressions of :func:`twin.flood.screen`)."""
+    import dask.array as da
+
+    from twin.flood import FloodParams
+
+    pieces: list[dict[str, Any]] = []
+    fill_tiled_array(dem.data, chunks, scheduler=scheduler, pieces=pieces)
+    data = da.from_array(dem.data, chunks=chunks)
+    return merge_depressions(pieces, _windows(data.chunks), data.numblocks, dem.transform, dem.crs,
+                             params or FloodParams())
+
+
+def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chunks: int = 4096,
+               scheduler: Any = "threads", params: Any = None) -> tuple[TiledSummary, Any]:
+    """Fill a GeoTIFF DEM tile by tile and write the filled surface window by window.
+
+    Parameters
+    ----------
+    dem_path : path-like
+        Single-band GeoTIFF in metres (read lazily, ``chunks`` x ``chunks``).
+    out_path : path-like
+        The filled GeoTIFF (float32, nodata -9999, written atomically).
+    chunks : int
+        Tile side in cells.
+    scheduler : str or dask.distributed.Client
+        ``threads`` (default), ``processes``, ``synchronous``, a scheduler
+        address or a Client.
+
+    params : twin.flood.FloodParams, optional
+        Reporting thresholds of the depressions.
+
+    Returns
+    -------
+    TiledSummary
+    geopandas.GeoDataFrame
+        The depressions (:func:`merge_depressions`).
+    """
+    from twin.flood import FloodParams
+
+    dem: LazyDem = open_dem_lazy(dem_path, chunks)
+    out_path = Path(out_path)
+    if out_path.resolve() == Path(dem_path).resolve():
+        raise input_error(str(out_path), "the output would overwrite the input DEM", "choose another --out folder")
+    summary = TiledSummary(shape=dem.shape, chunks=chunks, tiles=int(np.prod(dem.data.numblocks)),
+                           scheduler=scheduler if isinstance(scheduler, str) else type(scheduler).__name__)
+    import dask
+
+    windows = _windows(dem.data.chunks)
+    sources = [dask.delayed(read_halo)(str(dem_path), rs, cs) for rs, cs in windows]
+    with geotiff_writer(out_path, dem.shape, dem.transform, dem.crs) as dst:
+        from rasterio.windows import Window
+
+        pieces: list[dict[str, Any]] = []
+        for (rs, cs), block in fill_blocks(sources, windows, dem.data.numblocks, scheduler, summary, pieces):
+            values = np.where(np.isnan(block), -9999.0, block).astype("float32")
+            dst.write(values, 1, window=Window(cs.start, rs.start, cs.stop - cs.start, rs.stop - rs.start))
+    t = time.perf_counter()
+    depressions = merge_depressions(pieces, windows, dem.data.numblocks, dem.transform, dem.crs,
+                                    params or FloodParams())
+    summary.seconds["depressions"] = time.perf_counter() - t
+    return summary, depressions
