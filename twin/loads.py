@@ -686,22 +686,35 @@ def hourly_loads(buildings: gpd.GeoDataFrame, weather: Any, *, params: HourlyPar
     hi = hs.reindex(heating)
     fasit_of = np.array([cat_fasit.get(c, "Husholdning") for c in cat], dtype=object)
 
-    # parts: (shape key per building, carrier per building, kWh per building)
+    # parts: (integer shape key per building, carrier per building, kWh per building);
+    # key = kind · K + (category, period) · H + heating, spelled out only for the shapes present
     sh = need["need_space_heating_kwh_yr"]
     is_hp = np.isin(heating, list(HEAT_PUMPS))
-    arche_key = pd.Series(cat, dtype=object).str.cat([pd.Series(code, dtype=object)], sep="|")
-    hp_tail = arche_key.str.cat([pd.Series(heating, dtype=object)], sep="|")
+    a_id, a_uni = pd.factorize(pd.Series(cat, dtype=object) + "|" + pd.Series(code, dtype=object))
+    h_id, h_uni = pd.factorize(pd.Series(heating, dtype=object))
+    f_id, f_uni = pd.factorize(pd.Series(fasit_of, dtype=object))
+    n_h_ids = max(len(h_uni), 1)
+    big = (len(a_uni) + 1) * n_h_ids + len(f_uni) + 1
+    kinds = ("heat", "hp", "backup", "fasit")
+
+    def key_text(k: int) -> str:
+        kind, rest = divmod(int(k), big)
+        if kinds[kind] == "fasit":
+            return f"fasit|{f_uni[rest]}"
+        a, h = divmod(rest, n_h_ids)
+        if kinds[kind] == "heat":
+            return f"heat|{a_uni[a]}"
+        return f"{kinds[kind]}|{a_uni[a]}|{h_uni[h]}"
+
+    def keys_for(kind: int) -> np.ndarray:
+        return np.where(is_hp, kind * big + a_id * n_h_ids + h_id, a_id * n_h_ids)
+
     parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
-
-    def keys_for(kind: str) -> np.ndarray:
-        return np.where(is_hp, (kind + "|" + hp_tail).to_numpy(dtype=object),
-                        ("heat|" + arche_key).to_numpy(dtype=object))
-
     base_share = (hi["base_coverage"] / hi["base_efficiency"]).fillna(0.0).to_numpy(float)
     peak_share = (hi["peak_coverage"] / hi["peak_efficiency"]).fillna(0.0).to_numpy(float)
-    parts.append((keys_for("hp"), hi["base_carrier"].fillna("none").to_numpy(dtype=object), sh * base_share))
-    parts.append((keys_for("backup"), hi["peak_carrier"].fillna("none").to_numpy(dtype=object), sh * peak_share))
-    fasit_key = ("fasit|" + pd.Series(fasit_of, dtype=object)).to_numpy(dtype=object)
+    parts.append((keys_for(1), hi["base_carrier"].fillna("none").to_numpy(dtype=object), sh * base_share))
+    parts.append((keys_for(2), hi["peak_carrier"].fillna("none").to_numpy(dtype=object), sh * peak_share))
+    fasit_key = 3 * big + f_id
     dhw = need["need_hot_water_kwh_yr"] / hi["dhw_efficiency"].fillna(1.0).to_numpy(float)
     parts.append((fasit_key, hi["dhw_carrier"].fillna("none").to_numpy(dtype=object), dhw))
     other = (need["need_lighting_kwh_yr"] + need["need_appliances_kwh_yr"] + need["need_fans_pumps_kwh_yr"]
@@ -715,18 +728,18 @@ def hourly_loads(buildings: gpd.GeoDataFrame, weather: Any, *, params: HourlyPar
     jobs = _num(b, "jobs")
     work = work_total * jobs / jobs.sum() if jobs.sum() > 0 else _num(b, "charging_kwh_yr_work")
 
-    # shapes present
+    # shapes present: the three EV shapes, then every key with energy
+    present = np.unique(np.concatenate([kk[kwh > 0] for kk, _, kwh in parts] or [np.zeros(0, int)]))
     keys: list[str] = ["ev_home", "fasit|Kontor", "fasit|Varehandel"]
-    for kk, _, kwh in parts:
-        for key in pd.unique(pd.Series(kk[kwh > 0], dtype=object)):
-            if key not in keys:
-                keys.append(str(key))
+    keys += [x for x in (key_text(k) for k in present) if x not in keys]
     maker = _ShapeMaker(arche, params, t, heat_annual)
     shapes = maker.build(keys, t, cal, coverage)
     n_s = len(keys)
+    col_of = shapes.index
+    lookup = np.full(4 * big, -1, dtype=np.int64)  # integer key -> shape row
+    lookup[present] = [col_of[key_text(k)] for k in present]
 
     # sparse building × shape matrices per carrier, scaled to the annual columns exactly
-    col_of = shapes.index
     mats: dict[str, sp.csr_matrix] = {}
     for c in CARRIERS:
         rows, cols, data = [], [], []
@@ -734,7 +747,7 @@ def hourly_loads(buildings: gpd.GeoDataFrame, weather: Any, *, params: HourlyPar
             m = (carr == c) & (kwh > 0)
             if m.any():
                 rows.append(np.flatnonzero(m))
-                cols.append(pd.Series(kk[m], dtype=object).map(col_of).to_numpy(int))
+                cols.append(lookup[kk[m]])
                 data.append(kwh[m])
         if rows:
             r, cc, dd = np.concatenate(rows), np.concatenate(cols), np.concatenate(data)
