@@ -255,3 +255,42 @@ def test_grid_area_result_layer_feeds_the_map_layer():
     drawn = add_grid_areas(new_map(lang="nb"), layer, lang="nb")
     assert drawn["key"] == "grid_areas"
     assert RDYLGN5_REV[4] in str(drawn)  # a1 is far over its capacity: the last class
+
+
+def test_twin_run_writes_hourly_outputs_and_registered_peaks(tmp_path):
+    """A district with `weather:` and `grid_areas` gets peaks in indicators.json, hourly.nc and hourly.csv."""
+    import shutil
+
+    import xarray as xr
+    from click.testing import CliRunner
+
+    from test_district import X0 as DX0, Y0 as DY0, make_district
+    from twin.cli import main
+    from twin.indicators import INDICATORS
+
+    folder = make_district(tmp_path, dem=False)
+    shutil.copy(Path(default_district_path()) / "weather_rygge_2019.csv", folder / "weather.csv")
+    areas = gpd.GeoDataFrame({"area_id": ["only"], "capacity_kw": [30.0]},
+                             geometry=[box(DX0 - 50, DY0 - 50, DX0 + 300, DY0 + 300)], crs=CRS)
+    areas.to_file(folder / "grid_areas.gpkg", driver="GPKG")
+    man = folder / "district.yaml"
+    man.write_text(man.read_text().replace("layers:\n", "layers:\n  grid_areas: grid_areas.gpkg\n")
+                   + "weather: {file: weather.csv, dut_c: -20}\n")
+    out = tmp_path / "out"
+    res = CliRunner().invoke(main, ["run", "--district", str(folder), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    sc = next(p for p in out.iterdir() if p.is_dir())
+    import json
+
+    ind = json.loads((sc / "indicators.json").read_text())
+    for k in ("peak_electricity_mw", "peak_district_heat_mw", "design_peak_electricity_mw"):
+        assert k in INDICATORS and ind[k] > 0
+    assert ind["grid_areas"]["only"]["capacity_kw"] == 30.0 and ind["grid_areas"]["only"]["hours_over"] > 0
+    ds = xr.open_dataset(sc / "hourly.nc")
+    assert ds["load_kw"].dims == ("time", "carrier") and ds["load_kw"].attrs["units"] == "kW"
+    assert ds["grid_area_electricity_kw"].dims == ("time", "grid_area")
+    assert float(ds["load_kw"].sel(carrier="electricity").max()) / 1000 == pytest.approx(ind["peak_electricity_mw"])
+    csv = pd.read_csv(sc / "hourly.csv")
+    assert len(csv) == 8760 and csv["electricity_kw"].sum() == pytest.approx(
+        float(ds["load_kw"].sel(carrier="electricity").sum()), rel=1e-6)
+    ds.close()
