@@ -33,23 +33,16 @@ import shapely
 from twin.district import default_district_path, load_district
 from twin.energy import EnergyParams, estimate_buildings
 from twin.loads import HourlyParams, hourly_loads
-from twin.schema import HEATING, USES
+
+from bench_energy import synthetic as energy_synthetic  # noqa: E402  (benchmarks/ is on sys.path)
 
 CRS = "EPSG:25833"
 
 
 def synthetic(n: int, seed: int = 1) -> gpd.GeoDataFrame:
+    """The 100k-building district of ``bench_energy.py``, estimated, with EV charging and jobs."""
     rng = np.random.default_rng(seed)
-    side = int(np.ceil(np.sqrt(n)))
-    pitch = 40.0
-    i = np.arange(n)
-    x0 = (i % side) * pitch + rng.uniform(0, 10, n)
-    y0 = (i // side) * pitch + rng.uniform(0, 10, n)
-    geoms = shapely.box(x0, y0, x0 + rng.uniform(8, 25, n), y0 + rng.uniform(8, 25, n))
-    heating = np.array([h for h in HEATING if h != "none"])
-    b = gpd.GeoDataFrame({"building_id": i.astype(str), "use": rng.choice(np.array(USES), n),
-                          "year": rng.integers(1900, 2030, n), "floors": rng.integers(1, 8, n),
-                          "heating": rng.choice(heating, n)}, geometry=geoms, crs=CRS)
+    b, _ = energy_synthetic(n, 1, seed=seed)
     b = estimate_buildings(b, None, params=EnergyParams(year=2025))
     homes = b["use"].isin(["house", "row_house", "apartment"]).to_numpy()
     ev = np.where(homes, rng.uniform(1000, 8000, n), 0.0)
