@@ -7,19 +7,24 @@ profile that sums to 1 over the year. Shapes are shared by all buildings of
 one building category × building-code period × heating system, so a district
 of 100,000 buildings needs a few hundred shapes, never a dense
 hours × buildings matrix: hourly district and grid-area loads are
-``(area × building) @ (building × shape) @ (shape × hour)`` with the first
-two factors sparse (:mod:`scipy.sparse`).
+``(area × building) @ (building × shape) @ (shape × hour)``; the first two
+factors are sparse (:mod:`scipy.sparse`), their product is a small dense
+area × shape weight matrix multiplied onto the shapes in blocks of areas.
 
 Shapes
 ------
 * **Space heating** (heat delivered into the building): heating degree-hours
-  ``max(0, T_b − T)`` above the archetype's heating-limit (balance-point)
-  temperature ``T_b = T_i − g / H`` (degree-day method, ASHRAE Handbook —
+  ``max(0, H·(T_i − T_e) − g − S)`` per m², i.e. degree-hours above the
+  archetype's heating-limit (balance-point) temperature ``T_b = T_i − g / H``
+  lowered further by the sun (degree-day method, ASHRAE Handbook —
   Fundamentals, ch. 19): ``g`` is the archetype's internal gain from lighting
-  and appliances (its NVE EBM need per m², all ending as heat), ``T_i`` the
-  NS 3031 set-point and ``H`` (W/m²·K) the heat-loss coefficient that makes
-  the year's degree-hours give the archetype's space-heating need. Better
-  insulated periods (small ``H``) stop heating at lower outdoor temperatures.
+  and appliances (its NVE EBM need per m², all ending as heat), ``S`` the
+  solar gain through the windows (global radiation × an aperture per m² of
+  floor), ``T_i`` the NS 3031 set-point, ``T_e`` the outdoor temperature
+  smoothed by the building's time constant ``C/H`` (EN ISO 13790) and ``H``
+  (W/m²·K) the heat-loss coefficient that makes the year's sum equal the
+  archetype's space-heating need. Better insulated periods (small ``H``) stop
+  heating at lower outdoor temperatures.
 * **Heat pumps**: the compressor covers the heat load up to a capacity sized
   so that it delivers the heating system's ``base_coverage`` of the annual
   heat (``heating_systems.csv``, NVE EBM); above it (outdoor temperature
@@ -478,12 +483,19 @@ class HourlyLoads:
         Grid areas (empty without a ``grid_areas`` layer).
     area_kw : numpy.ndarray
         ``(hours, areas)`` electricity per grid area.
+    area_capacity_kw : numpy.ndarray
+        ``(areas,)`` capacity of each grid area.
     design_kw : numpy.ndarray
         ``(24, carriers)`` district load on a working day at the design
         outdoor temperature.
     building_peak_kw : numpy.ndarray
         Electricity of each building in the district's peak hour (before the
         smart-charging shift, which is a per-area operation).
+    dut_c, weather_label, ev_smart_charging
+        The design temperature, the weather year's label and the smart share used.
+    archetypes : pandas.DataFrame
+        Per category × period (× heat-pump system): heating limit ``t_b``,
+        heat-loss coefficient, time constant, bivalence temperature.
     """
 
     time: pd.DatetimeIndex

@@ -95,10 +95,6 @@ class Weather:
         """Number of hours in the year."""
         return int(len(self.time))
 
-    def heating_degree_hours(self, base_c: float) -> np.ndarray:
-        """Heating degree-hours per hour, ``max(0, base_c - T)`` (K·h)."""
-        return np.maximum(0.0, base_c - self.temperature_c)
-
 
 def design_temperature(place: str) -> tuple[float, str]:
     """Design outdoor temperature of a place from ``twin/params/design_temperature.csv``.
