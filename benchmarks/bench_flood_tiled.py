@@ -127,7 +127,7 @@ def equal(n: int, chunks: int) -> dict:
         t_mem = time.perf_counter() - t
         del a
         t = time.perf_counter()
-        s = fill_tiled(dem, Path(tmp) / "filled.tif", chunks=chunks, scheduler="threads")
+        s, deps, _ = fill_tiled(dem, Path(tmp) / "filled.tif", chunks=chunks, scheduler="threads")
         t_tiled = time.perf_counter() - t
         with rasterio.open(Path(tmp) / "filled.tif") as src:
             got = src.read(1)
