@@ -29,11 +29,11 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from twin.maps import scenario_map, write_map
-from twin.maps._elements import TwinMap
+from twin.maps._page import asset_html
 from twin.maps._style import numeric_classes, YLORRD5
 from twin.maps.output import atomic_write_bytes, launch_chromium
 from twin.result import Result
@@ -80,6 +80,17 @@ class _Ready(MacroElement):
         {% endmacro %}""")
 
 
+class _InlinedMap(folium.Map):
+    """folium.Map with Leaflet inlined (folium's CDN links draw nothing offline)."""
+
+    default_js: list[tuple[str, str]] = []
+    default_css: list[tuple[str, str]] = []
+
+    def render(self, **kwargs) -> None:
+        self.get_root().header.add_child(Element(asset_html()), name="twin_assets")
+        super().render(**kwargs)
+
+
 def plain_folium(b: gpd.GeoDataFrame) -> folium.Map:
     """The peer variant: GeoJson(style_function) + GeoJsonTooltip on the same fields."""
     cls = numeric_classes("energy_kwh_m2_yr", YLORRD5)
@@ -87,7 +98,7 @@ def plain_folium(b: gpd.GeoDataFrame) -> folium.Map:
     g["cls"] = cls.classify(g["energy_kwh_yr"] / g["floor_area_m2"])
     fields = ["building_id", "name", "address", "use", "floor_area_m2", "heating",
               "energy_kwh_yr", "co2_kg_yr", "dist_charger_m", "flood_depth_m"]
-    m = TwinMap(location=[59.95, 10.75], zoom_start=15, tiles=None)  # Leaflet inlined
+    m = _InlinedMap(location=[59.95, 10.75], zoom_start=15, tiles=None)  # Leaflet inlined
     folium.GeoJson(
         g[[*fields, "cls", "geometry"]],
         style_function=lambda f: {"fillColor": cls.colours[f["properties"]["cls"]],

@@ -1318,22 +1318,67 @@ MANIFEST = f"""\
 name: Fornebu
 crs: "{CRS}"
 synthetic: true
-synthetic_note: >-
-  Real: the location (the Fornebu peninsula in Bærum, Norway) and Statistics
-  Norway's 2023 population grid (250 m cells, 9,507 residents), to which the
-  residents per building are fitted exactly. Invented: all buildings and their
-  attributes, the street network, the district-heating network and plant, the
-  charging points, the rain-water basins and the terrain model (DEM).
-description: >-
-  Synthetic demo district at Fornebu, a former airport on a low peninsula in the
-  Oslofjord: office campuses in the east, apartment quarters (Nansenparken,
-  Oksenøya), row and detached houses (Storøya, Hundsund), older houses at
-  Snarøya and Fornebu nord, schools, kindergartens, a retail centre, a nursing
-  home and sports halls; district heating and cooling from a seawater heat-pump
-  plant. Heat network emission factor {DH_CO2_G_KWH:.0f} g CO2e/kWh is an
-  illustrative assumption (see README.md).
+synthetic_note:
+  en: >-
+    Real: the location (the Fornebu peninsula in Bærum, Norway) and Statistics
+    Norway's 2023 population grid (250 m cells, 9,507 residents), to which the
+    residents per building are fitted exactly. Invented: all buildings and their
+    attributes, the street network, the district-heating network and plant, the
+    charging points, the rain-water basins and the terrain model (DEM).
+  nb: >-
+    Ekte: stedet (Fornebulandet i Bærum) og SSBs befolkningsrutenett for 2023
+    (ruter på 250 m, 9 507 innbyggere), som beboerne per bygning er tilpasset
+    nøyaktig. Oppdiktet: alle bygninger og deres egenskaper, gatenettet,
+    fjernvarmenettet og varmesentralen, ladepunktene, fordrøyningsbassengene og
+    terrengmodellen.
+  sv: >-
+    Verkligt: platsen (Fornebuhalvön i Bærum, Norge) och Statistisk sentralbyrås
+    befolkningsrutnät för 2023 (rutor på 250 m, 9 507 invånare), som invånarna per
+    byggnad är exakt anpassade till. Påhittat: alla byggnader och deras egenskaper,
+    gatunätet, fjärrvärmenätet och värmeverket, laddpunkterna,
+    dagvattenmagasinen och terrängmodellen.
+  da: >-
+    Virkeligt: stedet (Fornebu-halvøen i Bærum, Norge) og Statistisk sentralbyrås
+    befolkningsgitter for 2023 (felter på 250 m, 9.507 indbyggere), som beboerne
+    pr. bygning er tilpasset nøjagtigt. Opdigtet: alle bygninger og deres
+    egenskaber, gadenettet, fjernvarmenettet og varmecentralen, ladepunkterne,
+    regnvandsbassinerne og terrænmodellen.
+description:
+  en: >-
+    Synthetic demo district at Fornebu, a former airport on a low peninsula in the
+    Oslofjord: office campuses in the east, apartment quarters (Nansenparken,
+    Oksenøya), row and detached houses (Storøya, Hundsund), older houses at
+    Snarøya and Fornebu nord, schools, kindergartens, a retail centre, a nursing
+    home and sports halls; district heating and cooling from a seawater heat-pump
+    plant. Heat network emission factor {DH_CO2_G_KWH:.0f} g CO2e/kWh is an
+    illustrative assumption (see README.md).
+  nb: >-
+    Syntetisk demoområde på Fornebu, en tidligere flyplass på et lavt nes i
+    Oslofjorden: kontorområder i øst, boligkvartaler (Nansenparken, Oksenøya),
+    rekkehus og eneboliger (Storøya, Hundsund), eldre hus på Snarøya og Fornebu
+    nord, skoler, barnehager, et kjøpesenter, et sykehjem og idrettshaller;
+    fjernvarme og fjernkjøling fra en sjøvannsvarmepumpe. Utslippsfaktoren
+    {DH_CO2_G_KWH:.0f} g CO2e/kWh for fjernvarmen er en antakelse til illustrasjon (se README.md).
+  sv: >-
+    Syntetiskt demoområde på Fornebu, en före detta flygplats på en låg udde i
+    Oslofjorden: kontorsområden i öster, bostadskvarter (Nansenparken, Oksenøya),
+    rad- och villor (Storøya, Hundsund), äldre hus på Snarøya och Fornebu nord,
+    skolor, förskolor, ett köpcentrum, ett äldreboende och idrottshallar;
+    fjärrvärme och fjärrkyla från en havsvattenvärmepump. Utsläppsfaktorn
+    {DH_CO2_G_KWH:.0f} g CO2e/kWh för fjärrvärmen är ett antagande för illustration (se README.md).
+  da: >-
+    Syntetisk demoområde på Fornebu, en tidligere lufthavn på et lavt næs i
+    Oslofjorden: kontorområder mod øst, boligkarréer (Nansenparken, Oksenøya),
+    række- og enfamiliehuse (Storøya, Hundsund), ældre huse på Snarøya og Fornebu
+    nord, skoler, børnehaver, et butikscenter, et plejehjem og idrætshaller;
+    fjernvarme og fjernkøling fra en havvandsvarmepumpe. Emissionsfaktoren
+    {DH_CO2_G_KWH:.0f} g CO2e/kWh for fjernvarmen er en antagelse til illustration (se README.md).
 attribution: "{SSB_ATTRIBUTION}. Synthetic layers: twin project, generated data."
 licence: "Population grid CC BY 4.0 (Statistics Norway); synthetic layers CC0 1.0"
+weather:
+  file: weather_rygge_2019.csv
+  place: Bærum
+  label: "Measured hourly weather, Rygge 2019 (Agrometeorology Norway, lmt.nibio.no, via stinefm/relsad, MIT); about 50 km south of Fornebu; a real year, not a typical year"
 layers:
   buildings: buildings.gpkg
   heat_network: heat_network.gpkg
@@ -1423,8 +1468,21 @@ about the real Fornebu.
 - `new_quarter_area.gpkg`: about 20 ha of open land on the old runway, kept
   free of buildings; `new_quarter_basins.gpkg`: two basins inside it.
 
+## Weather year (`weather_rygge_2019.csv`, real)
+Measured hourly weather at Rygge (Østfold, about 50 km south of Fornebu),
+calendar year 2019, 8,760 hours: air temperature at 2 m (TT, °C), wind speed
+(FM2, m/s) and global radiation (Q0, W/m²); times carry their UTC offset
+(+01 winter, +02 summer) and are read as local standard time (UTC+01).
+Source: the GitHub repository `stinefm/relsad` (MIT licence, © 2021 Stine
+Fleischer Myhre), `relsad/examples/load/data/weather_data_rygge.csv` at commit
+69614d35; upstream (inferred from the element codes): Norwegian
+agrometeorological service — credit "Agrometeorology Norway, lmt.nibio.no,
+Rygge, 2019". It is a real year, not a typical (TMY) year for Oslo; the
+design outdoor temperature used with it is Oslo's −20 °C
+(`twin/params/design_temperature.csv`).
+
 ## Licence
-Population grid: CC BY 4.0, Statistics Norway. Synthetic layers: CC0 1.0.
+Population grid: CC BY 4.0, Statistics Norway. Weather year: MIT (relsad), data credit Agrometeorology Norway (NIBIO). Synthetic layers: CC0 1.0.
 """
 
 if __name__ == "__main__":

@@ -7,10 +7,16 @@ Chromium missing fails these tests with a clear message, unless
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
+
+import geopandas as gpd
+import yaml
 
 import pytest
 from conftest import HOSTILE, make_result
@@ -41,12 +47,32 @@ def browser():
         b.close()
 
 
+def _with_water(r):
+    """The fake result with a water-depth raster: depression D1 (60 m x 30 m at X0+50, Y0-60)
+    holds 0.04 m in 1,700 of its 1,800 m2 (2 m cells) and 0.6 m in a 100 m2 pit."""
+    import numpy as np
+    from affine import Affine
+    from conftest import X0, Y0
+    from pyproj import CRS as PCRS
+
+    from twin.raster import Raster
+    depth = np.zeros((60, 120))  # 2 m cells from (X0, Y0-120) to (X0+240, Y0)
+    # D1 spans x X0+50..X0+110 (cols 25..55), y Y0-60..Y0-30 (rows 15..30)
+    depth[15:30, 25:55] = 0.04
+    depth[20:25, 40:45] = 0.6
+    ras = Raster(depth, Affine(2.0, 0, X0, 0, -2.0, Y0), PCRS.from_user_input("EPSG:25833"))
+    return replace(r, water_depth=ras)
+
+
 @pytest.fixture(scope="module")
 def maps(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("maps")
     r = make_result()
     targets = {k: v for k, v in r.indicators["targets"].items() if "<" not in k}
-    nb = replace(r, description="Fjernvarme til hele Bakken", attribution="Testdata (CC0)",
+    nb = replace(r, title={"en": "District heating for all", "nb": "Fjernvarme for alle"},
+                 description={"en": "District heating for the whole hill",
+                              "nb": "Fjernvarme til hele Bakken"},
+                 attribution={"en": "Test data (CC0)", "nb": "Testdata (CC0)"},
                  indicators={**r.indicators, "targets": targets})
     return {
         "planner": write_map(scenario_map(r, offline=True), d / "planner.html", offline=True),
@@ -54,23 +80,37 @@ def maps(tmp_path_factory) -> dict[str, Path]:
                                 d / "compare.html", offline=True),
         "citizen_nb": write_map(scenario_map(nb, lang="nb", audience="citizen", offline=True),
                                 d / "citizen_nb.html", offline=True),
+        "flood_nb": write_map(scenario_map(_with_water(nb), lang="nb", audience="citizen",
+                                           color_by="flood", offline=True),
+                              d / "flood_nb.html", offline=True),
+        "planner_online": write_map(scenario_map(r, offline=False), d / "planner_online.html",
+                                    offline=False),
+        "citizen_sv_online": write_map(scenario_map(nb, lang="sv", audience="citizen"),
+                                       d / "citizen_sv_online.html", offline=False),
     }
 
 
 class Page:
     """A loaded map page with recorded requests, console errors and dialogs."""
 
-    def __init__(self, browser, path: Path) -> None:
-        self.page = browser.new_page(viewport={"width": 1400, "height": 900})
+    def __init__(self, browser, path: Path, viewport: tuple[int, int] = (1400, 900), *,
+                 online: bool = False) -> None:
+        self.page = browser.new_page(viewport={"width": viewport[0], "height": viewport[1]})
+        self.online = online
         self.requests: list[str] = []
         self.errors: list[str] = []
         self.dialogs: list[str] = []
-        self.page.on("console", lambda m: m.type == "error" and self.errors.append(m.text))
+        self.page.on("console", self._console)
         self.page.on("pageerror", lambda e: self.errors.append(str(e)))
         self.page.on("dialog", self._dialog)
         self.page.route("**/*", self._route)
         self.page.goto(path.as_uri(), wait_until="load")
         self.page.wait_for_function("window.twinReady !== undefined", timeout=READY_MS)
+
+    def _console(self, m) -> None:
+        # an online map's tiles are refused here (no network in tests): not a page error
+        if m.type == "error" and not (self.online and "ERR_FAILED" in m.text):
+            self.errors.append(m.text)
 
     def _dialog(self, d) -> None:
         self.dialogs.append(d.message)
@@ -83,7 +123,7 @@ class Page:
             self.requests.append(route.request.url)
             route.abort()
 
-    def click_building(self, building_id: str) -> str:
+    def click_building(self, building_id: str, *, tooltip: bool = False) -> str:
         """Click a building at its pixel (canvas rendering) and return the popup text.
 
         The building is found by its id among the popup values or by its
@@ -102,17 +142,27 @@ class Page:
             return [r.left + pt.x, r.top + pt.y];
         }""", building_id)
         self.page.wait_for_timeout(100)
+        text = ""
+        if tooltip:
+            self.page.mouse.move(xy[0] - 2, xy[1])
+            self.page.mouse.move(xy[0], xy[1])
+            tip = self.page.locator(".leaflet-tooltip")
+            tip.wait_for(timeout=5000)
+            text = tip.inner_text() + "\n"
         self.page.mouse.click(xy[0], xy[1])
         popup = self.page.locator(".leaflet-popup-content")
         popup.wait_for(timeout=5000)
-        return popup.inner_text()
+        text += popup.inner_text()
+        return text
 
     def close(self) -> None:
         self.page.close()
 
 
 def test_offline_map_no_network_no_console_error(browser, maps) -> None:
-    for path in maps.values():
+    for key, path in maps.items():
+        if "online" in key:
+            continue
         pg = Page(browser, path)
         n = pg.page.evaluate("Object.keys(window.twinMaps[0]._layers).length")
         assert n > 10
@@ -147,6 +197,8 @@ def test_popup_shows_the_right_buildings_numbers(browser, maps) -> None:
     assert "240,000" in text  # energy 180 000 + 60 000 kWh/yr
     assert "120" in text  # 240 000 kWh / 2 000 m2
     assert "Storgata 1" in text and "Storgata 7" not in text
+    # a heat pump's popup explains why heat exceeds the energy bought
+    assert "most of the heat is taken from the air, ground or water" in pg.click_building("B3")
     pg.close()
 
 
@@ -177,7 +229,11 @@ def test_citizen_map_in_norwegian_has_no_english_ui_string(browser, maps) -> Non
     found = sorted(s for s in english
                    if re.search(r"(?<!\w)" + re.escape(s) + r"(?!\w)", text))
     assert found == []
-    assert "Her samler vannet seg ved styrtregn" in text
+    assert "Omriss av forsenkninger" in text
+    # per-language scenario texts: the Norwegian ones
+    assert "Fjernvarme for alle" in text and "Fjernvarme til hele Bakken" in text
+    assert pg.page.title() == "Fjernvarme for alle – Scenario"  # tab title: panel.title is the same in nb
+    assert "District heating for" not in text
     assert "Bygninger som varmes med fjernvarme" in text
     assert "SYNTETISKE DATA" in text
     assert pg.errors == [] and pg.requests == []
@@ -198,4 +254,197 @@ def test_compare_page_maps_move_together(browser, maps) -> None:
     assert moved[1] == pytest.approx(moved[4], abs=1e-6)
     assert "−14.9" in pg.page.inner_text(".twin-cmp-bar")
     assert pg.requests == [] and pg.errors == []
+    pg.close()
+
+
+# ----------------------------------------------------------------------------- issue 10, item 1
+#: Template-engine payloads and HTML/JS payloads: each must appear literally.
+PAYLOADS = ("{{7*7}}", "Villa {{ Sol", "Kafé {% endfor %}",
+            "{{ cycler.__init__.__globals__.os.mkdir('x') }}", HOSTILE,
+            "</script><script>alert(2)</script>")
+FORNEBU = Path(__file__).resolve().parent.parent / "twin" / "data" / "districts" / "fornebu"
+
+
+def _listing(root: Path) -> set[str]:
+    return {str(p.relative_to(root)) for p in root.rglob("*")}
+
+
+@pytest.fixture(scope="module")
+def hostile_run(tmp_path_factory) -> dict:
+    """`twin run` (a real process) on a tiny district where every text carries a payload.
+
+    Each payload is a building name and part of the district's attribution;
+    scenario i is named payload i, described by payload i+1 and has a target
+    named payload i+2, so every payload plays every role.
+    """
+    root = tmp_path_factory.mktemp("hostile")
+    inputs, cwd = root / "inputs", root / "cwd"
+    (inputs / "district").mkdir(parents=True)
+    cwd.mkdir()
+    b = gpd.read_file(FORNEBU / "buildings.gpkg")
+    b = b[b["residents"] > 0].head(len(PAYLOADS)).copy()
+    b["name"] = list(PAYLOADS)
+    b.to_file(inputs / "district" / "buildings.gpkg", layer="buildings")
+    (inputs / "district" / "district.yaml").write_text(yaml.safe_dump({
+        "name": "Tiny", "crs": "EPSG:25833", "attribution": "\n".join(PAYLOADS),
+        "layers": {"buildings": "buildings.gpkg"}}, allow_unicode=True), encoding="utf-8")
+    files = []
+    n = len(PAYLOADS)
+    for i in range(n):
+        f = inputs / f"s{i}.yaml"
+        f.write_text(yaml.safe_dump({
+            "name": PAYLOADS[i], "description": PAYLOADS[(i + 1) % n],
+            "targets": [{"name": PAYLOADS[(i + 2) % n], "indicator": "co2_total_t_yr",
+                         "max": 1e9}]}, allow_unicode=True), encoding="utf-8")
+        files.append(str(f))
+    before = _listing(inputs)
+    twin_exe = Path(sys.executable).with_name("twin")
+    cmd = [str(twin_exe)] if twin_exe.exists() else [sys.executable, "-m", "twin.cli"]
+    res = subprocess.run([*cmd, "run", *files, "--district", str(inputs / "district"),
+                          "--out", "out", "--offline"], cwd=cwd, capture_output=True,
+                         text=True, timeout=600)
+    return {"res": res, "cwd": cwd, "inputs": inputs, "before": before}
+
+
+def test_hostile_text_run_exits_0_and_creates_nothing_else(hostile_run) -> None:
+    res, cwd = hostile_run["res"], hostile_run["cwd"]
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "Traceback" not in res.stderr
+    assert sorted(p.name for p in cwd.iterdir()) == ["out"]
+    out = cwd / "out"
+    assert sorted(p.name for p in out.iterdir() if p.is_file()) == ["compare.csv",
+                                                                  "compare.html"]
+    for folder in (p for p in out.iterdir() if p.is_dir()):
+        assert sorted(p.name for p in folder.iterdir()) == [
+            "buildings.gpkg", "indicators.json", "map.html"]
+    assert _listing(hostile_run["inputs"]) == hostile_run["before"]
+    assert not any(p.name == "x" for p in hostile_run["cwd"].parent.rglob("x"))
+    assert "49" not in res.stdout
+
+
+def test_hostile_text_appears_literally_in_the_browser(browser, hostile_run) -> None:
+    out = hostile_run["cwd"] / "out"
+    n = len(PAYLOADS)
+    folders = {json.loads((f / "indicators.json").read_text())["scenario"]: f
+               for f in out.iterdir() if f.is_dir()}
+    assert set(folders) == set(PAYLOADS)
+    for i, name in enumerate(PAYLOADS):
+        pg = Page(browser, folders[name] / "map.html")
+        assert pg.page.title() == f"{name} – Scenario"
+        panel = pg.page.inner_text(".twin-panel")
+        assert f"Scenario: {name}" in panel
+        assert PAYLOADS[(i + 1) % n] in panel  # description
+        titles = pg.page.evaluate(
+            "Array.from(document.querySelectorAll('.twin-targets th')).map(e => e.title)")
+        assert PAYLOADS[(i + 2) % n] in titles  # target name
+        pg.page.locator(".twin-note summary").click()
+        sources = pg.page.inner_text(".twin-sources")
+        assert all(p in sources for p in PAYLOADS)  # attribution
+        building = PAYLOADS[(i + 3) % n]
+        text = pg.click_building(building, tooltip=True)
+        assert text.count(building) == 2  # popup header and tooltip
+        assert pg.page.locator("img[src=x]").count() == 0
+        assert pg.dialogs == [] and pg.errors == [] and pg.requests == []
+        pg.close()
+    pg = Page(browser, out / "compare.html")
+    head = pg.page.inner_text(".twin-cmp-bar thead")
+    assert all(p in head for p in PAYLOADS)
+    assert pg.dialogs == [] and pg.errors == [] and pg.requests == []
+    pg.close()
+
+
+# ----------------------------------------------------------------------------- issue 13, 1-2
+VIEWPORTS = ((390, 844), (1024, 768), (1920, 1080))
+_GEOMETRY = """() => {
+    const m = window.twinMaps[0];
+    const spec = JSON.parse(document.getElementById("twin-data").textContent).maps[0];
+    const box = m.getContainer().getBoundingClientRect();
+    const area = box.width * box.height;
+    let covered = 0, inside = true, scrolls = true;
+    for (const q of [".twin-panel", ".twin-legend", ".twin-note", ".leaflet-control-layers",
+                     ".leaflet-control-zoom", ".twin-title"]) {
+        const e = m.getContainer().querySelector(q);
+        if (!e || e.offsetParent === null) continue;
+        const r = e.getBoundingClientRect();
+        covered += r.width * r.height;
+        if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1
+            || r.bottom > box.bottom + 1) inside = false;
+        const st = getComputedStyle(e);
+        if (e.scrollHeight > e.clientHeight + 2 && !["auto", "scroll"].includes(st.overflowY))
+            scrolls = false;
+    }
+    const banner = document.querySelector(".twin-banner");
+    return {zoom: m.getZoom(), lat: m.getCenter().lat,
+            fits: m.getBounds().contains(L.latLngBounds(spec.bounds)),
+            share: covered / area, inside: inside, scrolls: scrolls,
+            bannerAbove: !banner || banner.getBoundingClientRect().bottom <= box.top + 0.5,
+            panelOpen: !!(document.querySelector(".twin-panel details") || {}).open};
+}"""
+
+
+@pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
+@pytest.mark.parametrize("kind", ["planner", "citizen_nb", "planner_online", "citizen_sv_online"])
+def test_district_fitted_and_panels_within_bounds(browser, maps, kind: str,
+                                                  viewport: tuple[int, int]) -> None:
+    pg = Page(browser, maps[kind], viewport, online="online" in kind)
+    g = pg.page.evaluate(_GEOMETRY)
+    assert g["fits"], g  # the whole district on screen when the map opens
+    assert 14 <= g["zoom"] <= 18 and g["lat"] == pytest.approx(59.91, abs=0.01)
+    assert g["share"] <= 0.34, g  # panels cover at most about a third of the map
+    assert g["inside"] and g["scrolls"] and g["bannerAbove"], g
+    assert g["panelOpen"] == (viewport[0] > 700)  # collapsed on a phone
+    assert pg.errors == []
+    if viewport[0] <= 700:  # a tap opens the collapsed panel, which then scrolls
+        pg.page.locator(".twin-panel summary").click()
+        g2 = pg.page.evaluate(_GEOMETRY)
+        assert g2["panelOpen"] and g2["inside"] and g2["scrolls"], g2
+    pg.close()
+
+
+def test_popup_header_not_under_the_banner(browser, maps) -> None:
+    pg = Page(browser, maps["planner"], (1024, 768))
+    pg.click_building("B1")
+    top = pg.page.evaluate(
+        "document.querySelector('.leaflet-popup-content').getBoundingClientRect().top")
+    banner = pg.page.evaluate(
+        "document.querySelector('.twin-banner').getBoundingClientRect().bottom")
+    assert top > banner
+    pg.close()
+
+
+# ----------------------------------------------------------------------------- issue 13, 3
+def test_flood_map_draws_depth_per_cell_with_typical_depth(browser, maps) -> None:
+    pg = Page(browser, maps["flood_nb"], (1024, 768))
+    # the water-depth raster is drawn as an inlined image, below the outlines and buildings
+    img = pg.page.evaluate("""() => Array.from(document.querySelectorAll(
+        '.leaflet-overlay-pane img, .leaflet-image-layer')).map(e => e.src.slice(0, 22))""")
+    assert "data:image/png;base64," in img
+    # the depression's popup: area, volume, typical (median) and maximum depth in cm
+    xy = pg.page.evaluate("""() => {
+        const map = window.twinMaps[0];
+        let hit = null;
+        map.eachLayer(l => { if (l.feature && l._twin === undefined && l.feature.properties
+                                && l.feature.properties.v && l.feature.properties.v.length === 4
+                                && l.getBounds && !l.feature.properties.c) hit = l; });
+        const b = hit.getBounds();
+        const ll = L.latLng(b.getSouth() + 0.1 * (b.getNorth() - b.getSouth()),
+                            b.getWest() + 0.1 * (b.getEast() - b.getWest()));
+        map.setView(b.getCenter(), 18, {animate: false});
+        const pt = map.latLngToContainerPoint(ll);
+        const r = map.getContainer().getBoundingClientRect();
+        return [r.left + pt.x, r.top + pt.y];
+    }""")
+    pg.page.mouse.click(xy[0], xy[1])
+    popup = pg.page.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    text = popup.inner_text()
+    assert "Typisk vanndybde (cm)\t4" in text  # median of the wet cells: 0.04 m
+    assert "Dypeste punkt (cm)\t60" in text
+    assert "Areal (m²)\t1 200" in text and "Vann samlet (m³)\t300" in text
+    # the layers of the flood theme are on; the heat network is one click away
+    on = pg.page.evaluate("""() => Array.from(document.querySelectorAll(
+        '.leaflet-control-layers-overlays label')).filter(l => l.querySelector('input').checked)
+        .map(l => l.innerText.trim())""")
+    assert "Her samler vannet seg ved styrtregn" in on and "Fjernvarmerør" not in on
+    assert pg.errors == [] and pg.requests == []
     pg.close()

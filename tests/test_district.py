@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import warnings
@@ -213,7 +214,7 @@ def test_manifest_typo_and_broken_yaml(tmp_path):
     assert code == 2 and "unknown key 'attribtion'" in err and "did you mean 'attribution'" in err
     (folder / "district.yaml").write_text("name: [unclosed\ncrs: EPSG:25833\n")
     code, err = check(folder)
-    assert code == 2 and "broken YAML at line" in err
+    assert code == 2 and re.search(r"line \d+: broken YAML", err)
 
 
 def test_manifest_geographic_crs(tmp_path):

@@ -55,7 +55,7 @@ def _dtype_ok(s: pd.Series, dtype: str) -> bool:
 
 def test_manifest_keys(manifest):
     assert set(manifest) == {"name", "crs", "synthetic", "synthetic_note", "description",
-                             "attribution", "licence", "layers"}
+                             "attribution", "licence", "layers", "weather"}
     assert manifest["name"] == "Fornebu"
     assert manifest["crs"] == "EPSG:25833"
     assert manifest["synthetic"] is True

@@ -9,24 +9,23 @@ import string
 from dataclasses import replace
 from pathlib import Path
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
 import yaml
-from conftest import CRS, HOSTILE, make_result
+from conftest import CRS, HOSTILE, X0, Y0, make_result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from twin._errors import InputError
 from twin.maps import (COLOR_BY, LANGS, Strings, add_buildings, compare_page, new_map,
                        scenario_map, write_map)
-from twin.maps._elements import FastGeoJson
+from twin.maps._page import TwinMap, js_json, page_html
 from twin.maps._geo import display_geometry
 from twin.maps._i18n import I18N_DIR, load_strings
 from twin.maps._style import breaks, numeric_classes
-from twin.maps.output import remote_references
+from twin.maps.output import remote_references, render_page
 from twin.schema import HEATING, USES
 
 MAPS_SRC = Path(__file__).resolve().parent.parent / "twin" / "maps"
@@ -105,15 +104,25 @@ def test_classes_are_monotone(values: list[float]) -> None:
 
 
 # ----------------------------------------------------------------------------- building layer
-def _layer_data(layer: FastGeoJson) -> dict:
-    return json.loads(layer.data_js)  # \u003c escapes are valid JSON
+def _layer_data(layer: dict) -> dict:
+    return json.loads(layer["data"].text)
+
+
+def _page(m: TwinMap) -> str:
+    return render_page([m], title=m.title, offline=m.tiles is None)
+
+
+def _blob(page: str) -> dict:
+    """The page's JSON blob, parsed as the browser does."""
+    start = page.index('<script type="application/json" id="twin-data">') + 47
+    return json.loads(page[start: page.index("</script>", start)])
 
 
 def test_building_properties_hand_values(tiny_result) -> None:
     m = new_map(offline=True)
     layer = add_buildings(m, tiny_result.buildings, lang="en")
     feats = {f["properties"]["v"][0]: f["properties"] for f in _layer_data(layer)["features"]}
-    b1, b2, b4 = feats["B1"], feats["B2"], feats["B4"]
+    b1, b2, b3, b4 = feats["B1"], feats["B2"], feats["B3"], feats["B4"]
     # B1: energy 240 000 kWh / 2 000 m2 = 120 kWh/m2 -> class 1; co2 4 000/2 000 = 2 -> class 1;
     # district heating -> heating index 0; flood 0 -> class 0; charger 80 m -> 0; dh -> 1
     assert b1["c"] == [1, 1, 0, 0, 0, 1]
@@ -121,11 +130,14 @@ def test_building_properties_hand_values(tiny_result) -> None:
     assert b1["h"] == "Solbakken borettslag"
     # B2: 30 000/150 = 200 -> 3; 7 000/150 = 46.7 -> 4; oil -> 5; 0.42 m -> 2; 260 m -> 2; no DH
     assert b2["c"] == [3, 4, HEATING.index("oil"), 2, 2, 0]
-    assert b2["h"] == html.escape(HOSTILE)
-    assert b2["v"][1] == "Storgata 3 &amp; 5"
+    # text from data stays plain text in the data (the page escapes the JSON, the DOM the text)
+    assert b2["h"] == HOSTILE
+    assert b2["v"][1] == "Storgata 3 & 5"
     # B4: every estimate missing -> no data (-1) except heating and dh
     assert b4["c"] == [-1, -1, HEATING.index("electric"), -1, -1, 0]
     assert b4["v"][8] == "–" and b4["h"] == "B4"
+    # heat pumps (B3, ground source) explain why heat can exceed delivered energy; others not
+    assert "heat pump" in b3["f"].lower() and "f" not in b1
 
 
 def test_display_geometry_simplified_rounded_reprojected() -> None:
@@ -145,25 +157,62 @@ def test_display_geometry_simplified_rounded_reprojected() -> None:
 
 
 # ----------------------------------------------------------------------------- pages
-def _page(m: folium.Map) -> str:
-    return m.get_root().render()
+#: Template-engine payloads (issue 10) and the HTML/JS payloads: all stay literal text.
+PAYLOADS = ("{{7*7}}", "Villa {{ Sol", "Kafé {% endfor %}",
+            "{{ cycler.__init__.__globals__.os.mkdir('x') }}", HOSTILE,
+            "</script><script>alert(2)</script>", "a\u2028b\u2029c & <!-- d")
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_js_json_round_trips_and_cannot_close_the_script(payload: str) -> None:
+    text = js_json({"k": [payload]})
+    assert "<" not in text and ">" not in text and "&" not in text
+    assert "\u2028" not in text and "\u2029" not in text
+    assert json.loads(text) == {"k": [payload]}
+
+
+def test_page_skeleton_is_fixed_and_data_only_in_the_json_block() -> None:
+    data = {"maps": [], "x": list(PAYLOADS), "m": "@@TWIN_DATA@@ @@TWIN_TITLE@@"}
+    page = page_html("{{7*7}} <b>t</b> @@TWIN_ASSETS@@", data)
+    assert "<title>{{7*7}} &lt;b&gt;t&lt;/b&gt; @@TWIN_ASSETS@@</title>" in page
+    assert _blob(page) == data
+    # one data block, one entry script; nothing from data outside the block
+    assert page.count('type="application/json"') == 1
+    body = page[page.index("<body"):]
+    assert body.count("<script") == 2
+    start = page.index('id="twin-data">')
+    outside = page[page.index("</title>"):start] + page[page.index("</script>", start):]
+    for p in PAYLOADS:
+        assert p not in outside
 
 
 @pytest.mark.parametrize("audience", ["planner", "citizen"])
-def test_data_text_is_escaped_everywhere(tiny_result, audience: str) -> None:
+def test_data_text_only_as_escaped_json(tiny_result, audience: str) -> None:
     page = _page(scenario_map(tiny_result, audience=audience, offline=True))
     for raw in ("<img src=x", "<script>alert('desc')", "<i>CC0</i>", "<b>bold</b>"):
         assert raw not in page
-    # the texts are there, escaped (HTML entities inside JSON with \u0026)
-    assert "\\u0026lt;img src=x onerror=alert(1)\\u0026gt;" in page
-    assert "\\u0026lt;script\\u0026gt;alert" in page
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page
+    assert "\\u003cscript\\u003ealert('desc')" in page
+    blob = json.dumps(_blob(page), ensure_ascii=False)
+    assert "Synthetic test data <i>CC0</i>" in blob  # plain text in the data
+
+
+def test_no_template_engine_in_the_map_code() -> None:
+    src = "\n".join(p.read_text(encoding="utf-8") for p in MAPS_SRC.glob("*.py"))
+    for word in ("import jinja2", "from jinja2", "branca", "import folium", "Template("):
+        assert word not in src, word
+    js = (MAPS_SRC / "runtime.js").read_text(encoding="utf-8")
+    # the only innerHTML-like sinks are in the header comment
+    code = js[js.index("(function"):]
+    assert "innerHTML" not in code and "insertAdjacentHTML" not in code
+    assert "document.write" not in code and "eval(" not in code
 
 
 def test_offline_page_is_self_contained(tiny_result) -> None:
     page = _page(scenario_map(tiny_result, offline=True))
     assert remote_references(page) == []
     assert "cdn." not in page and "openstreetmap.org/{z}" not in page
-    assert "L.Map.include" in page or "L.version" in page or "leaflet" in page.lower()
+    assert "L.version" in page or "leaflet" in page.lower()
     assert page.count("<script src") == 0 and "<link rel=\"stylesheet\" href" not in page
     online = _page(scenario_map(tiny_result, offline=False))
     assert "tile.openstreetmap.org" in online
@@ -172,8 +221,7 @@ def test_offline_page_is_self_contained(tiny_result) -> None:
 
 def test_every_layer_in_the_layer_control(tiny_result) -> None:
     m = scenario_map(tiny_result, offline=True)
-    page = _page(m)
-    names = [c.layer_name for c in m._children.values() if isinstance(c, FastGeoJson)]
+    names = [la["name"] for la in m.layers]
     t = Strings("en")
     expected = ["layer.streets", "layer.basins", "layer.charging_gap", "layer.buildings",
                 "layer.heat_network", "layer.heat_plants", "layer.charging_points"]
@@ -181,28 +229,82 @@ def test_every_layer_in_the_layer_control(tiny_result) -> None:
         assert t(k) in names
     assert any(n.startswith("Low-lying areas") for n in names)
     assert any(n.startswith("Walking distance") for n in names)
-    ctl = page[page.index("overlays :"): page.index("L.control.layers")]
-    assert len(re.findall(r'" : fast_geo_json_', ctl)) == len(names) == 9
+    assert len(names) == 9
+    # the map's question first (planner: energy -> buildings and heat network); rest one click away
+    shown = {la["key"] for la in m.layers if la["show"]}
+    assert shown == {"streets", "buildings", "heat_network", "heat_plants"}
     citizen = scenario_map(tiny_result, offline=True, audience="citizen", lang="nb")
-    cnames = [c.layer_name for c in citizen._children.values() if isinstance(c, FastGeoJson)]
-    assert "Her samler vannet seg ved styrtregn" in cnames
+    cnames = [la["name"] for la in citizen.layers]
     assert "Bygninger som varmes med fjernvarme" in cnames
-    assert len(cnames) <= 6
+    assert len(cnames) <= 7
+    flood = scenario_map(tiny_result, offline=True, audience="citizen", color_by="flood")
+    assert {la["key"] for la in flood.layers if la["show"]} == {
+        "streets", "buildings", "depressions", "basins"}
 
 
 def test_synthetic_label_only_when_synthetic(tiny_result) -> None:
-    banner = Strings("en").h("banner.synthetic")
-    assert banner in _page(scenario_map(tiny_result, offline=True))
+    banner = Strings("en")("banner.synthetic")
+    assert scenario_map(tiny_result, offline=True).panels["banner"] == banner
     real = replace(tiny_result, synthetic=False)
-    assert banner not in _page(scenario_map(real, offline=True))
+    assert "banner" not in scenario_map(real, offline=True).panels
 
 
 def test_indicator_panel_targets(tiny_result) -> None:
-    page = _page(scenario_map(tiny_result, offline=True))
+    p = scenario_map(tiny_result, offline=True).panels["indicators"]
     # co2 69.9 > 60 -> missed; dh 33 % < 50 % -> missed; the bold target met
-    assert page.count('class=\\"twin-missed\\"') == 2
-    assert page.count('class=\\"twin-met\\"') == 1
-    assert "69.9" in page and "33 %" in page
+    assert [r["status"] for r in p["targets"]["rows"]] == ["missed", "missed", "met"]
+    assert p["targets"]["rows"][0]["cells"] == ["69.9", "60.0"]
+    assert ["Connected to district heating", "33 %"] in p["rows"]
+
+
+def test_target_status_probability_and_ranges() -> None:
+    from twin.maps.panels import indicator_panel
+    ind = {"co2_total_t_yr": 8412.0, "ranges": {"co2_total_t_yr": {"p10": 7100.0, "p50": 8400.0,
+                                                                   "p90": 9900.0}},
+           "targets": {
+               "a": {"indicator": "co2_total_t_yr", "kind": "max", "value": 8412.0,
+                     "threshold": 9000.0, "status": "met", "met": True, "probability_met": 0.78},
+               "b": {"indicator": "fossil_heating_share", "kind": "max", "value": 0.00108,
+                     "threshold": 0.0, "met": False},
+               "c": {"indicator": "car_km_yr", "value": None, "threshold": None,
+                     "status": "not_evaluated", "met": None, "probability_met": None},
+               "d": {"indicator": "dh_connected_share", "status": "set_by_input", "met": None}}}
+    p = indicator_panel(ind, scenario="s", description="", lang="en", audience="planner")
+    assert ["CO₂ total (t/yr)", "8,412.0 (7,100.0–9,900.0)"] in p["rows"]
+    rows = {r["name"]: r for r in p["targets"]["rows"]}
+    assert rows["a"]["mark"] == "✓ met · met in 78 % of cases"
+    # 0.108 % against 0 %: enough digits to see why it is missed
+    assert rows["b"]["cells"] == ["0.1 %", "0.0 %"] and rows["b"]["mark"] == "✗ missed"
+    assert rows["c"]["mark"] == "not evaluated" and rows["c"]["cells"] == ["–", "–"]
+    assert rows["d"]["mark"] == "set by the scenario"
+    # no targets, no ranges: no crash
+    assert indicator_panel({}, scenario="s", description="", lang="nb",
+                           audience="citizen")["targets"] is None
+
+
+def test_citizen_targets_are_goals_with_values() -> None:
+    from twin.maps.panels import indicator_panel
+    ind = {"targets": {"zero_growth_in_car_traffic": {
+        "indicator": "car_km_yr", "kind": "not_above", "value": 93.7e6, "threshold": 124.0e6,
+        "met": True}}}
+    p = indicator_panel(ind, scenario="s", description="", lang="nb", audience="citizen")
+    (row,) = p["targets"]["rows"]
+    assert row["label"] == "Biltrafikken (mill. km i året) øker ikke: høyst 124,0 som i dag"
+    assert row["cells"] == ["93,7"] and row["mark"] == "✓ nådd"
+
+
+def test_citizen_per_resident_in_tonnes_on_every_page(tiny_result_pair) -> None:
+    from twin.maps.compare import comparison_table
+    from twin.maps.panels import indicator_panel
+    r = tiny_result_pair[0]  # 69.9 t / 73 residents = 957.5 kg = 1.0 t per resident
+    p = indicator_panel(r.indicators, scenario="s", description="", lang="nb",
+                        audience="citizen")
+    label = "Klimautslipp per innbygger (tonn i året)"
+    assert [label, "1,0"] in p["rows"]
+    table = comparison_table(tiny_result_pair, lang="nb", audience="citizen")
+    row = next(x for x in table["rows"] if x["th"] == label)
+    # 55.0 t / 73 = 0.753 t; difference 0.204 t
+    assert [c["t"] for c in row["cells"]] == ["1,0", "0,8", "−0,2"]
 
 
 def test_write_map_atomic_and_offline_checks(tiny_result, tmp_path: Path) -> None:
@@ -219,10 +321,13 @@ def test_compare_page(tiny_result_pair, tmp_path: Path) -> None:
     out = compare_page(tiny_result_pair, tmp_path / "compare.html", offline=True)
     page = out.read_text(encoding="utf-8")
     assert remote_references(page) == []
-    assert ".sync(" in page and page.count('class="folium-map"') == 2
+    blob = _blob(page)
+    assert len(blob["maps"]) == 2 and "sync: function" in page
+    rows = blob["compare"]["table"]["rows"]
+    co2 = next(r for r in rows if r["th"] == "CO₂ total (t/yr)")
     # CO2 total 55.0 vs 69.9 -> difference -14.9, shown as a decrease
-    assert '<span class="twin-down">−14.9</span>' in page
-    assert "district heating" in page
+    assert co2["cells"][2] == {"t": "−14.9", "c": "twin-down"}
+    assert blob["compare"]["names"] == ["baseline", "district heating"]
     with pytest.raises(InputError, match="two or more"):
         compare_page(tiny_result_pair[:1], tmp_path / "c.html")
 
@@ -231,14 +336,14 @@ def test_maps_for_every_language_and_audience(tiny_result) -> None:
     for lang in LANGS:
         for audience in ("planner", "citizen"):
             page = _page(scenario_map(tiny_result, lang=lang, audience=audience, offline=True))
-            assert Strings(lang).h("banner.synthetic") in page
+            assert _blob(page)["maps"][0]["panels"]["banner"] == Strings(lang)("banner.synthetic")
 
 
 def test_missing_columns_and_empty_layers(tiny_result) -> None:
     b = tiny_result.buildings[["building_id", "use", "geometry"]]
     r = replace(tiny_result, buildings=b, layers={}, indicators={"scenario": "x"})
     page = _page(scenario_map(r, offline=True))
-    assert "twinReady" in page and remote_references(page) == []
+    assert "twin-data" in page and remote_references(page) == []
 
 
 def test_hostile_name_unused_by_make_result_defaults() -> None:
@@ -247,37 +352,180 @@ def test_hostile_name_unused_by_make_result_defaults() -> None:
 
 
 def test_target_values_formatted_by_kind() -> None:
-    from twin.maps.panels import indicator_panel_html
+    from twin.maps.panels import indicator_panel
     ind = {"targets": {
         "Cut CO2 by half": {"indicator": "co2_total_t_yr", "kind": "reduction", "value": 0.25,
                             "threshold": 0.5, "met": False},
         "DH share": {"indicator": "dh_connected_share", "kind": "min", "value": 0.61,
                      "threshold": 0.6, "met": True},
     }}
-    body = indicator_panel_html(ind, scenario="s", description="", lang="nb", audience="planner")
-    assert "<td>25 %</td><td>50 %</td>" in body and "<td>61 %</td><td>60 %</td>" in body
-    assert "✗ ikke nådd" in body and "✓ nådd" in body
-    # untranslated target names: the indicator's label, the name kept as a title
-    assert '<span title="Cut CO2 by half">CO₂ totalt (t/år) – reduksjon</span>' in body
-    citizen = indicator_panel_html(ind, scenario="s", description="", lang="nb",
-                                   audience="citizen")
-    assert "Cut CO2" not in citizen and "Bygninger med fjernvarme" in citizen
+    p = indicator_panel(ind, scenario="s", description="", lang="nb", audience="planner")
+    rows = p["targets"]["rows"]
+    assert rows[0]["cells"] == ["25 %", "50 %"] and rows[1]["cells"] == ["61 %", "60 %"]
+    assert rows[0]["mark"] == "✗ ikke nådd" and rows[1]["mark"] == "✓ nådd"
+    # untranslated target names: the indicator's label, the name kept for a title
+    assert rows[0]["label"] == "CO₂ totalt (t/år) – reduksjon"
+    assert rows[0]["name"] == "Cut CO2 by half"
+    citizen = indicator_panel(ind, scenario="s", description="", lang="nb", audience="citizen")
+    assert "Cut CO2" not in json.dumps(citizen["targets"]["rows"][0]["label"])
+    assert "Bygninger med fjernvarme" in json.dumps(citizen, ensure_ascii=False)
 
 
-def test_coverage_circles_public_chargers_with_the_models_radius(tiny_result) -> None:
+# ----------------------------------------------------------------------------- walking area
+def test_service_area_follows_the_streets_not_a_circle() -> None:
+    """An L-shaped street: 300 m walking reaches 200 m along x, then 100 m up the branch."""
+    from twin.charging import nearest_distance_network
+    from twin.maps._service_area import service_area
+    x0, y0 = X0, Y0
+    streets = gpd.GeoDataFrame(geometry=[
+        shapely.LineString([(x0, y0), (x0 + 400, y0)]),
+        shapely.LineString([(x0 + 200, y0), (x0 + 200, y0 + 400)])], crs=CRS)
+    chargers = gpd.GeoDataFrame({"public": [True, False]},
+                                geometry=[shapely.Point(x0, y0), shapely.Point(x0 + 400, y0)],
+                                crs=CRS)
+    area = service_area(chargers, 300.0, streets).geometry.iloc[0]
+    # reached along the streets (nodes every 25 m): (x0+270, y0) snaps to the node at 275 m,
+    # 280 m on foot; (x0+200, y0+70) to the node 275 m away, 280 m; not reached although
+    # within 300 m in a straight line: (x0+200, y0+150) is 250 m away but 350 m on foot
+    assert area.contains(shapely.Point(x0 + 270, y0))
+    assert area.contains(shapely.Point(x0 + 200, y0 + 70))
+    assert not area.contains(shapely.Point(x0 + 200, y0 + 150))
+    assert not area.intersects(shapely.Point(x0 + 320, y0))
+    # agrees exactly with the indicator's distance for point-like buildings
+    pts = gpd.GeoSeries([shapely.Point(x0 + 200 + dx, y0 + dy)
+                         for dx, dy in ((5, 50), (5, 120), (60, 5), (-150, 8), (88, 3),
+                                        (4, 93), (-5, 180))], crs=CRS)
+    d = nearest_distance_network(pts, chargers.geometry[:1], streets)
+    inside = [area.intersects(g) for g in pts]
+    assert inside == [bool(v <= 300.0) for v in d]
+    # no streets: the model measures in a straight line, so the area is a disc
+    disc = service_area(chargers, 300.0, None).geometry.iloc[0]
+    assert disc.area == pytest.approx(np.pi * 300.0**2, rel=0.02)
+    assert service_area(chargers.iloc[1:], 300.0, streets).empty
+
+
+def test_coverage_uses_the_models_walking_distance(tiny_result) -> None:
     from types import SimpleNamespace
 
-    from twin.maps import add_charging_points
     from twin.maps.layers import coverage_radius_m
     assert coverage_radius_m({}) == 300.0  # classes.csv fallback = twin.mobility default
     extra = {"mobility_params": SimpleNamespace(walk_distance_m=400.0)}
     assert coverage_radius_m(extra) == 400.0
-    m = new_map(offline=True)
-    cov, pts = add_charging_points(m, tiny_result.layers["charging_points"],
-                                   radius_m=coverage_radius_m(extra))
-    circles = _layer_data(cov)["features"]
-    assert [f["properties"]["r"] for f in circles] == [400.0]  # C1 public; C2 private: none
+    m = scenario_map(replace(tiny_result, extra=extra), offline=True)
+    cov = next(la for la in m.layers if la["key"] == "charger_coverage")
+    assert "400 m" in cov["name"]
+    pts = next(la for la in m.layers if la["key"] == "charging_points")
     assert len(_layer_data(pts)["features"]) == 2
-    (citizen,) = add_charging_points(m, tiny_result.layers["charging_points"],
-                                     audience="citizen", radius_m=400.0)
-    assert sum("n" in f["properties"] for f in _layer_data(citizen)["features"]) == 1
+
+
+# ----------------------------------------------------------------------------- water
+def test_depth_stats_and_png_hand_values() -> None:
+    from affine import Affine
+    from pyproj import CRS as PCRS
+
+    from twin.maps._style import numeric_classes
+    from twin.maps._water import depth_png, depth_stats
+    from twin.raster import Raster
+    # 10 x 10 cells of 2 m; a depression over the left 4 columns: 9 cells of 0.04 m and
+    # one of 0.9 m wet, the rest dry -> median 0.04 m, wet area 10 cells x 4 m2
+    data = np.zeros((10, 10))
+    data[0:3, 0:3] = 0.04
+    data[5, 1] = 0.9
+    r = Raster(data, Affine(2.0, 0, X0, 0, -2.0, Y0 + 20.0), PCRS.from_user_input(CRS))
+    dep = gpd.GeoDataFrame({"depression_id": ["D1", "D2"]},
+                           geometry=[shapely.box(X0, Y0, X0 + 8, Y0 + 20),
+                                     shapely.box(X0 + 12, Y0, X0 + 20, Y0 + 20)], crs=CRS)
+    st_ = depth_stats(dep, r)
+    assert st_["water_depth_median_m"].iloc[0] == pytest.approx(0.04)
+    assert st_["wet_area_m2"].iloc[0] == pytest.approx(40.0)
+    assert np.isnan(st_["water_depth_median_m"].iloc[1])
+    url, bounds = depth_png(r, numeric_classes("flood_depth_m", ("#000001", "#000002",
+                                                                  "#000003", "#000004",
+                                                                  "#000005")))
+    assert url.startswith("data:image/png;base64,")
+    (s, w), (n, e) = bounds
+    assert 59.0 < s < n < 60.5 and 10.0 < w < e < 11.5
+    import base64
+    import io
+
+    from PIL import Image
+    img = np.asarray(Image.open(io.BytesIO(base64.b64decode(url.split(",", 1)[1]))))
+    colours = {tuple(px[:3]) for px in img.reshape(-1, 4) if px[3] > 0}
+    assert colours == {(0, 0, 1), (0, 0, 4)}  # < 0.1 m class and 0.5-1.0 m class only
+    assert depth_png(r.with_data(np.zeros((10, 10))), numeric_classes(
+        "flood_depth_m", ("#000001",) * 5)) is None
+
+
+# ----------------------------------------------------------------------------- pathway chart
+def test_pathway_chart_plots_the_target_paths_indicator() -> None:
+    import xarray as xr
+
+    from twin.maps.pathway import pathway_figure, pathway_png
+    years = np.array([2025, 2027, 2030])
+    ds = xr.Dataset(
+        {"co2_total_t_yr": (("scenario", "year"), [[900.0, 800.0, 700.0]]),
+         "co2_direct_t_yr": (("scenario", "year"), [[300.0, 200.0, 100.0]]),
+         "target_path": (("scenario", "year"), [[350.0, 250.0, 140.0]])},
+        coords={"scenario": ["plan"], "year": years})
+    ds["target_path"].attrs.update(indicator="co2_direct_t_yr", reference=400.0,
+                                   source="Klimastrategi 2030")
+    fig = pathway_figure(ds, lang="en")
+    ax = fig.axes[0]
+    lines = {ln.get_label(): list(np.asarray(ln.get_ydata(), float)) for ln in ax.lines}
+    # the scenario line is the indicator of the target path (direct), not total CO2
+    assert lines["plan"] == [300.0, 200.0, 100.0]
+    assert lines["target path"] == [350.0, 250.0, 140.0]
+    assert lines["reference: 400.0"] == [400.0, 400.0]
+    label = Strings("en")("ind.co2_direct_t_yr")
+    assert ax.get_title() == label
+    assert all(a <= b for a, b in zip(lines["plan"], lines["target path"]))  # on its path
+    assert pathway_png(ds, lang="nb")[:8] == b"\x89PNG\r\n\x1a\n"
+    # no target path: total CO2
+    fig2 = pathway_figure(ds.drop_vars("target_path"))
+    assert [list(np.asarray(ln.get_ydata(), float)) for ln in fig2.axes[0].lines] == [
+        [900.0, 800.0, 700.0]]
+
+
+def test_walking_area_agrees_with_the_coverage_indicator_on_fornebu() -> None:
+    """Residents in buildings mostly inside the drawn area = the indicator's share (20 %);
+    straight-line circles of the same radius would suggest about 42 %."""
+    from twin.charging import _public_mask, nearest_distance_network
+    from twin.district import load_district
+    from twin.maps._service_area import service_area
+    d = load_district(Path(__file__).resolve().parent.parent / "twin" / "data" / "districts"
+                      / "fornebu")
+    b, cp, streets = d.buildings, d.charging_points, d.streets
+    public = cp[_public_mask(cp)]
+    res = b["residents"].to_numpy(float)
+    covered = nearest_distance_network(b.geometry, public.geometry, streets) <= 300.0
+    area = service_area(cp, 300.0, streets).geometry.iloc[0]
+    inside = (shapely.area(shapely.intersection(b.geometry.values, area))
+              >= 0.5 * b.geometry.area.to_numpy())
+    share_indicator = res[covered].sum() / res.sum()
+    share_map = res[inside].sum() / res.sum()
+    assert share_map == pytest.approx(share_indicator, abs=0.01)
+    assert (inside == covered).mean() > 0.97
+    circles = b.geometry.intersects(public.geometry.buffer(300.0).union_all()).to_numpy()
+    assert res[circles].sum() / res.sum() > share_indicator + 0.15
+
+
+def test_grid_areas_layer_hand_values(tiny_result) -> None:
+    from twin.maps import add_grid_areas
+    areas = gpd.GeoDataFrame(
+        {"area_id": ["G1", "G2"], "name": ["Nettstasjon Torget", None],
+         "peak_kw": [900.0, 1300.0], "capacity_kw": [1000.0, 1000.0],
+         "headroom_kw": [100.0, -300.0], "hours_over": [0.0, 37.0]},
+        geometry=[shapely.box(X0, Y0, X0 + 200, Y0 + 100),
+                  shapely.box(X0 + 200, Y0, X0 + 400, Y0 + 100)], crs=CRS)
+    m = new_map(lang="nb")
+    layer = add_grid_areas(m, areas, lang="nb")
+    f1, f2 = (f["properties"] for f in _layer_data(layer)["features"])
+    # 900/1000 = 90 % -> class [0.8, 1.0) = 3rd colour; 130 % -> above 1.2 = 5th
+    from twin.maps._style import RDYLGN5_REV
+    assert f1["s"] == RDYLGN5_REV[2] and f2["s"] == RDYLGN5_REV[4]
+    assert f1["h"] == "Nettstasjon Torget" and f2["h"] == "G2"
+    assert f2["v"] == ["G2", "1 300", "1 000", "-300", "130", "37"]
+    assert [r["t"] for r in layer["legend"]["rows"]][:2] == ["under 50", "50–80"]
+    assert layer["show"] is False
+    with_grid = replace(tiny_result, layers={**tiny_result.layers, "grid_areas": areas})
+    assert "grid_areas" in [la["key"] for la in scenario_map(with_grid, offline=True).layers]

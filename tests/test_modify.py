@@ -43,6 +43,22 @@ modifications:
     assert after.loc["b1", "need_space_heating_kwh_yr"] < base.loc["b1", "need_space_heating_kwh_yr"]
     assert after.loc["b1", "co2_kg_yr"] < base.loc["b1", "co2_kg_yr"]
     assert "b3" not in after.index
+    assert after.loc["b1", "building_condition"] == "original_condition"  # rebuilt to TEK17
+
+
+def test_retrofit_to_an_ebm_condition(district, tmp_path):
+    sc = scenario(tmp_path, """
+modifications:
+  - retrofit: {where: {ids: [b1]}, condition: renovation_and_small_measure}
+""")
+    base = evaluate(district, sc.model_copy(update={"modifications": ()})).buildings.set_index("building_id")
+    after = evaluate(district, sc).buildings.set_index("building_id")
+    assert after.loc["b1", "building_condition"] == "renovation_and_small_measure"
+    # EBM: renovation and small measure cut the space-heating need by 25 % (TEK17: 7 %)
+    expected = 0.93 if after.loc["b1", "building_code"] == "TEK17" else 0.75
+    assert after.loc["b1", "space_heating_condition_factor"] == pytest.approx(expected)
+    assert after.loc["b1", "need_space_heating_kwh_yr"] == pytest.approx(
+        base.loc["b1", "need_space_heating_kwh_yr"] / base.loc["b1", "space_heating_condition_factor"] * expected)
 
 
 def test_add_buildings_from_file_and_planned_year(district, tmp_path):

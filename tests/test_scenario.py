@@ -81,7 +81,7 @@ def test_wrong_type_and_range(tmp_path):
 
 def test_broken_yaml_and_missing_file_reference(tmp_path):
     p = write(tmp_path, "s.yaml", "name: s\nparameters: {ev_share: 0.9\n")
-    with pytest.raises(InputError, match="broken YAML at line"):
+    with pytest.raises(InputError, match=r"line \d+: broken YAML"):
         load_scenario(p)
     p = write(tmp_path, "u.yaml", "name: u\nmodifications:\n  - add_basins: {file: data/nope.gpkg}\n")
     with pytest.raises(InputError) as exc:
@@ -130,9 +130,18 @@ def test_targets_value_threshold_met():
     out = evaluate_targets(ind, targets, lambda ref, key: {"car_km_yr": 1.0e6}[key])
     assert out["co2"]["value"] == pytest.approx(0.65) and out["co2"]["met"] is True
     assert out["cov"] == {"indicator": "charger_coverage_share", "kind": "min", "value": 0.96, "threshold": 1.0,
-                          "met": False}
-    assert out["flood"]["met"] is True
+                          "met": False, "status": "missed", "probability_met": None}
+    assert out["flood"]["met"] is True and out["flood"]["status"] == "met"
     assert out["zero_growth"]["threshold"] == 1.0e6 and out["zero_growth"]["met"] is False
+
+
+def test_target_status_not_evaluated_and_set_by_input():
+    ind = {"max_flood_depth_m": float("nan"), "zero_emission_car_share": 0.9}
+    targets = [Target(name="flood", indicator="max_flood_depth_m", max=0.3),
+               Target(name="cars", indicator="zero_emission_car_share", min=0.9)]
+    out = evaluate_targets(ind, targets, lambda ref, key: 0.0)
+    assert out["flood"]["status"] == "not_evaluated" and out["flood"]["met"] is None
+    assert out["cars"]["status"] == "set_by_input" and out["cars"]["met"] is None
 
 
 def test_target_needs_one_kind():

@@ -11,9 +11,33 @@ The public API::
 
 from __future__ import annotations
 
+import os
+import sys
+from pathlib import Path
 from typing import Any
 
 __version__ = "0.1.0"
+
+
+def _numba_cache_dir() -> None:
+    """Keep numba's compiled-kernel cache out of the installed package (issue 10).
+
+    numba writes its cache next to the source (``site-packages/twin/__pycache__``)
+    unless ``NUMBA_CACHE_DIR`` is set; files there are not in pip's record, so
+    they outlive an uninstall and leave a namespace package ``twin`` behind.
+    Use the user's cache folder (XDG: ``~/.cache/twin/numba``) unless the user
+    chose one.
+    """
+    if os.environ.get("NUMBA_CACHE_DIR"):
+        return
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    os.environ["NUMBA_CACHE_DIR"] = str(Path(base) / "twin" / "numba")
+    config = sys.modules.get("numba.core.config")
+    if config is not None:  # numba was imported before twin: tell it too
+        config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
+
+
+_numba_cache_dir()
 
 __all__ = ["load_district", "load_scenario", "evaluate", "compare", "InputError", "__version__"]
 

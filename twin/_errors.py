@@ -8,7 +8,18 @@ stderr and exits with code 2, without a traceback.
 
 from __future__ import annotations
 
+import errno
+import re
 from dataclasses import dataclass
+
+# C0/C1 control characters, DEL and the Unicode bidi/format controls that can
+# rewrite what a terminal shows (issue 10: data never reaches the terminal raw).
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: object) -> str:
+    """Text safe to print on a terminal: one line, control characters removed."""
+    return " ".join(_CONTROL.sub("", str(text)).split())
 
 
 @dataclass(frozen=True)
@@ -44,7 +55,7 @@ class Problem:
         text = ": ".join(parts) + f": {self.what}"
         if self.fix:
             text += f" (fix: {self.fix})"
-        return " ".join(text.split())  # one line, always
+        return printable(text)  # one line, no control characters, always
 
 
 class InputError(ValueError):
@@ -65,7 +76,7 @@ class InputError(ValueError):
     @property
     def lines(self) -> list[str]:
         """The problems as one-line strings."""
-        return [" ".join(str(p).split()) for p in self.problems]
+        return [printable(p) for p in self.problems]
 
 
 def input_error(where: str, what: str, fix: str, *, row: object = None,
@@ -79,3 +90,28 @@ def input_error(where: str, what: str, fix: str, *, row: object = None,
     """
     return InputError(Problem(where, what, fix,
                               row=None if row is None else str(row), column=column))
+
+
+#: OS errors that come from the user's environment, with the fix to give.
+_OS_FIXES: dict[int, tuple[str, str]] = {
+    errno.ENOSPC: ("no space left on the disk", "free some space or choose --out on another disk"),
+    errno.EDQUOT: ("disk quota exceeded", "free some space or choose --out on another disk"),
+    errno.EROFS: ("the file system is read-only", "choose a writable folder for --out"),
+    errno.EACCES: ("permission denied", "choose a folder you may write to (or read), or fix its permissions"),
+    errno.EPERM: ("operation not permitted", "choose a folder you may write to, or fix its permissions"),
+    errno.ENAMETOOLONG: ("file name too long", "shorten the scenario name or the --out path"),
+    errno.ENOTDIR: ("a part of the path is a file, not a folder", "choose --out inside a folder"),
+    errno.EISDIR: ("is a folder where a file was expected", "remove the folder or choose another --out"),
+    errno.EEXIST: ("already exists", "remove it or choose another --out"),
+    errno.EMFILE: ("too many open files", "raise the limit (`ulimit -n`) and run again"),
+}
+
+
+def os_input_error(exc: OSError) -> InputError | None:
+    """An :class:`InputError` for an OS error the user can fix (disk full, read-only, ...), else None."""
+    known = _OS_FIXES.get(exc.errno or -1)
+    if known is None:
+        return None
+    what, fix = known
+    where = exc.filename if exc.filename is not None else "output"
+    return InputError(Problem(str(where), what, fix))

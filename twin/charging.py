@@ -40,6 +40,7 @@ __all__ = [
     "street_graph",
     "nearest_distance_straight",
     "nearest_distance_network",
+    "node_distance",
     "place_chargers",
 ]
 
@@ -183,6 +184,45 @@ def _snap(graph: StreetGraph, geoms: np.ndarray) -> tuple[np.ndarray, np.ndarray
     return node, snap
 
 
+def node_distance(graph: StreetGraph, points: np.ndarray, *,
+                  limit: float = np.inf) -> np.ndarray:
+    """Distance along the network from every street node to the nearest point.
+
+    Each point becomes an extra node joined to its nearest street node by an
+    edge as long as its snap distance; one multi-source Dijkstra search
+    (:func:`scipy.sparse.csgraph.dijkstra`, ``min_only=True``) from all point
+    nodes gives every street node its distance (``inf`` when unreachable or
+    beyond ``limit``). Used by :func:`nearest_distance_network` and for the
+    walking-distance area drawn on the map.
+
+    Parameters
+    ----------
+    graph : StreetGraph
+        The street graph.
+    points : numpy.ndarray of shapely Points
+        Source points (e.g. public charge points), same CRS; at least one.
+    limit : float
+        Stop the search beyond this distance (metres).
+
+    Returns
+    -------
+    numpy.ndarray
+        Distance in metres per street node (``graph.n_nodes`` values).
+    """
+    nn = graph.n_nodes
+    p_node, p_snap = _snap(graph, points)
+    m = points.size
+    src = nn + np.arange(m)
+    # Edges stored once (u < v); explicit zero weights (a point on a node) are
+    # kept as edges by scipy's csgraph routines for sparse input.
+    rows = np.concatenate([graph.u, src])
+    cols = np.concatenate([graph.v, p_node])
+    data = np.concatenate([graph.length_m, p_snap])
+    g = sp.csr_matrix((data, (rows, cols)), shape=(nn + m, nn + m))
+    dist = dijkstra(g, directed=False, indices=src, min_only=True, limit=limit)
+    return np.asarray(dist[:nn], dtype=float)
+
+
 def nearest_distance_network(geoms: gpd.GeoSeries, points: gpd.GeoSeries,
                              streets: gpd.GeoDataFrame | gpd.GeoSeries | StreetGraph, *,
                              node_tolerance_m: float = 0.01,
@@ -220,18 +260,8 @@ def nearest_distance_network(geoms: gpd.GeoSeries, points: gpd.GeoSeries,
         return out
     graph = streets if isinstance(streets, StreetGraph) else street_graph(
         streets, node_tolerance_m=node_tolerance_m, max_segment_m=max_segment_m)
-    nn = graph.n_nodes
-    p_node, p_snap = _snap(graph, pts)
+    dist = node_distance(graph, pts)
     b_node, b_snap = _snap(graph, np.asarray(geoms.values, dtype=object))
-    m = pts.size
-    src = nn + np.arange(m)
-    # Edges stored once (u < v); explicit zero weights (a point on a node) are
-    # kept as edges by scipy's csgraph routines for sparse input.
-    rows = np.concatenate([graph.u, src])
-    cols = np.concatenate([graph.v, p_node])
-    data = np.concatenate([graph.length_m, p_snap])
-    g = sp.csr_matrix((data, (rows, cols)), shape=(nn + m, nn + m))
-    dist = dijkstra(g, directed=False, indices=src, min_only=True)
     out[:] = b_snap + dist[b_node]
     out[~np.isfinite(out)] = np.nan
     return out

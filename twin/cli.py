@@ -7,6 +7,7 @@ traceback); 1 internal error.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import warnings
 from collections.abc import Callable
@@ -16,7 +17,7 @@ from typing import Any
 
 import click
 
-from twin._errors import InputError, input_error
+from twin._errors import InputError, Problem, input_error, os_input_error, printable
 
 LANGS = ("en", "nb", "sv", "da")
 AUDIENCES = ("planner", "citizen")
@@ -29,33 +30,75 @@ def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         def show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None,
                          line: Any = None) -> None:
-            click.echo(f"warning: {' '.join(str(message).split())}", err=True)
+            click.echo(f"warning: {printable(message)}", err=True)
 
         old = warnings.showwarning
         warnings.showwarning = show_warning
+        old_term = _install_sigterm()
         try:
             return fn(*args, **kwargs)
         except InputError as exc:
-            for line in exc.lines:
-                click.echo(f"error: {line}", err=True)
+            _print_problems(exc)
             sys.exit(2)
         except click.exceptions.Exit:
             raise
         except (click.ClickException, click.Abort):
             raise
+        except Terminated:
+            click.echo("terminated (SIGTERM); no partial outputs were left", err=True)
+            sys.exit(143)
         except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
+            click.echo("interrupted; no partial outputs were left", err=True)
             sys.exit(130)
+        except MemoryError:
+            click.echo("error: out of memory (fix: evaluate a smaller district or DEM — clip it with "
+                       "`gdalwarp -te ...` — or use a machine with more memory)", err=True)
+            sys.exit(2)
+        except RecursionError:
+            click.echo("error: an input is nested too deeply to process (fix: flatten the structure of "
+                       "the file named in the command)", err=True)
+            sys.exit(2)
+        except OSError as exc:
+            err = os_input_error(exc)
+            if err is None:
+                if os.environ.get("TWIN_DEBUG"):
+                    raise
+                click.echo(f"internal error: {type(exc).__name__}: {printable(exc)[:500]} "
+                           "(please report it; set TWIN_DEBUG=1 for a traceback)", err=True)
+                sys.exit(1)
+            _print_problems(err)
+            sys.exit(2)
         except Exception as exc:  # an internal error: say so plainly
             if os.environ.get("TWIN_DEBUG"):
                 raise
-            click.echo(f"internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:500]} "
+            click.echo(f"internal error: {type(exc).__name__}: {printable(exc)[:500]} "
                        "(please report it; set TWIN_DEBUG=1 for a traceback)", err=True)
             sys.exit(1)
         finally:
             warnings.showwarning = old
+            if old_term is not None:
+                signal.signal(signal.SIGTERM, old_term)
 
     return wrapper
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so every ``finally`` removes its temporary files."""
+
+
+def _install_sigterm() -> Any:
+    def handler(signum: int, frame: Any) -> None:
+        raise Terminated
+
+    try:
+        return signal.signal(signal.SIGTERM, handler)
+    except ValueError:  # not the main thread (e.g. called from a notebook worker)
+        return None
+
+
+def _print_problems(exc: InputError) -> None:
+    for line in exc.lines:
+        click.echo(f"error: {line}", err=True)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -81,14 +124,73 @@ def _find_scenarios() -> list[Path]:
     return []
 
 
-def _check_out(out: Path, inputs: list[Path]) -> None:
+def _inside(a: Path, b: Path) -> bool:
+    """Whether resolved path ``a`` equals ``b`` or lies inside it."""
+    return a == b or b in a.parents
+
+
+def _check_out(out: Path, inputs: list[Path] | set[Path], writes: list[Path] | None = None) -> None:
+    """Refuse outputs that would write into or over an input (issue 10).
+
+    ``out`` must not lie inside (or be) an input folder; no written path
+    (``writes``: the scenario folders and comparison files) may equal, contain
+    or lie inside an input.
+    """
+    if out.exists() and not out.is_dir():
+        raise input_error(f"--out {out}", "is a file, not a folder", "choose a folder for --out")
+    for parent in out.resolve().parents:
+        if parent.exists() and not parent.is_dir():
+            raise input_error(f"--out {out}", f"lies under the file {parent}", "choose --out inside a folder")
     out_r = out.resolve()
-    for p in inputs:
-        p_r = p.resolve()
-        folder = p_r if p_r.is_dir() else p_r.parent
-        if out_r == folder or folder in out_r.parents and (folder / "district.yaml").exists():
-            raise input_error(f"--out {out}", f"the output folder is inside the input folder {folder}",
-                              "choose another --out (inputs are never overwritten)")
+    problems: list[Problem] = []
+    for p in sorted({Path(p).resolve() for p in inputs}):
+        folder = p if p.is_dir() else p.parent
+        if p.is_dir() and _inside(out_r, p) or (not p.is_dir() and out_r == p):
+            problems.append(Problem(f"--out {out}", f"the output folder is inside the input {p}",
+                                    "choose another --out (inputs are never written)"))
+            continue
+        if out_r == folder and (folder / "district.yaml").exists():
+            problems.append(Problem(f"--out {out}", f"the output folder is the district folder {folder}",
+                                    "choose another --out (inputs are never written)"))
+            continue
+        for w in writes or []:
+            w_r = w.resolve()
+            if _inside(w_r, p) or _inside(p, w_r):
+                problems.append(Problem(str(w), f"would write over the input {p}",
+                                        "rename the scenario or choose another --out (inputs are never written)"))
+    if problems:
+        raise InputError(problems)
+
+
+#: Files ``twin run`` writes at the top of --out.
+COMPARISON_FILES = ("compare.csv", "compare.html")
+#: Longest scenario folder name (bytes); file systems allow 255.
+MAX_FOLDER_NAME_BYTES = 120
+
+
+def _scenario_folders(loaded: list[Any], out: Path) -> list[Path]:
+    """The output folder of each scenario; names that collide after sanitising are an input error."""
+    problems: list[Problem] = []
+    seen: dict[str, str] = {c.casefold(): c for c in COMPARISON_FILES}
+    folders = []
+    for sc in loaded:
+        safe = _safe_name(sc.name)
+        where = sc.path or "scenario"
+        if len(safe.encode()) > MAX_FOLDER_NAME_BYTES:
+            problems.append(Problem(where, f"the scenario name is {len(safe.encode())} bytes long, too long "
+                                    "for a folder name", f"shorten `name` to at most {MAX_FOLDER_NAME_BYTES} "
+                                    "characters", column="name"))
+        key = safe.casefold()
+        if key in seen:
+            other = seen[key]
+            problems.append(Problem(where, f"scenario '{printable(sc.name)[:80]}' would be written to "
+                                    f"{out / safe}, like {printable(other)[:80]!r}",
+                                    "give every scenario a name that differs in letters or digits", column="name"))
+        seen[key] = sc.name
+        folders.append(out / safe)
+    if problems:
+        raise InputError(problems)
+    return folders
 
 
 @main.command()
@@ -103,9 +205,12 @@ def _check_out(out: Path, inputs: list[Path]) -> None:
               help="planner: every layer and number; citizen: a few plain-language layers, large text.")
 @click.option("--png", is_flag=True, help="Also save a PNG of each map (needs Chromium).")
 @click.option("--no-map", is_flag=True, help="Skip writing maps (tables only).")
+@click.option("--draws", type=click.IntRange(0, 10000), default=None,
+              help="Latin-hypercube draws of the uncertain parameters for ranges and target probabilities "
+                   "(default 200; 0 turns them off).")
 @_handle_errors
 def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offline: bool, lang: str,
-        audience: str, png: bool, no_map: bool) -> None:
+        audience: str, png: bool, no_map: bool, draws: int | None) -> None:
     """Evaluate scenarios and write maps and indicator tables.
 
     With no SCENARIOS, every scenario in scenarios/ is evaluated on the
@@ -116,9 +221,10 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
     """
     from tqdm import tqdm
 
-    from twin.district import load_district, resolve_district_path
+    from twin._io import atomic_folder, run_lock
+    from twin.district import default_district_path, load_district, resolve_district_path
     from twin.pipeline import Session, evaluate
-    from twin.scenario import baseline_scenario, load_scenario
+    from twin.scenario import baseline_scenario, input_paths, load_scenario
     from twin.writers import write_comparison, write_result
 
     # The bundled scenarios name files of the bundled district; on another district
@@ -140,32 +246,60 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
     if dups:
         raise input_error(", ".join(str(f) for f in files), f"two scenarios are named {', '.join(sorted(dups))}",
                           "give every scenario its own `name`")
-    session = Session()
+    folders = _scenario_folders(loaded, out)
     if district_dir is not None:
         district_dir = resolve_district_path(district_dir)
+    # every path the run reads: district folders (given, the scenarios' own, the default),
+    # scenario files, the files they extend and name, reference scenarios and their districts
+    reads: set[Path] = {Path(f).resolve() for f in files}
+    for sc in loaded:
+        reads |= input_paths(sc)
+        if district_dir is None and not sc.district:
+            reads.add(default_district_path().resolve())
+    if district_dir is not None:
+        reads.add(district_dir.resolve())
+    writes = folders + ([out / n for n in COMPARISON_FILES] if len(loaded) >= 2 else [])
+    _check_out(out, reads, writes)
     district = load_district(district_dir) if district_dir else None
-    _check_out(out, ([district_dir] if district_dir else []) + [Path(f) for f in files])
+    session = Session(draws=draws)
+    from twin.importers import data_note
+
     results = []
-    bar = tqdm(loaded, desc="scenarios", unit="scenario", disable=None, file=sys.stderr,
-               bar_format="{desc}: {n_fmt}/{total_fmt} |{bar:20}| {elapsed} {postfix}")
-    for sc in bar:
-        session.progress = lambda stage, name=sc.name: bar.set_postfix_str(f"{name}: {stage}")
-        r = evaluate(district, sc, session=session)
-        bar.set_postfix_str(f"{sc.name}: writing maps and tables")
-        folder = write_result(r, out / _safe_name(sc.name), lang=lang, audience=audience, offline=offline,
-                              png=png, no_map=no_map, scenario=sc, session=session,
-                              district=district)
-        results.append(r)
-        ind = r.indicators
-        click.echo(f"{sc.name}: {ind['buildings']} buildings, {ind['residents']:,.0f} residents, "
-                   f"{ind['energy_mwh_yr']:,.0f} MWh/yr, {ind['co2_total_t_yr']:,.0f} t CO2/yr, "
-                   f"{ind['flooded_buildings']} flooded buildings → {folder}")
-        for tname, t in ind.get("targets", {}).items():
-            click.echo(f"  target {tname}: {'met' if t['met'] else 'missed'} "
-                       f"(value {t['value']:.4g}, threshold {t['threshold']:.4g})")
-    if len(results) >= 2:
-        paths = write_comparison(results, out, lang=lang, audience=audience, offline=offline)
-        click.echo(f"comparison → {', '.join(str(p) for p in paths)}")
+    notes: set[str] = set()
+    with run_lock(out):
+        bar = tqdm(loaded, desc="scenarios", unit="scenario", disable=None, file=sys.stderr,
+                   bar_format="{desc}: {n_fmt}/{total_fmt} |{bar:20}| {elapsed} {postfix}")
+        for sc, target in zip(bar, folders):
+            label = printable(sc.name)
+            session.progress = lambda stage, name=label: bar.set_postfix_str(f"{name}: {stage}")
+            r = evaluate(district, sc, session=session)
+            bar.set_postfix_str(f"{label}: writing maps and tables")
+            with atomic_folder(target) as tmp:
+                write_result(r, tmp, lang=lang, audience=audience, offline=offline, png=png, no_map=no_map,
+                             scenario=sc, session=session, district=district)
+            results.append(r)
+            ind = r.indicators
+            flooded = ind["flooded_buildings"]
+            flooded = "flooding not evaluated (no terrain model)" if flooded is None or flooded != flooded \
+                else f"{flooded} flooded buildings"
+            click.echo(f"{label}: {ind['buildings']} buildings, {ind['residents']:,.0f} residents, "
+                       f"{ind['energy_mwh_yr']:,.0f} MWh/yr, {ind['co2_total_t_yr']:,.0f} t CO2/yr, "
+                       f"{flooded} → {target}")
+            if ind.get("floors_default_buildings"):
+                click.echo(f"  {ind['floors_default_buildings']} buildings without floors, height or floor area: "
+                           f"1 floor assumed (floors_source = default in buildings.gpkg)")
+            note = data_note(session.district_for(sc, district))
+            if note and note not in notes:
+                notes.add(note)
+                click.echo(f"  {printable(note)}")
+            for tname, t in ind.get("targets", {}).items():
+                p = t.get("probability_met")
+                chance = f", met in {p:.0%} of draws" if p is not None else ""
+                click.echo(f"  target {printable(tname)}: {t['status'].replace('_', ' ')} "
+                           f"(value {t['value']:.4g}, threshold {t['threshold']:.4g}{chance})")
+        if len(results) >= 2:
+            paths = write_comparison(results, out, lang=lang, audience=audience, offline=offline)
+            click.echo(f"comparison → {', '.join(str(p) for p in paths)}")
 
 
 def _safe_name(name: str) -> str:
@@ -174,26 +308,75 @@ def _safe_name(name: str) -> str:
 
 
 @main.command()
-@click.argument("path", type=click.Path(path_type=Path))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--district", "district_dir", type=click.Path(path_type=Path), default=None,
+              help="District to check scenarios against (default: the scenario's own, else the bundled Fornebu).")
 @_handle_errors
-def check(path: Path) -> None:
-    """Validate a district folder or a scenario file; list every problem.
+def check(paths: tuple[Path, ...], district_dir: Path | None) -> None:
+    """Validate district folders, scenario files or folders of scenarios; list every problem.
 
-    Exit 0 when clean, 2 when there are problems (one line each).
+    A scenario is checked as `twin run` would use it: its keys and values,
+    the files it names and, applied to its district, every layer file it
+    adds. Exit 0 when clean, 2 when there are problems (one line each).
     """
-    from twin.district import load_district
-    from twin.scenario import load_scenario
+    problems: list[Any] = []
+    districts: dict[Path, Any] = {}
+    for path in paths:
+        for item in _check_items(path):
+            try:
+                click.echo(_check_one(item, district_dir, districts))
+            except InputError as exc:
+                problems.extend(exc.problems)
+    if problems:
+        raise InputError(problems)
 
-    if path.suffix.lower() in (".yaml", ".yml") and path.name not in ("district.yaml", "district.yml"):
+
+def _is_scenario_file(path: Path) -> bool:
+    return path.suffix.lower() in (".yaml", ".yml") and path.name not in ("district.yaml", "district.yml")
+
+
+def _check_items(path: Path) -> list[Path]:
+    """A district folder, a scenario file, or every scenario file in a folder of scenarios."""
+    if path.is_dir() and not (path / "district.yaml").exists():
+        items = sorted(p for p in path.iterdir() if p.is_file() and _is_scenario_file(p))
+        if not items:
+            raise input_error(str(path), "holds neither district.yaml nor scenario files (*.yaml)",
+                              "give a district folder, a scenario file or a folder of scenarios")
+        return items
+    return [path]
+
+
+def _check_one(path: Path, district_dir: Path | None, districts: dict[Path, Any]) -> str:
+    from twin.district import default_district_path, load_district, resolve_district_path
+
+    is_file = os.path.lexists(path) and not path.is_dir()  # a file, or a device such as /dev/zero
+    if _is_scenario_file(path) or is_file and path.name not in ("district.yaml", "district.yml"):
+        from twin.modify import apply_scenario
+        from twin.scenario import load_scenario
+
         sc = load_scenario(path)
-        click.echo(f"{path}: scenario '{sc.name}' is valid ({len(sc.modifications)} modifications, "
-                   f"{len(sc.targets)} targets, {len(sc.phases)} phases)")
-        return
+        dpath = resolve_district_path(district_dir) if district_dir is not None else \
+            sc.resolve(sc.district) if sc.district else default_district_path()
+        key = Path(dpath).resolve()
+        if key not in districts:
+            districts[key] = load_district(dpath)
+        d = districts[key]
+        problems: list[Any] = []
+        for mods in (sc.modifications, *(ph.modifications for ph in sc.phases)):
+            try:  # reads and validates every layer file the scenario adds, as a run does
+                apply_scenario(d, sc, mods)
+            except InputError as exc:
+                problems.extend(p for p in exc.problems if p not in problems)
+        if problems:
+            raise InputError(problems)
+        return (f"{path}: scenario '{printable(sc.name)}' is valid ({len(sc.modifications)} modifications, "
+                f"{len(sc.targets)} targets, {len(sc.phases)} phases) on district '{printable(d.name)}'")
+    path = resolve_district_path(path)  # a folder, or a bundled district's name (oslo-bjorvika)
     d = load_district(path)
-    click.echo(f"{path}: district '{d.name}' is valid: {len(d.buildings)} buildings, "
-               f"{len(d.heat_network)} heat-network segments, {len(d.charging_points)} charging points, "
-               f"{len(d.basins)} basins, DEM {'%dx%d' % d.dem.shape[::-1] if d.dem is not None else 'none'}"
-               f"{' (synthetic data)' if d.synthetic else ''}")
+    return (f"{path}: district '{printable(d.name)}' is valid: {len(d.buildings)} buildings, "
+            f"{len(d.heat_network)} heat-network segments, {len(d.charging_points)} charging points, "
+            f"{len(d.basins)} basins, DEM {'%dx%d' % d.dem.shape[::-1] if d.dem is not None else 'none'}"
+            f"{' (synthetic data)' if d.synthetic else ''}")
 
 
 @main.command()
@@ -226,7 +409,8 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
     from twin.flood import FloodParams
     from twin.flood_io import run_flood, run_flood_tiled
 
-    _check_out(out, [dem] + [p for p in (basins, buildings) if p])
+    _check_out(out, [dem] + [p for p in (basins, buildings) if p],
+               [out / n for n in ("filled.tif", "depressions.gpkg", "water_depth.tif", "buildings.gpkg")])
     if chunks is not None:
         if rain_mm is not None or basins:
             raise input_error("--chunks", "the tiled path has no rain routing yet (depressions and buildings only)",
@@ -246,9 +430,11 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
 @click.option("--dem", type=click.Path(path_type=Path), default=None, help="A GeoTIFF DEM to attach.")
 @click.option("--name", default=None, help="District name (default: the file name).")
 @click.option("--crs", default=None, help="Metric CRS (default: the UTM zone of the data).")
+@click.option("--population", type=click.Path(path_type=Path), default=None,
+              help="Population grid (SSB/SCB/Statistics Finland/DST cells) to allocate residents from.")
 @_handle_errors
 def import_osm_cmd(file: Path, out: Path, bbox: str | None, dem: Path | None, name: str | None,
-                   crs: str | None) -> None:
+                   crs: str | None, population: Path | None) -> None:
     """Import OpenStreetMap data (.osm.pbf, .osm XML, Overpass JSON or GeoJSON) as a district folder."""
     from twin.importers import write_imported
     from twin.importers.osm import import_osm
@@ -262,10 +448,27 @@ def import_osm_cmd(file: Path, out: Path, bbox: str | None, dem: Path | None, na
         except ValueError:
             raise input_error("--bbox", f"'{bbox}' is not minlon,minlat,maxlon,maxlat",
                               "write e.g. --bbox 10.59,59.88,10.64,59.91") from None
-    layers = import_osm(file, bbox=box, crs=crs)  # type: ignore[arg-type]
+    grid = _population_grid(population)
+    layers = import_osm(file, bbox=box, crs=crs, population=grid)  # type: ignore[arg-type]
     folder = write_imported(layers, out, name=name or file.name.split(".")[0], dem_path=dem, source_file=file)
+    _echo_import(folder, layers)
+
+
+def _population_grid(path: Path | None) -> Any:
+    if path is None:
+        return None
+    from twin.population import read_population_grid
+
+    return read_population_grid(path)
+
+
+def _echo_import(folder: Path, layers: dict[str, Any]) -> None:
+    from twin.district import read_manifest
+    from twin.importers import format_summary
+
     click.echo(f"wrote {folder}: {len(layers['buildings'])} buildings, "
-               f"{len(layers.get('charging_points', []))} charging points")
+               f"{len(layers.get('charging_points', []))} charging points; from data / inferred / defaults:")
+    click.echo(format_summary(read_manifest(folder).get("import_summary", {})))
 
 
 @main.command("import-vector")
@@ -275,15 +478,26 @@ def import_osm_cmd(file: Path, out: Path, bbox: str | None, dem: Path | None, na
 @click.option("--out", "out", type=click.Path(path_type=Path), required=True, help="New district folder.")
 @click.option("--dem", type=click.Path(path_type=Path), default=None, help="A GeoTIFF DEM to attach.")
 @click.option("--name", default=None, help="District name (default: the file name).")
+@click.option("--population", type=click.Path(path_type=Path), default=None,
+              help="Population grid (SSB/SCB/Statistics Finland/DST cells) to allocate residents from.")
+@click.option("--layer", type=click.Choice(["buildings", "charging_points"]), default="buildings",
+              show_default=True, help="charging_points: a charger register (NOBIL, OSM) → a .gpkg layer file.")
 @_handle_errors
-def import_vector_cmd(file: Path, mapping: Path, out: Path, dem: Path | None, name: str | None) -> None:
-    """Import a municipal building register (any format GDAL reads) with a column mapping."""
-    from twin.importers import write_imported
+def import_vector_cmd(file: Path, mapping: Path, out: Path, dem: Path | None, name: str | None,
+                      population: Path | None, layer: str) -> None:
+    """Import a municipal building register or a charger register (any format GDAL reads) with a column mapping."""
+    from twin.importers import write_imported, write_layer
     from twin.importers.vector import import_vector
 
-    layers = import_vector(file, mapping=mapping)
+    if layer == "charging_points":
+        points = import_vector(file, mapping=mapping, layer=layer)["charging_points"]
+        path = write_layer(points, out, layer=layer, source_file=file)
+        click.echo(f"wrote {path}: {len(points)} charging points "
+                   f"(use it as `layers: charging_points:` of a district or `add_chargers: file:` of a scenario)")
+        return
+    layers = import_vector(file, mapping=mapping, population=_population_grid(population))
     folder = write_imported(layers, out, name=name or file.stem, dem_path=dem, source_file=file)
-    click.echo(f"wrote {folder}: {len(layers['buildings'])} buildings")
+    _echo_import(folder, layers)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -40,16 +40,28 @@ from pyproj import CRS
 from twin import schema as sch
 from twin._errors import InputError, Problem, input_error
 from twin._io import atomic_path, write_gpkg, write_text
+from twin._text import check_text
+from twin._yaml import read_yaml
 from twin.raster import Raster, is_metric, read_dem
 
 #: Keys allowed at the top level of district.yaml.
 MANIFEST_KEYS = ("name", "crs", "synthetic", "synthetic_note", "description",
-                 "attribution", "licence", "layers", "parameters")
+                 "attribution", "licence", "layers", "parameters", "country", "import_summary",
+                 "weather")
+#: ISO 3166 codes a manifest's ``country`` may take (see twin/params/country_defaults.csv).
+COUNTRIES = ("NO", "SE", "DK", "FI")
 #: Non-vector layer keys allowed under ``layers:``.
 RASTER_LAYERS = ("dem",)
 OTHER_LAYERS = ("population",)
 #: At most this many rows are listed per column and kind of problem.
 MAX_ROWS_LISTED = 10
+#: Polygons smaller than this are degenerate (slivers, points drawn as polygons); issue 10.
+MIN_POLYGON_AREA_M2 = 1.0
+#: Features of a scenario's layer farther than this outside the district are refused (a guard against
+#: files of another place or in a wrong CRS, not a model parameter); the district's diagonal when larger.
+NEAR_DISTRICT_M = 5000.0
+#: Longest column name a Shapefile (dBASE) stores; longer names arrive truncated.
+SHAPEFILE_NAME_LEN = 10
 
 
 class TwinWarning(UserWarning):
@@ -72,6 +84,10 @@ class District:
         Other vector layers; empty (with the schema's columns) when absent.
     dem : Raster | None
         Elevation model in metres.
+    grid_areas : GeoDataFrame | None
+        Electricity grid areas (schema :data:`twin.schema.GRID_AREAS`), or None.
+    weather : twin.weather.Weather | None
+        The hourly weather year named by the manifest's ``weather:``, or None.
     manifest : dict
         The parsed ``district.yaml``.
     path : pathlib.Path | None
@@ -88,6 +104,8 @@ class District:
     low_lying: gpd.GeoDataFrame
     streets: gpd.GeoDataFrame
     dem: Raster | None = None
+    grid_areas: gpd.GeoDataFrame | None = None
+    weather: Any = None
     manifest: dict[str, Any] = field(default_factory=dict)
     path: Path | None = None
 
@@ -139,13 +157,7 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     if not path.exists():
         raise input_error(str(path), "district.yaml not found",
                           "a district folder needs a district.yaml manifest (see README, 'District folders')")
-    try:
-        manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}" if mark is not None else "?"
-        raise input_error(str(path), f"broken YAML at {line}: {getattr(exc, 'problem', exc)}",
-                          "fix the YAML syntax (indentation, colons, quotes)") from None
+    manifest = read_yaml(path, kind="district.yaml")
     if not isinstance(manifest, dict):
         raise input_error(str(path), "the manifest is not a mapping of keys to values",
                           "write `name: ...`, `crs: ...`, `layers: {...}`")
@@ -154,19 +166,36 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
         if key not in MANIFEST_KEYS:
             close = difflib.get_close_matches(str(key), MANIFEST_KEYS, n=1)
             hint = f"did you mean '{close[0]}'?" if close else f"allowed keys: {', '.join(MANIFEST_KEYS)}"
-            problems.append(Problem(str(path), f"unknown key '{key}'", hint))
+            problems.append(Problem(str(path), f"unknown key '{str(key)[:40]}'", hint))
+    if "country" in manifest and manifest["country"] not in COUNTRIES:
+        problems.append(Problem(str(path), f"unknown country {str(manifest['country'])[:20]!r}",
+                                f"use one of {', '.join(COUNTRIES)} (ISO 3166 code) or leave the key out "
+                                "to infer it from the location", column="country"))
     for key in ("name", "crs", "layers"):
         if key not in manifest:
             problems.append(Problem(str(path), f"missing key '{key}'", f"add `{key}:` to the manifest"))
-    if "crs" in manifest:
+    for key in ("synthetic_note", "description"):  # text, or one text per language
+        problem = check_text(manifest[key]) if key in manifest else None
+        if problem:
+            problems.append(Problem(str(path), f"`{key}` {problem}",
+                                    f"write `{key}: <text>` or `{key}: {{en: ..., nb: ...}}`",
+                                    column=key))
+    for key in ("name", "attribution", "licence"):
+        if key in manifest and not isinstance(manifest[key], str):
+            problems.append(Problem(str(path), f"`{key}` is not text (it is a {type(manifest[key]).__name__})",
+                                    f"write `{key}: <text>`", column=key))
+    if "crs" in manifest and (isinstance(manifest["crs"], bool) or not isinstance(manifest["crs"], (str, int))):
+        problems.append(Problem(str(path), f"`crs` is not a CRS code (it is a {type(manifest['crs']).__name__})",
+                                "write an EPSG code such as EPSG:25833", column="crs"))
+    elif "crs" in manifest:
         try:
             crs = CRS.from_user_input(manifest["crs"])
             if crs.is_geographic or not is_metric(crs):
-                problems.append(Problem(str(path), f"crs {manifest['crs']} is not metric",
+                problems.append(Problem(str(path), f"crs {str(manifest['crs'])[:60]} is not metric",
                                         "use a projected CRS in metres, e.g. EPSG:25833 (UTM 33N) or EPSG:3006",
                                         column="crs"))
         except Exception:
-            problems.append(Problem(str(path), f"crs '{manifest['crs']}' is not a known CRS",
+            problems.append(Problem(str(path), f"crs '{str(manifest['crs'])[:60]}' is not a known CRS",
                                     "write an EPSG code such as EPSG:25833", column="crs"))
     layers = manifest.get("layers")
     if layers is not None and not isinstance(layers, dict):
@@ -174,11 +203,15 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
                                 "write e.g. `layers: {buildings: buildings.gpkg}`", column="layers"))
     elif isinstance(layers, dict):
         allowed = tuple(sch.LAYERS) + RASTER_LAYERS + OTHER_LAYERS
-        for key in layers:
+        for key, value in layers.items():
+            if not isinstance(value, str) or not value.strip():
+                problems.append(Problem(str(path), f"layer '{str(key)[:40]}' does not name a file",
+                                        "write `<layer>: <file name>` relative to the district folder",
+                                        column="layers"))
             if key not in allowed:
                 close = difflib.get_close_matches(str(key), allowed, n=1)
                 hint = f"did you mean '{close[0]}'?" if close else f"allowed layers: {', '.join(allowed)}"
-                problems.append(Problem(str(path), f"unknown layer '{key}'", hint, column="layers"))
+                problems.append(Problem(str(path), f"unknown layer '{str(key)[:40]}'", hint, column="layers"))
         if "buildings" not in layers:
             problems.append(Problem(str(path), "no buildings layer",
                                     "add `buildings: <file>` under `layers:`", column="layers"))
@@ -231,10 +264,19 @@ def load_district(path: str | os.PathLike) -> District:
         except InputError as exc:
             problems.extend(exc.problems)
             layers[key] = empty_layer(layer_schema, crs)
+    if "population" in manifest["layers"]:  # only checked: the models do not read it
+        try:
+            read_layer(folder / str(manifest["layers"]["population"]), sch.POPULATION, crs=crs)
+        except InputError as exc:
+            problems.extend(exc.problems)
     dem = None
     if "dem" in manifest["layers"]:
         dem_path = folder / str(manifest["layers"]["dem"])
         try:
+            from twin.flood import FloodParams
+            from twin.flood_io import _dem_size_check
+
+            _dem_size_check(dem_path, FloodParams())  # the same guard as `twin flood`
             dem = read_dem(dem_path, where=f"{dem_path}: layer dem")
             if not dem.crs.equals(crs):
                 dem = reproject_raster(dem, crs)
@@ -242,14 +284,23 @@ def load_district(path: str | os.PathLike) -> District:
                 problems.extend(_dem_coverage_problems(dem, layers["buildings"], str(dem_path)))
         except InputError as exc:
             problems.extend(exc.problems)
+    weather = None
+    if manifest.get("weather") is not None:
+        from twin.weather import weather_from_manifest
+
+        try:
+            weather = weather_from_manifest(manifest["weather"], folder, where=str(folder / "district.yaml"))
+        except InputError as exc:
+            problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
+    grid_areas = layers["grid_areas"] if "grid_areas" in manifest["layers"] else None
     return District(
         name=str(manifest["name"]), crs=crs, buildings=layers["buildings"],
         heat_network=layers["heat_network"], heat_plants=layers["heat_plants"],
         charging_points=layers["charging_points"], basins=layers["basins"],
         low_lying=layers["low_lying"], streets=layers["streets"], dem=dem,
-        manifest=manifest, path=folder,
+        grid_areas=grid_areas, weather=weather, manifest=manifest, path=folder,
     )
 
 
@@ -283,8 +334,8 @@ def reproject_raster(raster: Raster, crs: CRS) -> Raster:
 
 
 def read_layer(path: str | os.PathLike, layer_schema: sch.LayerSchema, *, crs: CRS | str,
-               layer: str | None = None, overrides: dict[str, dict[str, Any]] | None = None
-               ) -> gpd.GeoDataFrame:
+               layer: str | None = None, overrides: dict[str, dict[str, Any]] | None = None,
+               near: tuple[float, float, float, float] | None = None) -> gpd.GeoDataFrame:
     """Read one vector layer file, reproject it and validate it against its schema.
 
     Parameters
@@ -300,6 +351,9 @@ def read_layer(path: str | os.PathLike, layer_schema: sch.LayerSchema, *, crs: C
     overrides : dict, optional
         Per-column changes to the schema, e.g. ``{"year": {"max": 2100}}`` for
         planned buildings.
+    near : (minx, miny, maxx, maxy), optional
+        The district's extent: features far outside it are an error
+        (:func:`check_near`), e.g. a scenario's file from another city.
 
     Returns
     -------
@@ -321,7 +375,45 @@ def read_layer(path: str | os.PathLike, layer_schema: sch.LayerSchema, *, crs: C
     if gdf.crs is None:
         raise input_error(where, "the layer has no CRS",
                           f"assign the CRS it is in, e.g. `ogr2ogr -a_srs EPSG:25833 out.gpkg {path.name}`")
-    return validate_layer(gdf, layer_schema, crs=crs, where=where, overrides=overrides)
+    gdf = validate_layer(gdf, layer_schema, crs=crs, where=where, overrides=overrides)
+    if near is not None:
+        check_near(gdf, near, where=where)
+    return gdf
+
+
+def district_extent(district: "District") -> tuple[float, float, float, float]:
+    """The extent of a district's buildings (minx, miny, maxx, maxy) in its CRS."""
+    b = district.buildings
+    return tuple(float(v) for v in b.total_bounds) if len(b) else (np.nan,) * 4  # type: ignore[return-value]
+
+
+def check_near(gdf: gpd.GeoDataFrame, extent: tuple[float, float, float, float], *, where: str) -> None:
+    """Refuse a layer with features far outside a district's extent.
+
+    A feature is far when it lies more than :data:`NEAR_DISTRICT_M` (or the
+    district's own diagonal, when larger) outside the extent: such a layer
+    belongs to another place or is in the wrong CRS, and counting it would
+    silently change the results.
+
+    Raises
+    ------
+    InputError
+        Naming the file, the rows and the distance.
+    """
+    minx, miny, maxx, maxy = extent
+    if not np.isfinite([minx, miny, maxx, maxy]).all() or len(gdf) == 0:
+        return
+    margin = max(NEAR_DISTRICT_M, float(np.hypot(maxx - minx, maxy - miny)))
+    core = shapely.box(minx, miny, maxx, maxy)
+    dist = gdf.geometry.distance(core).to_numpy()
+    far = np.flatnonzero(dist > margin)
+    if len(far):
+        id_col = next((c for c in gdf.columns if c.endswith("_id")), None)
+        rows = ", ".join(str(i + 1) + (f" ({id_col}={gdf[id_col].iloc[i]})" if id_col else "") for i in far[:3])
+        raise input_error(where, f"{len(far)} of {len(gdf)} features lie far outside the district "
+                          f"(up to {dist[far].max() / 1000:,.0f} km from its buildings; rows {rows}"
+                          f"{' …' if len(far) > 3 else ''})",
+                          "use a file of this district, or check the file's CRS")
 
 
 def validate_layer(gdf: gpd.GeoDataFrame, layer_schema: sch.LayerSchema, *, crs: CRS | str,
@@ -339,6 +431,7 @@ def validate_layer(gdf: gpd.GeoDataFrame, layer_schema: sch.LayerSchema, *, crs:
         raise input_error(where, "the layer has no CRS", "assign its CRS (e.g. EPSG:25833)")
     gdf = gdf.to_crs(crs) if not CRS.from_user_input(gdf.crs).equals(CRS.from_user_input(crs)) else gdf.copy()
     gdf = gdf.reset_index(drop=True)
+    gdf = _full_column_names(gdf, layer_schema)
     columns = {c.name: c for c in layer_schema.columns}
     if overrides:
         columns = {n: replace(c, **overrides.get(n, {})) for n, c in columns.items()}
@@ -406,6 +499,11 @@ def validate_layer(gdf: gpd.GeoDataFrame, layer_schema: sch.LayerSchema, *, crs:
     wrong = ~missing & ~np.isin(gtype, list(ok_types))
     add_rows(wrong, f"geometry type is not {' or '.join(layer_schema.geometry)}",
              f"a {layer_schema.name} layer holds {'/'.join(layer_schema.geometry)} features", None)
+    if polygonal:
+        area = gdf.geometry.area.to_numpy()
+        add_rows(~missing & ~wrong & (area < MIN_POLYGON_AREA_M2),
+                 f"degenerate polygon (area below {MIN_POLYGON_AREA_M2:g} m²)",
+                 "redraw the feature or delete the row", None)
     if repaired or multipart:
         msg = f"{where}: repaired {repaired} invalid geometr{'y' if repaired == 1 else 'ies'}" \
               + (f", took the first part of {multipart} multipart point(s)" if multipart else "")
@@ -454,6 +552,17 @@ def validate_layer(gdf: gpd.GeoDataFrame, layer_schema: sch.LayerSchema, *, crs:
     return gdf
 
 
+def _full_column_names(gdf: gpd.GeoDataFrame, layer_schema: sch.LayerSchema) -> gpd.GeoDataFrame:
+    """Accept Shapefile's 10-character column names (``building_i``) as the schema's full names."""
+    rename = {}
+    for c in layer_schema.columns:
+        short = c.name[:SHAPEFILE_NAME_LEN]
+        if len(c.name) > SHAPEFILE_NAME_LEN and c.name not in gdf.columns and short in gdf.columns:
+            if sum(o.name[:SHAPEFILE_NAME_LEN] == short for o in layer_schema.columns) == 1:
+                rename[short] = c.name
+    return gdf.rename(columns=rename) if rename else gdf
+
+
 def _polygonal_part(g: Any) -> Any:
     if g is None or g.is_empty:
         return None
@@ -468,12 +577,21 @@ def _polygonal_part(g: Any) -> Any:
     return None
 
 
+def _id_text(v: Any) -> Any:
+    """Text of a value; a whole number stored as REAL (``1.0``) becomes ``1``."""
+    if v is None:
+        return None
+    if isinstance(v, (float, np.floating)) and np.isfinite(v) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def _coerce(s: pd.Series, dtype: str) -> tuple[pd.Series, np.ndarray]:
     """Coerce a column to a schema type; returns the values and a bad-type mask."""
     null = s.isna().to_numpy()
     if dtype == "str":
         out = s.astype(object).where(~null, None)
-        out = out.map(lambda v: v if v is None else str(v))
+        out = out.map(_id_text)
         return out.astype(object), np.zeros(len(s), bool)
     if dtype in ("int", "float"):
         num = pd.to_numeric(s, errors="coerce")

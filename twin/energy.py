@@ -13,8 +13,9 @@ comes from the nearest network segment's ``co2_g_kwh``.
 
 All parameters are in ``twin/params/*.csv``, each row with its source:
 
-* ``archetypes_nve_ebm.csv`` — need per m² (NVE EBM 1.2.0, plus a ``ZEB``
-  class from NS 3700/NS 3701 passive-house limits),
+* ``archetypes_nve_ebm.csv`` — need per m² (NVE EBM 1.2.0, plus a
+  ``PASSIVE_HOUSE`` class: TEK17 with the NS 3700/NS 3701 passive-house
+  space-heating limit),
 * ``use_categories.csv`` — ``use`` → EBM building category,
 * ``building_codes.csv`` — construction year → building-code period,
 * ``heating_systems.csv`` — load shares, efficiencies and carriers,
@@ -36,6 +37,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from twin import ebm
 from twin._errors import InputError, Problem
 from twin.schema import BUILDING_CODES, HEATING, USES
 
@@ -70,6 +72,20 @@ def _scalar_params(name: str) -> dict[str, float]:
 
 
 _DH_DEFAULTS = _scalar_params("dh_defaults.csv")
+
+#: Named choices of the district-heat factor at the building (``dh_defaults.csv``
+#: rows ``dh_co2_g_kwh_<choice>``): ``no_national_mix`` (default, the Norwegian
+#: district-heat mix) and ``zero_at_building`` (SSB KOSTRA: counted at the plant).
+DH_EMISSION_SETS: tuple[str, ...] = tuple(
+    k.removeprefix("dh_co2_g_kwh_") for k in _DH_DEFAULTS if k.startswith("dh_co2_g_kwh_"))
+
+
+def dh_factor(choice: str) -> float:
+    """District-heat emission factor (g CO2e/kWh) of a named choice (:data:`DH_EMISSION_SETS`)."""
+    if choice not in DH_EMISSION_SETS:
+        raise InputError(Problem("parameters", f"unknown dh_emission_set {choice!r}",
+                                 f"use one of {', '.join(DH_EMISSION_SETS)}", column="dh_emission_set"))
+    return _DH_DEFAULTS[f"dh_co2_g_kwh_{choice}"]
 _FLOOR_AREA = _scalar_params("floor_area.csv")
 
 
@@ -113,8 +129,8 @@ class EnergyParams:
         Minimum heat per metre of service pipe (heat / distance to the
         network) for automatic connection (``dh_defaults.csv``, KfW rule).
     dh_default_co2_g_kwh : float
-        District-heat factor for segments without ``co2_g_kwh``
-        (``dh_defaults.csv``).
+        District-heat factor for segments without ``co2_g_kwh``; default the
+        Norwegian district-heat mix (``dh_defaults.csv``, :func:`dh_factor`).
     storey_height_m : float
         Storey height to derive floors from ``height_m`` (``floor_area.csv``).
     gross_to_heated_factor : float
@@ -127,7 +143,7 @@ class EnergyParams:
     connect_within_m: float | None = None
     connect_min_heat_kwh_yr: float = _DH_DEFAULTS["connect_min_heat_kwh_yr"]
     connect_min_density_mwh_m_yr: float = _DH_DEFAULTS["connect_min_density_mwh_m_yr"]
-    dh_default_co2_g_kwh: float = _DH_DEFAULTS["dh_default_co2_g_kwh"]
+    dh_default_co2_g_kwh: float = _DH_DEFAULTS["dh_co2_g_kwh_no_national_mix"]
     storey_height_m: float = _FLOOR_AREA["storey_height_m"]
     gross_to_heated_factor: float = _FLOOR_AREA["gross_to_heated_factor"]
 
@@ -215,7 +231,7 @@ def _validate_archetypes(table: pd.DataFrame, *, where: str) -> pd.DataFrame:
                     where, f"no rows for building_category {cat!r}, building_code {code!r}, "
                            f"purpose {', '.join(lacking)}",
                     f"add these rows (every category used in use_categories.csv needs every "
-                    f"building code {', '.join(BUILDING_CODES)} and purpose; copy TEK17 for ZEB "
+                    f"building code {', '.join(BUILDING_CODES)} and purpose; copy TEK17 for PASSIVE_HOUSE "
                     f"if your source has no better-than-code class)",
                     column="building_code"))
     if problems:
@@ -347,10 +363,34 @@ def floor_area(buildings: gpd.GeoDataFrame, *, storey_height_m: float,
     return pd.Series(area, index=buildings.index, name="floor_area_m2")
 
 
+def floors_source(buildings: gpd.GeoDataFrame) -> pd.Series:
+    """Where each building's floor area comes from.
+
+    ``floor_area`` (given), ``floors`` (footprint × given floors), ``height``
+    (floors from ``height_m``) or ``default`` (neither known: 1 floor assumed,
+    the floor area is then a lower bound).
+
+    Returns
+    -------
+    pandas.Series
+        Named ``floors_source``, on the input index.
+    """
+    n = len(buildings)
+
+    def known(col: str) -> np.ndarray:
+        if col not in buildings:
+            return np.zeros(n, bool)
+        return np.isfinite(pd.to_numeric(buildings[col], errors="coerce").to_numpy(float))
+
+    src = np.where(known("floor_area_m2"), "floor_area",
+                   np.where(known("floors"), "floors", np.where(known("height_m"), "height", "default")))
+    return pd.Series(src, index=buildings.index, name="floors_source", dtype="str")
+
+
 def building_code_from_year(year: pd.Series | np.ndarray) -> np.ndarray:
     """Building-code period of each construction year (EBM ``building_code_parameters``).
 
-    Years after the last period's end are given its code (TEK17); ``ZEB`` is
+    Years after the last period's end are given its code (TEK17); ``PASSIVE_HOUSE`` is
     never derived from a year, only set explicitly in ``building_code``.
     """
     table = _read_params("building_codes.csv").sort_values("period_start_year")
@@ -529,6 +569,7 @@ def estimate_buildings(buildings: gpd.GeoDataFrame, heat_network: gpd.GeoDataFra
     area = floor_area(out, storey_height_m=params.storey_height_m,
                       gross_to_heated_factor=params.gross_to_heated_factor).to_numpy()
     out["floor_area_m2"] = area
+    out["floors_source"] = floors_source(buildings)
     code = building_code_from_year(out["year"]) if "year" in out else np.full(n, None, object)
     if "building_code" in out:
         given = out["building_code"]
@@ -545,6 +586,25 @@ def estimate_buildings(buildings: gpd.GeoDataFrame, heat_network: gpd.GeoDataFra
     heated = heated_use & (out["heating"].to_numpy(dtype=object) != "none")
     spec = np.zeros((n, len(PURPOSES)))
     spec[heated] = cube[ci[heated], bi[heated], :]
+    if params.archetypes is None:  # NVE's table: apply NVE EBM's own adjustments (twin.ebm)
+        factors = ebm.factor_cube(tuple(cats), tuple(BUILDING_CODES), PURPOSES, int(params.year))
+        spec[heated] *= factors[ci[heated], bi[heated], :]
+        cond = (out["building_condition"].astype(object).where(out["building_condition"].notna(), ebm.STOCK_AVERAGE)
+                .to_numpy(dtype=object) if "building_condition" in out
+                else np.full(n, ebm.STOCK_AVERAGE, dtype=object))
+        built = (pd.to_numeric(out["year"], errors="coerce").to_numpy(float) if "year" in out
+                 else np.full(n, np.nan))
+        code_year = _read_params("building_codes.csv").set_index("building_code")["building_year"]
+        built = np.where(np.isfinite(built), built,
+                         pd.Series(code).map(code_year).astype(float).fillna(float(params.year)).to_numpy())
+        age = np.maximum(float(params.year) - built, 0.0)
+        cat_arr = np.asarray(cats, dtype=object)[np.maximum(ci, 0)]
+        cat_arr = np.where(ci >= 0, cat_arr, None)
+        f_sh = np.ones(n)
+        f_sh[heated] = ebm.space_heating_condition_factor(cat_arr[heated], code[heated], cond[heated], age[heated])
+        spec[:, 0] *= f_sh
+        out["building_condition"] = pd.array(cond, dtype="str")
+        out["space_heating_condition_factor"] = f_sh
     need = spec * area[:, None]
     for j, p in enumerate(PURPOSES):
         out[f"need_{p}_kwh_yr"] = need[:, j]

@@ -110,7 +110,7 @@ class FloodParams:
         (Svenskt Vatten P110: lawns 0.1) are for ordinary design rains. Set
         ``False`` to use them.
     flooded_depth_m : float
-        A building counts as flooded when ``flood_depth_m`` is at least this.
+        A building counts as flooded when ``flood_depth_m`` is greater than this.
     building_buffer_m : float
         Water within this distance of a footprint counts as "right next to" it.
     max_memory_gb, bytes_per_cell : float
@@ -155,7 +155,7 @@ class FloodResult:
     basins : pandas.DataFrame | None
         Per basin: ``basin_id, capacity_m3, inflow_m3, stored_m3, overflow_m3``.
     flooded_buildings : int
-        Buildings with ``flood_depth_m >= flooded_depth_m``.
+        Buildings with ``flood_depth_m > flooded_depth_m`` (strictly deeper, as in the indicators).
     """
 
     filled: np.ndarray
@@ -727,7 +727,7 @@ def _exposure(s: _Surface, st: _Stats, dem: Raster, buildings: gpd.GeoDataFrame,
     out_b = buildings.copy()
     out_b["flood_depth_m"] = fd
     out_b["in_low_lying_area"] = low
-    flooded = int(np.sum(np.nan_to_num(fd, nan=-1.0) >= params.flooded_depth_m))
+    flooded = int(np.sum(np.nan_to_num(fd, nan=-1.0) > params.flooded_depth_m))
     return out_b, flooded
 
 

@@ -37,7 +37,8 @@ def _dem_size_check(path: Path, params: FloodParams) -> None:
                           "cell size, or raise FloodParams.max_memory_gb")
 
 
-def read_vector(path: str | os.PathLike, dem: Raster, *, layer: str) -> gpd.GeoDataFrame:
+def read_vector(path: str | os.PathLike, dem: Raster, *, layer: str,
+                geometry: tuple[str, ...] = ("Polygon", "MultiPolygon")) -> gpd.GeoDataFrame:
     """Read a vector file, check it and reproject it to the DEM's CRS.
 
     Raises
@@ -60,6 +61,10 @@ def read_vector(path: str | os.PathLike, dem: Raster, *, layer: str) -> gpd.GeoD
     if gdf.crs is None:
         raise input_error(label, "the layer has no CRS",
                           "assign it, e.g. `ogr2ogr -a_srs EPSG:25833 out.gpkg in.gpkg`")
+    wrong = sorted(set(gdf.geom_type.dropna().unique()) - set(geometry))
+    if wrong:
+        raise input_error(label, f"holds {', '.join(wrong)} features, not {' or '.join(geometry)}",
+                          f"give a layer of {layer} polygons")
     if not gdf.crs.equals(dem.crs):
         gdf = gdf.to_crs(dem.crs)
     return gdf

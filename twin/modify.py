@@ -17,7 +17,7 @@ import shapely
 
 from twin import schema as sch
 from twin._errors import input_error
-from twin.district import District, read_layer
+from twin.district import District, district_extent, read_layer
 from twin.scenario import Modification, Scenario, Where
 
 #: Planned buildings added by scenarios may be built up to this year.
@@ -72,7 +72,7 @@ def select(buildings: gpd.GeoDataFrame, where: Where, *, base: Path, label: str 
             codes = np.where(pd.notna(given), given, codes)
         m &= np.isin(np.asarray(codes, dtype=object), where.building_code)
     if where.area is not None:
-        area = _read_area(base / where.area, buildings.crs)
+        area = _read_area(base / where.area, buildings.crs, tuple(buildings.total_bounds))
         m &= buildings.geometry.representative_point().within(area).to_numpy()
     if where.share is not None and m.any():
         idx = np.flatnonzero(m)
@@ -83,8 +83,8 @@ def select(buildings: gpd.GeoDataFrame, where: Where, *, base: Path, label: str 
     return m
 
 
-def _read_area(path: Path, crs: object) -> shapely.Geometry:
-    gdf = read_layer(path, sch.LOW_LYING, crs=crs)  # any polygon layer: schema needs only polygons
+def _read_area(path: Path, crs: object, near: tuple | None = None) -> shapely.Geometry:
+    gdf = read_layer(path, sch.LOW_LYING, crs=crs, near=near)  # any polygon layer: schema needs only polygons
     return shapely.union_all(gdf.geometry.to_numpy())
 
 
@@ -118,10 +118,15 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
     elif mod.kind == "retrofit":
         m = select(b, a.where, base=base, label=label, key="retrofit.where")
         b = b.copy()
-        b["building_code"] = b["building_code"].astype(object) if "building_code" in b else None
-        b.loc[m, "building_code"] = a.to
+        b["building_condition"] = b["building_condition"].astype(object) if "building_condition" in b else None
+        if a.to is not None:  # rebuilt to a newer code: that code's need, in its original condition
+            b["building_code"] = b["building_code"].astype(object) if "building_code" in b else None
+            b.loc[m, "building_code"] = a.to
+            b.loc[m, "building_condition"] = "original_condition"
+        if a.condition is not None:  # NVE EBM renovation state (twin.ebm)
+            b.loc[m, "building_condition"] = a.condition
         d = d.replace(buildings=b)
-        log += (f"retrofit: {int(m.sum())} buildings to {a.to}",)
+        log += (f"retrofit: {int(m.sum())} buildings to {a.to or a.condition}",)
     elif mod.kind == "change_heating":
         m = select(b, a.where, base=base, label=label, key="change_heating.where") & (b["use"] != "unheated").to_numpy()
         b = b.copy()
@@ -136,14 +141,14 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
     elif mod.kind == "add_buildings":
         path = scenario.resolve(a.file)
         new = read_layer(path, sch.BUILDINGS, crs=d.crs, layer=a.layer,
-                         overrides={"year": {"max": PLANNED_YEAR_MAX}})
+                         overrides={"year": {"max": PLANNED_YEAR_MAX}}, near=district_extent(d))
         _check_new_ids(b["building_id"], new["building_id"], f"{path}: layer buildings", "building_id")
         d = d.replace(buildings=_concat(b, new))
         log += (f"add_buildings: {len(new)} from {path.name}",)
     elif mod.kind == "new_quarter":
         from twin.quarter import generate_quarter
 
-        area = _read_area(scenario.resolve(a.area), d.crs)
+        area = _read_area(scenario.resolve(a.area), d.crs, district_extent(d))
         occupied = b.geometry.intersects(area).to_numpy()
         if occupied.any():
             area = area.difference(shapely.union_all(b.geometry.to_numpy()[occupied]).buffer(5))
@@ -155,7 +160,7 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
         log += (f"new_quarter: {len(nb)} buildings, {nb['floor_area_m2'].sum():,.0f} m2",)
     elif mod.kind == "extend_heat_network":
         path = scenario.resolve(a.file)
-        new = read_layer(path, sch.HEAT_NETWORK, crs=d.crs, layer=a.layer)
+        new = read_layer(path, sch.HEAT_NETWORK, crs=d.crs, layer=a.layer, near=district_extent(d))
         new = new.copy()
         new["planned"] = True
         net = d.heat_network.copy()
@@ -168,7 +173,7 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
     elif mod.kind == "add_chargers":
         if a.file is not None:
             path = scenario.resolve(a.file)
-            new = read_layer(path, sch.CHARGING_POINTS, crs=d.crs, layer=a.layer)
+            new = read_layer(path, sch.CHARGING_POINTS, crs=d.crs, layer=a.layer, near=district_extent(d))
             _check_new_ids(d.charging_points["charger_id"], new["charger_id"], f"{path}: layer charging_points",
                            "charger_id")
         else:
@@ -178,7 +183,8 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
             streets = d.streets if len(d.streets) else None
             est = estimate_mobility(_with_floor_area(b), d.charging_points, params=mp, streets=streets)
             if a.area is not None:
-                inside = est.geometry.representative_point().within(_read_area(scenario.resolve(a.area), d.crs))
+                inside = est.geometry.representative_point().within(
+                    _read_area(scenario.resolve(a.area), d.crs, district_extent(d)))
                 est = est.loc[inside.to_numpy()].reset_index(drop=True)
             new = place_chargers(est, d.charging_points, target_coverage=a.target_coverage,
                                  walk_distance_m=mp.walk_distance_m, kw=a.kw, connectors=a.connectors,
@@ -193,7 +199,7 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
         log += (f"remove_chargers: {int((~keep).sum())}",)
     elif mod.kind == "add_basins":
         path = scenario.resolve(a.file)
-        new = read_layer(path, sch.BASINS, crs=d.crs, layer=a.layer)
+        new = read_layer(path, sch.BASINS, crs=d.crs, layer=a.layer, near=district_extent(d))
         _check_new_ids(d.basins["basin_id"], new["basin_id"], f"{path}: layer basins", "basin_id")
         d = d.replace(basins=_concat(d.basins, new))
         log += (f"add_basins: {len(new)}",)

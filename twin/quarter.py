@@ -102,7 +102,10 @@ def _params_cached() -> tuple[tuple[str, float], ...]:
     if missing.any():  # pragma: no cover - guarded by tests on the CSV
         raise RuntimeError(f"{_PARAMS_CSV}: rows without a source: "
                            f"{list(table.loc[missing, 'parameter'])}")
-    return tuple(zip(table["parameter"], table["value"].astype(float)))
+    # one gross-to-heated factor for all of twin (NS 3940, twin/params/floor_area.csv)
+    fa = pd.read_csv(_PARAMS_CSV.with_name("floor_area.csv"), dtype={"parameter": str, "value": float})
+    k = float(fa.loc[fa["parameter"] == "gross_to_heated_factor", "value"].iloc[0])
+    return tuple(zip(table["parameter"], table["value"].astype(float))) + (("gross_to_heated", k),)
 
 
 def quarter_params() -> dict[str, float]:

@@ -18,8 +18,9 @@ class Result:
     ----------
     scenario : str
         Scenario name.
-    description : str
-        Scenario description (user text: escape before showing).
+    description : str or dict
+        Scenario description (user text), or one text per language
+        (:func:`twin._text.local` picks one).
     district : str
         District name.
     crs : str
@@ -38,16 +39,19 @@ class Result:
         Water depth after the rain event (NaN or 0 where dry).
     synthetic : bool
         Whether the district data are synthetic.
-    attribution : str
-        Data sources and licences, shown on the map.
+    attribution : str or dict
+        Data sources and licences, shown on the map (or one text per language).
     year : int
         Scenario year.
     extra : dict
         Anything else (reports per module).
+    title : str, dict or None
+        Scenario title for people (or one per language); maps show it
+        instead of the ``scenario`` name when given.
     """
 
     scenario: str
-    description: str
+    description: str | dict[str, str]
     district: str
     crs: str
     buildings: gpd.GeoDataFrame
@@ -55,6 +59,7 @@ class Result:
     indicators: dict[str, Any]
     water_depth: Raster | None = None
     synthetic: bool = False
-    attribution: str = ""
+    attribution: str | dict[str, str] = ""
     year: int = 2025
     extra: dict[str, Any] = field(default_factory=dict)
+    title: str | dict[str, str] | None = None

@@ -1,6 +1,7 @@
 """Scenario files: local-plan changes and parameters, validated with pydantic.
 
-A scenario is a YAML file (read with ``yaml.safe_load``; nothing is evaluated)::
+A scenario is a YAML file (read with :func:`twin._yaml.read_yaml`: plain data only,
+no aliases, no duplicate keys, nothing is evaluated)::
 
     name: fornebu-2027
     description: What a zero-emission Fornebu takes
@@ -20,8 +21,11 @@ A scenario is a YAML file (read with ``yaml.safe_load``; nothing is evaluated)::
     phases:
       - {year: 2030, parameters: {ev_share: 0.95}}
 
-Unknown keys, wrong types and bad references are :class:`~twin._errors.InputError`
-lines that name the file, the line, the key and the allowed values.
+Unknown keys, wrong types, unknown indicators, emission sets or mode-share
+keys, and bad references are :class:`~twin._errors.InputError` lines that name
+the file, the line, the key and the allowed values; :func:`load_scenario`
+reports every problem of a file at once, so ``twin check`` rejects what
+``twin run`` would.
 """
 
 from __future__ import annotations
@@ -36,6 +40,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from twin import schema as sch
 from twin._errors import InputError, Problem, input_error
+from twin._text import LocalText
+from twin._yaml import read_yaml
 
 UseWord = Literal[sch.USES]  # type: ignore[valid-type]
 HeatingWord = Literal[sch.HEATING]  # type: ignore[valid-type]
@@ -59,6 +65,34 @@ class Parameters(_Model):
     flooded_depth_m: float | None = Field(None, gt=0, le=10, description="water depth counted as a flooded building")
     archetypes: str | None = Field(None, description="own archetype table (CSV, same columns as twin/params)")
     dh_co2_g_kwh: float | None = Field(None, ge=0, le=1500, description="district-heat emission factor override")
+    dh_emission_set: Literal["no_national_mix", "zero_at_building"] | None = Field(
+        None, description="named district-heat factor (twin/params/dh_defaults.csv); zero_at_building = SSB KOSTRA's 0")
+    draws: int | None = Field(None, ge=0, le=10000, description="Latin-hypercube draws for ranges (0 = off)")
+
+    @field_validator("emission_set")
+    @classmethod
+    def _emission_set(cls, v: str | None) -> str | None:
+        from twin.energy import EMISSION_SETS
+
+        if v is not None and v not in EMISSION_SETS:
+            close = difflib.get_close_matches(v, EMISSION_SETS, n=1)
+            msg = f"unknown emission_set '{v}'; " + (f"did you mean '{close[0]}'? " if close else "") \
+                + f"allowed: {', '.join(EMISSION_SETS)}"
+            raise ValueError(msg)
+        return v
+
+    @field_validator("mode_shares")
+    @classmethod
+    def _mode_shares(cls, v: dict[str, float] | None) -> dict[str, float] | None:
+        if v is not None:  # the mobility model's own check, so both agree
+            from twin.mobility import MobilityParams
+
+            try:
+                MobilityParams(mode_shares=dict(v))
+            except InputError as exc:
+                raise ValueError("; ".join(f"{p.what} ({p.fix})" if isinstance(p, Problem) else str(p)
+                                           for p in exc.problems)) from None
+        return v
 
 
 class Where(_Model):
@@ -105,7 +139,16 @@ class NewQuarter(_Model):
 
 class Retrofit(_Model):
     where: Where
-    to: CodeWord  # type: ignore[valid-type]
+    to: CodeWord | None = None  # type: ignore[valid-type]  # new building code (need of that code)
+    condition: Literal["small_measure", "renovation", "renovation_and_small_measure"] | None = Field(
+        None, description="NVE EBM building condition after the retrofit (space-heating need -7/-20/-25 %)")
+
+    @model_validator(mode="after")
+    def _one(self) -> "Retrofit":
+        if self.to is None and self.condition is None:
+            msg = "give `to` (a building code) or `condition` (small_measure, renovation, renovation_and_small_measure)"
+            raise ValueError(msg)
+        return self
 
 
 class ChangeHeating(_Model):
@@ -123,7 +166,7 @@ class AddChargers(_Model):
     layer: str | None = None
     target_coverage: float | None = Field(None, gt=0, le=1)
     area: str | None = Field(None, description="polygon file: place chargers for the residents inside it only")
-    kw: float = Field(22.0, gt=0, le=1000)
+    kw: float = Field(11.0, gt=0, le=1000)  # most cars accept 11 kW AC (twin/params/charging.csv)
     connectors: int = Field(2, ge=1, le=100)
     max_new: int = Field(200, ge=1, le=10000)
 
@@ -178,6 +221,11 @@ class Target(_Model):
     not_above: str | None = Field(None, description="scenario file whose value is the ceiling (e.g. zero growth)")
     source: str | None = None
 
+    @field_validator("indicator")
+    @classmethod
+    def _indicator(cls, v: str) -> str:
+        return _known_indicator(v)
+
     @model_validator(mode="after")
     def _kind(self) -> "Target":
         kinds = [self.max is not None, self.min is not None, self.reduction is not None,
@@ -199,6 +247,22 @@ class TargetPath(_Model):
     points: dict[int, float]
     source: str | None = None
 
+    @field_validator("indicator")
+    @classmethod
+    def _indicator(cls, v: str) -> str:
+        return _known_indicator(v)
+
+
+def _known_indicator(name: str) -> str:
+    from twin.indicators import INDICATORS
+
+    if name not in INDICATORS:
+        close = difflib.get_close_matches(name, INDICATORS, n=1)
+        msg = f"unknown indicator '{name}'; " + (f"did you mean '{close[0]}'? " if close else "") \
+            + f"allowed: {', '.join(INDICATORS)}"
+        raise ValueError(msg)
+    return name
+
 
 class Phase(_Model):
     year: int = Field(ge=1900, le=2100)
@@ -210,7 +274,8 @@ class Scenario(_Model):
     """A validated scenario (after ``extends`` is resolved)."""
 
     name: str
-    description: str = ""
+    title: LocalText | None = None
+    description: LocalText = ""
     district: str | None = None
     year: int = Field(2025, ge=1900, le=2100)
     parameters: Parameters = Parameters()
@@ -219,6 +284,7 @@ class Scenario(_Model):
     phases: tuple[Phase, ...] = ()
     target_path: TargetPath | None = None
     path: str | None = None
+    parents: tuple[str, ...] = Field((), description="the files this scenario extends, nearest first")
 
     @property
     def folder(self) -> Path:
@@ -231,7 +297,7 @@ class Scenario(_Model):
         return p if p.is_absolute() else self.folder / p
 
 
-_TOP_KEYS = ("name", "description", "district", "year", "extends", "parameters",
+_TOP_KEYS = ("name", "title", "description", "district", "year", "extends", "parameters",
              "modifications", "targets", "phases", "target_path")
 
 
@@ -252,71 +318,82 @@ def load_scenario(path: str | os.PathLike, *, _seen: tuple[str, ...] = ()) -> Sc
     Raises
     ------
     InputError
-        Broken YAML, unknown keys, wrong types, unknown modification kinds,
-        missing referenced files, ``extends`` cycles — one line each, with the
-        file, line and key.
+        Every problem of the file (and of the files it extends or refers to)
+        at once, one line each with the file, line and key: broken or hostile
+        YAML, unknown keys, wrong types, unknown modification kinds, indicators,
+        emission sets or mode-share keys, missing referenced files,
+        ``extends`` cycles.
     """
     path = Path(path)
     where = str(path)
     if not path.exists():
-        raise input_error(where, "scenario file not found", "check the path (the bundled scenarios live in twin/data/scenarios/)")
-    text = path.read_text(encoding="utf-8")
-    try:
-        raw = yaml.safe_load(text)
-        node = yaml.compose(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f"line {mark.line + 1}" if mark is not None else "?"
-        raise input_error(where, f"broken YAML at {line}: {getattr(exc, 'problem', None) or exc}",
-                          "fix the YAML syntax (indentation, colons, quotes)") from None
+        raise input_error(where, "scenario file not found",
+                          "check the path (the bundled scenarios live in twin/data/scenarios/)")
+    raw, node = read_yaml(path, kind="scenario file", with_node=True)
     if not isinstance(raw, dict):
         raise input_error(where, "a scenario is a mapping of keys (name, year, parameters, …)",
                           "start the file with `name: my-scenario`")
-    problems: list[Problem] = []
+    problems: list[Problem | str] = []
     for key in raw:
         if key not in _TOP_KEYS:
-            problems.append(_key_problem(where, node, (key,), f"unknown key '{key}'", _TOP_KEYS))
+            problems.append(_key_problem(where, node, (key,), f"unknown key '{_short(key)}'", _TOP_KEYS))
     if "name" not in raw:
         problems.append(Problem(where, "missing key 'name'", "add `name: <scenario-name>`"))
-    if problems:
-        raise InputError(problems)
 
     parent: Scenario | None = None
-    if raw.get("extends"):
-        ppath = Path(str(raw["extends"]))
-        ppath = ppath if ppath.is_absolute() else path.parent / ppath
-        if str(ppath.resolve()) in _seen + (str(path.resolve()),):
-            raise input_error(where, f"`extends: {raw['extends']}` makes a cycle", "remove the cycle")
-        if not ppath.exists():
-            raise _key_error(where, node, ("extends",), f"extends a file that does not exist: {ppath}",
-                             "give the path of the parent scenario relative to this file")
-        parent = load_scenario(ppath, _seen=_seen + (str(path.resolve()),))
+    ext = raw.get("extends")
+    if ext is not None:
+        if not isinstance(ext, str) or not ext.strip():
+            problems.append(_key_error(where, node, ("extends",), "`extends` is not a file name",
+                                       "give the path of the parent scenario relative to this file").problems[0])
+        else:
+            ppath = Path(ext)
+            ppath = ppath if ppath.is_absolute() else path.parent / ppath
+            if str(ppath.resolve()) in _seen + (str(path.resolve()),):
+                problems.append(_key_error(where, node, ("extends",), f"`extends: {_short(ext)}` makes a cycle",
+                                           "remove the cycle").problems[0])
+            elif not ppath.exists():
+                problems.append(_key_error(where, node, ("extends",), f"extends a file that does not exist: {ppath}",
+                                           "give the path of the parent scenario relative to this file").problems[0])
+            else:
+                try:
+                    parent = load_scenario(ppath, _seen=_seen + (str(path.resolve()),))
+                except InputError as exc:
+                    problems.extend(exc.problems)
 
-    data: dict[str, Any] = {k: v for k, v in raw.items() if k != "extends"}
-    try:
-        data["modifications"] = _parse_mods(raw.get("modifications") or [], ("modifications",))
-        phases = []
-        for i, ph in enumerate(raw.get("phases") or []):
-            if not isinstance(ph, dict):
-                raise _ModError(("phases", i), "a phase is a mapping with `year`, `parameters`, `modifications`")
-            ph = dict(ph)
-            ph["modifications"] = _parse_mods(ph.get("modifications") or [], ("phases", i, "modifications"))
-            phases.append(ph)
-        data["phases"] = phases
-    except _ModError as exc:
-        raise _key_error(where, node, exc.loc, exc.what, exc.fix) from None
+    data: dict[str, Any] = {k: v for k, v in raw.items() if k in _TOP_KEYS and k != "extends"}
+    mod_errors: list[_ModError] = []
+    data["modifications"] = _parse_mods(raw.get("modifications") or [], ("modifications",), mod_errors)
+    phases = []
+    raw_phases = raw.get("phases") or []
+    if not isinstance(raw_phases, list):
+        mod_errors.append(_ModError(("phases",), "phases must be a list",
+                                    "write each phase as `- {year: 2030, parameters: {...}}`"))
+        raw_phases = []
+    for i, ph in enumerate(raw_phases):
+        if not isinstance(ph, dict):
+            mod_errors.append(_ModError(("phases", i),
+                                        "a phase is a mapping with `year`, `parameters`, `modifications`"))
+            continue
+        ph = dict(ph)
+        ph["modifications"] = _parse_mods(ph.get("modifications") or [], ("phases", i, "modifications"),
+                                          mod_errors)
+        phases.append(ph)
+    data["phases"] = phases
+    for err in mod_errors:
+        problems.extend(_key_error(where, node, err.loc, err.what, err.fix).problems)
     try:
         sc = Scenario.model_validate({**data, "path": str(path)})
     except ValidationError as exc:
-        lines = []
         for err in exc.errors():
-            loc = tuple(err["loc"])
-            lines.append(_key_problem(where, node, loc, _pydantic_msg(err), None))
-        raise InputError(lines) from None
+            problems.append(_key_problem(where, node, tuple(err["loc"]), _pydantic_msg(err), None))
+    if problems:
+        raise InputError(problems)
 
     if parent is not None:
         sc = Scenario(
-            name=sc.name, description=sc.description or parent.description,
+            name=sc.name, title=sc.title if "title" in raw else parent.title,
+            description=sc.description or parent.description,
             district=sc.district if "district" in raw else parent.district,
             year=sc.year if "year" in raw else parent.year,
             parameters=Parameters(**{**parent.parameters.model_dump(exclude_none=True),
@@ -326,9 +403,18 @@ def load_scenario(path: str | os.PathLike, *, _seen: tuple[str, ...] = ()) -> Sc
             phases=sc.phases or parent.phases,
             target_path=sc.target_path or _rebase_path(parent),
             path=sc.path,
+            parents=(str(Path(parent.path).resolve()),) + parent.parents if parent.path else parent.parents,
         )
-    check_references(sc, node)
+    check_references(sc, node, _seen=_seen + (str(path.resolve()),))
     return sc
+
+
+def _short(value: Any, n: int = 60) -> str:
+    """A value for a message: one line, at most ``n`` characters (never a whole structure)."""
+    text = value if isinstance(value, str) else type(value).__name__ if isinstance(value, (dict, list)) \
+        else repr(value)
+    text = " ".join(text.split())
+    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _rebase(parent: Scenario, mods: tuple[Modification, ...]) -> tuple[Modification, ...]:
@@ -374,31 +460,37 @@ class _ModError(Exception):
         self.loc, self.what, self.fix = loc, what, fix
 
 
-def _parse_mods(items: Any, loc: tuple) -> tuple[Modification, ...]:
+def _parse_mods(items: Any, loc: tuple, errors: list[_ModError]) -> tuple[Modification, ...]:
+    """Parse a list of modifications; problems are appended to ``errors``."""
     if not isinstance(items, list):
-        raise _ModError(loc, "modifications must be a list", "write each modification as `- kind: {...}`")
+        errors.append(_ModError(loc, "modifications must be a list", "write each modification as `- kind: {...}`"))
+        return ()
     out = []
     for i, item in enumerate(items):
         if not isinstance(item, dict) or len(item) != 1:
-            raise _ModError(loc + (i,), "each modification is a mapping with exactly one kind",
-                            f"allowed kinds: {', '.join(MODIFICATIONS)}")
+            errors.append(_ModError(loc + (i,), "each modification is a mapping with exactly one kind",
+                                    f"allowed kinds: {', '.join(MODIFICATIONS)}"))
+            continue
         kind, value = next(iter(item.items()))
         if kind not in MODIFICATIONS:
             close = difflib.get_close_matches(str(kind), MODIFICATIONS, n=1)
-            raise _ModError(loc + (i, kind), f"unknown modification '{kind}'",
-                            (f"did you mean '{close[0]}'? " if close else "") + f"allowed: {', '.join(MODIFICATIONS)}")
+            errors.append(_ModError(loc + (i, kind), f"unknown modification '{_short(kind)}'",
+                                    (f"did you mean '{close[0]}'? " if close else "")
+                                    + f"allowed: {', '.join(MODIFICATIONS)}"))
+            continue
         model = MODIFICATIONS[kind]
         try:
             args = model.model_validate(value if value is not None else {})
         except ValidationError as exc:
-            err = exc.errors()[0]
-            raise _ModError(loc + (i, kind) + tuple(err["loc"]), _pydantic_msg(err), "") from None
+            for err in exc.errors():
+                errors.append(_ModError(loc + (i, kind) + tuple(err["loc"]), _pydantic_msg(err), ""))
+            continue
         out.append(Modification(kind=kind, args=args))
     return tuple(out)
 
 
 def _pydantic_msg(err: dict) -> str:
-    loc = ".".join(str(x) for x in err["loc"])
+    loc = ".".join(_short(x, 40) for x in err["loc"])
     msg = err["msg"]
     if err["type"] == "extra_forbidden":
         msg = "unknown key"
@@ -431,7 +523,7 @@ def _node_at(node: Any, loc: tuple) -> Any:
 def _key_problem(where: str, node: Any, loc: tuple, what: str, allowed: tuple[str, ...] | None) -> Problem:
     n = _node_at(node, loc)
     line = f"line {n.start_mark.line + 1}" if n is not None else None
-    key = ".".join(str(x) for x in loc)
+    key = ".".join(_short(x, 40) for x in loc)
     fix = ""
     if allowed:
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
@@ -448,16 +540,13 @@ def _key_error(where: str, node: Any, loc: tuple, what: str, fix: str) -> InputE
     return InputError(Problem(p.where, what, fix or p.fix, column=p.column))
 
 
-def check_references(sc: Scenario, node: Any = None) -> None:
-    """Check that every file a scenario names exists (one problem per missing file)."""
-    problems: list[Problem] = []
-    where = sc.path or "scenario"
+def references(sc: Scenario) -> list[tuple[str, tuple, bool]]:
+    """Every file a scenario names: ``(reference, key path, is_a_scenario)``.
 
-    def need(ref: str | None, loc: tuple) -> None:
-        if ref and not sc.resolve(ref).exists():
-            p = _key_problem(where, node, loc, f"file not found: {sc.resolve(ref)}", None) if node is not None \
-                else Problem(where, f"file not found: {sc.resolve(ref)}", "", column=".".join(map(str, loc)))
-            problems.append(Problem(p.where, p.what, "give a path relative to the scenario file", column=p.column))
+    Layer files and areas of modifications (and of phases), the archetype
+    table, and the scenario files of targets and the target path.
+    """
+    out: list[tuple[str, tuple, bool]] = []
 
     def walk(mods: tuple[Modification, ...], loc: tuple) -> None:
         for i, m in enumerate(mods):
@@ -465,21 +554,77 @@ def check_references(sc: Scenario, node: Any = None) -> None:
             for key in ("file", "area"):
                 v = getattr(a, key, None)
                 if isinstance(v, str):
-                    need(v, loc + (i, m.kind, key))
+                    out.append((v, loc + (i, m.kind, key), False))
             w = a if isinstance(a, Where) else getattr(a, "where", None)
             if isinstance(w, Where) and w.area:
-                need(w.area, loc + (i, m.kind, "area"))
+                out.append((w.area, loc + (i, m.kind, "area"), False))
 
     walk(sc.modifications, ("modifications",))
     for j, ph in enumerate(sc.phases):
         walk(ph.modifications, ("phases", j, "modifications"))
     for j, t in enumerate(sc.targets):
         if isinstance(t.reference, str):
-            need(t.reference, ("targets", j, "reference"))
+            out.append((t.reference, ("targets", j, "reference"), True))
         if t.not_above:
-            need(t.not_above, ("targets", j, "not_above"))
+            out.append((t.not_above, ("targets", j, "not_above"), True))
+    if sc.target_path is not None and isinstance(sc.target_path.reference, str):
+        out.append((sc.target_path.reference, ("target_path", "reference"), True))
     if sc.parameters.archetypes:
-        need(sc.parameters.archetypes, ("parameters", "archetypes"))
+        out.append((sc.parameters.archetypes, ("parameters", "archetypes"), False))
+    return out
+
+
+def input_paths(sc: Scenario, *, _seen: frozenset[str] = frozenset()) -> set[Path]:
+    """Every path a run of ``sc`` reads: its file, the files it extends, every
+    file it names, its district folder, and the same for each reference scenario.
+
+    ``twin run`` refuses to write into or over any of them.
+    """
+    paths: set[Path] = set()
+    if sc.path:
+        me = Path(sc.path).resolve()
+        if str(me) in _seen:
+            return paths
+        _seen = _seen | {str(me)}
+        paths.add(me)
+    paths.update(Path(p).resolve() for p in sc.parents)
+    if sc.district:
+        paths.add(sc.resolve(sc.district).resolve())
+    for ref, _, is_scenario in references(sc):
+        p = sc.resolve(ref).resolve()
+        paths.add(p)
+        if is_scenario and str(p) not in _seen and p.is_file():
+            ref_sc = load_scenario(p)
+            paths.update(input_paths(ref_sc, _seen=_seen))
+            if not ref_sc.district:
+                from twin.district import default_district_path
+
+                paths.add(default_district_path().resolve())
+    return paths
+
+
+def check_references(sc: Scenario, node: Any = None, *, _seen: tuple[str, ...] = ()) -> None:
+    """Check every file a scenario names: it exists, and a referenced scenario is valid.
+
+    Reference scenarios (a target's ``reference`` or ``not_above``, the
+    target path's ``reference``) are loaded and validated too, so ``twin
+    check`` reports their problems before a run evaluates anything.
+    """
+    problems: list[Problem | str] = []
+    where = sc.path or "scenario"
+    for ref, loc, is_scenario in references(sc):
+        path = sc.resolve(ref)
+        if not path.exists():
+            p = _key_problem(where, node, loc, f"file not found: {path}", None) if node is not None \
+                else Problem(where, f"file not found: {path}", "", column=".".join(map(str, loc)))
+            problems.append(Problem(p.where, p.what, "give a path relative to the scenario file", column=p.column))
+        elif is_scenario:
+            if str(path.resolve()) in _seen or (sc.path and path.resolve() == Path(sc.path).resolve()):
+                continue  # a scenario may be its own reference; cycles are not followed
+            try:
+                load_scenario(path, _seen=_seen)
+            except InputError as exc:
+                problems.extend(exc.problems)
     if sc.district:
         dpath = sc.resolve(sc.district)
         if not (dpath / "district.yaml").exists() and not dpath.name.endswith(".yaml"):

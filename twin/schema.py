@@ -50,10 +50,16 @@ HEATING: tuple[str, ...] = (
 
 FOSSIL_HEATING: tuple[str, ...] = ("oil", "gas")
 
-#: Norwegian building-code periods as in NVE EBM, plus ``ZEB`` for new
-#: zero-emission buildings better than TEK17.
+#: Norwegian building-code periods as in NVE EBM, plus ``PASSIVE_HOUSE``: TEK17
+#: with space heating at the NS 3700/3701 passive-house limit (it is not the
+#: full zero-emission-building definition, which also counts materials and
+#: on-site generation).
+#: NVE EBM building conditions (renovation states) of standing buildings.
+BUILDING_CONDITIONS: tuple[str, ...] = ("original_condition", "small_measure", "renovation",
+                                        "renovation_and_small_measure")
+
 BUILDING_CODES: tuple[str, ...] = (
-    "PRE_TEK49", "TEK49", "TEK69", "TEK87", "TEK97", "TEK07", "TEK10", "TEK17", "ZEB",
+    "PRE_TEK49", "TEK49", "TEK69", "TEK87", "TEK97", "TEK07", "TEK10", "TEK17", "PASSIVE_HOUSE",
 )
 
 CURRENT_YEAR: int = _dt.date.today().year
@@ -157,6 +163,8 @@ BUILDINGS = LayerSchema(
                description="workplaces in the building, when known"),
         Column("building_code", "str", vocabulary=BUILDING_CODES,
                description="energy standard; overrides the period derived from `year`"),
+        Column("building_condition", "str", vocabulary=BUILDING_CONDITIONS,
+               description="NVE EBM renovation state; missing: EBM's expected shares at the building's age"),
         Column("dh_connected", "bool", description="connected to district heating"),
         Column("name", "str"),
         Column("address", "str"),
@@ -231,8 +239,30 @@ STREETS = LayerSchema(
     ),
 )
 
+POPULATION = LayerSchema(
+    name="population",
+    geometry=("Polygon", "MultiPolygon"),
+    columns=(
+        Column("pop_tot", "int", "persons", required=True, min=0, max=1_000_000, nullable=False,
+               description="residents per grid cell (Statistics Norway's 250 m grid column)"),
+    ),
+)
+
+GRID_AREAS = LayerSchema(
+    name="grid_areas",
+    geometry=("Polygon", "MultiPolygon"),
+    columns=(
+        Column("area_id", "str", required=True, unique=True, nullable=False,
+               description="grid area, e.g. a secondary substation's supply area"),
+        Column("capacity_kw", "float", "kW", required=True, min=0.0, max=10_000_000.0, nullable=False,
+               description="power the area's grid can deliver (transformer or feeder rating)"),
+        Column("name", "str"),
+        Column("synthetic", "bool", description="invented for a demo district"),
+    ),
+)
+
 #: Vector layer schemas by manifest key.
 LAYERS: dict[str, LayerSchema] = {
     s.name: s for s in (BUILDINGS, HEAT_NETWORK, HEAT_PLANTS, CHARGING_POINTS,
-                        BASINS, LOW_LYING, STREETS)
+                        BASINS, LOW_LYING, STREETS, GRID_AREAS)
 }

@@ -32,6 +32,7 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
     """Write one scenario's outputs into ``folder``.
 
     Writes ``buildings.gpkg`` (per-building results), ``indicators.json``,
+    ``sensitivity.csv`` (when the run drew ranges),
     ``map.html`` (and ``map.png`` with ``png``), ``depressions.gpkg`` and
     ``water_depth.tif`` when a DEM was screened, and ``pathway.nc``,
     ``pathway.csv``, ``pathway.png`` when the scenario has phases.
@@ -40,6 +41,11 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
     folder.mkdir(parents=True, exist_ok=True)
     write_gpkg(folder / "buildings.gpkg", _gpkg_ready(result.buildings), layer="buildings")
     write_json(folder / "indicators.json", result.indicators)
+    sens = (result.extra or {}).get("sensitivity")
+    if sens is not None:  # rank correlation of each uncertain parameter with each indicator (twin.uncertainty)
+        from twin._io import write_text
+
+        write_text(folder / "sensitivity.csv", sens.round(4).rename_axis("parameter").to_csv())
     dep = result.layers.get("depressions")
     if dep is not None and len(dep):
         write_gpkg(folder / "depressions.gpkg", _gpkg_ready(dep), layer="depressions")
@@ -51,7 +57,7 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
         from twin.pipeline import evaluate_pathway
 
         ds = evaluate_pathway(district, scenario, session=session)
-        write_pathway(ds, folder)
+        write_pathway(ds, folder, lang=lang)
     if not no_map:
         from twin.maps import save_png, scenario_map, write_map
 
@@ -62,34 +68,17 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
     return folder
 
 
-def write_pathway(ds: Any, folder: Path) -> list[Path]:
-    """Write a pathway Dataset as NetCDF, CSV and a PNG plot of the emission path."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def write_pathway(ds: Any, folder: Path, *, lang: str = "en") -> list[Path]:
+    """Write a pathway Dataset as NetCDF, CSV and a PNG chart (:mod:`twin.maps.pathway`)."""
+    from twin.maps.pathway import pathway_png
 
     folder = Path(folder)
     with atomic_path(folder / "pathway.nc") as tmp:
         ds.to_netcdf(tmp)
     df = ds.to_dataframe().reset_index()
     write_text(folder / "pathway.csv", df.to_csv(index=False))
-    fig, ax = plt.subplots(figsize=(7, 4), dpi=120)
-    years = ds.year.to_numpy()
-    for name in ds.scenario.to_numpy():
-        ax.plot(years, ds["co2_total_t_yr"].sel(scenario=name).to_numpy(), marker="o",
-                label=f"{name}: CO2 total")
-    if "target_path" in ds:
-        ax.plot(years, ds["target_path"].isel(scenario=0).to_numpy(), "--", color="k", label="target path")
-    ax.set_xlabel("year")
-    ax.set_ylabel("t CO2 / yr")
-    ax.set_ylim(bottom=0)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
     with atomic_path(folder / "pathway.png") as tmp:
-        fig.savefig(tmp, format="png")
-    plt.close(fig)
+        Path(tmp).write_bytes(pathway_png(ds, lang=lang))
     return [folder / "pathway.nc", folder / "pathway.csv", folder / "pathway.png"]
 
 

@@ -37,7 +37,9 @@ from pyproj import CRS
 from shapely.geometry import LineString, MultiPolygon, Point, Polygon, shape
 
 from twin import schema as sch
-from twin._errors import input_error
+from twin._errors import InputError, Problem, input_error
+from twin.district import MIN_POLYGON_AREA_M2
+from twin.importers.uses import infer_uses
 
 __all__ = ["import_osm", "buildings_from_tags", "chargers_from_tags", "streets_from_tags",
            "parse_year", "parse_number", "parse_kw", "utm_crs", "tag_table", "OSMWarning"]
@@ -155,20 +157,37 @@ def parse_number(text: object) -> float | None:
     return v
 
 
+_POWER = re.compile(r"(\d+(?:[.,]\d+)?)\s*(kw|mw|w)\b", re.I)
+_VOLT = re.compile(r"(\d+(?:[.,]\d+)?)\s*v", re.I)
+_AMP = re.compile(r"(\d+(?:[.,]\d+)?)\s*a\b", re.I)
+
+
 def parse_kw(text: object) -> float | None:
-    """Power of a ``socket:*:output`` value in kW (``"22 kW"``, ``"50kW"``, ``"3700 W"``, ``"22"``)."""
+    """Largest power in kW of a capacity text (OSM ``socket:*:output``, NOBIL connector capacity).
+
+    Reads ``"22 kW"``, ``"50kW"``, ``"3700 W"``, ``"22"`` (kW), ``"3,6 kW"``,
+    ``"43 kW AC; 50 kW DC"`` (largest part) and NOBIL's texts without a
+    power, such as ``"230V 3-phase max 16A"``: P = U·I, times √3 for
+    three-phase (IEC 61851-1 supply ratings).
+    """
     if text is None:
         return None
     best = None
     for part in str(text).split(";"):
-        v = parse_number(part)
-        if v is None:
-            continue
-        low = part.lower().replace(" ", "")
-        if low.endswith("mw"):
-            v *= 1000.0
-        elif low.endswith("w") and not low.endswith("kw"):
-            v /= 1000.0
+        m = _POWER.search(part)
+        if m:
+            v = float(m.group(1).replace(",", "."))
+            unit = m.group(2).lower()
+            v = v * 1000.0 if unit == "mw" else v / 1000.0 if unit == "w" else v
+        else:
+            u, i = _VOLT.search(part), _AMP.search(part)
+            if u and i:
+                phases = math.sqrt(3.0) if re.search(r"3[- ]?ph", part, re.I) else 1.0
+                v = float(u.group(1).replace(",", ".")) * float(i.group(1).replace(",", ".")) * phases / 1000.0
+            else:
+                v = parse_number(part)
+                if v is None:
+                    continue
         best = v if best is None else max(best, v)
     return best
 
@@ -182,7 +201,8 @@ def parse_year(text: object) -> tuple[int | None, bool]:
     """Construction year from a ``start_date`` value.
 
     Handles ``"1965"``, ``"1965-05-01"``, ``"~1960"``, ``"1960s"``,
-    ``"C19"``, ``"mid C19"``, ``"1950..1960"`` and ``"before 1900"``.
+    ``"C19"``, ``"mid C19"`` and ``"1950..1960"``; ``"before 1900"`` and
+    ``"after 1990"`` give no year (see :func:`year_bound`).
 
     Returns
     -------
@@ -208,31 +228,32 @@ def parse_year(text: object) -> tuple[int | None, bool]:
         return None, False
     if ".." in s or (len(years) == 2 and re.search(r"\d{4}\s*[-–/]\s*\d{4}$", s)):
         return (years[0] + years[-1]) // 2, False
-    exact = s[:1].isdigit() and not s.startswith(("before", "after"))
+    if year_bound(s) is not None:  # "before 1964" says only that the year is earlier
+        return None, False
+    exact = s[:1].isdigit()
     return years[0], exact
+
+
+_BOUND = re.compile(r"^(before|pre|after|post|<|>)\s*-?\s*(\d{4})$")
+
+
+def year_bound(text: object) -> tuple[str, int] | None:
+    """``("before", 1964)`` for ``"before 1964"``, ``"pre-1964"``, ``"<1964"``; ``("after", y)`` likewise."""
+    if text is None:
+        return None
+    m = _BOUND.match(str(text).strip().lower())
+    if not m:
+        return None
+    return ("before" if m.group(1) in ("before", "pre", "<") else "after"), int(m.group(2))
 
 
 # ---------------------------------------------------------------------------
 # Tag → schema mapping (pure functions)
 # ---------------------------------------------------------------------------
 
-_REFINE_KEYS = ("amenity", "shop", "office", "leisure", "tourism")
-
-
-def _use_from_tags(tags: dict[str, str], table: TagTable) -> tuple[str | None, str | None]:
-    """(use, building value if generic) from the tags alone; None when undecided."""
-    bval = (tags.get("building") or "yes").split(";")[0].strip()
-    res = table.lookup("building", "use", bval)
-    if res is not None and res != "*":
-        return res, None
-    for key in _REFINE_KEYS:
-        r = table.lookup(key, "use", tags.get(key))
-        if r is not None:
-            return r, None
-    return None, bval
-
-
-def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None) -> gpd.GeoDataFrame:
+def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None,
+                        pois: gpd.GeoDataFrame | None = None, landuse: gpd.GeoDataFrame | None = None,
+                        parts: gpd.GeoDataFrame | None = None) -> gpd.GeoDataFrame:
     """Map OSM building features to the buildings schema.
 
     Parameters
@@ -289,45 +310,45 @@ def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None)
     floors = np.full(n, np.nan)
     floors_src = np.array(["default"] * n, dtype=object)
     height = np.full(n, np.nan)
+    hcol, fcol = sch.BUILDINGS.column("height_m"), sch.BUILDINGS.column("floors")
+    ignored: list[str] = []  # tag values outside the schema's range (vandalism, typos, feet as metres)
     for i, t in enumerate(tags_list):
         h = parse_number(t.get("height") or t.get("building:height"))
-        if h is not None and h > 0:
+        if h is not None and hcol.min <= h <= hcol.max:
             height[i] = h
+        elif h is not None and h != 0:
+            ignored.append(f"{raw['osm_id'].iloc[i]} height={t.get('height') or t.get('building:height')}")
         lv = parse_number(t.get("building:levels"))
         if lv is not None and lv >= 0:
             rl = parse_number(t.get("roof:levels")) or 0.0
-            total = lv + rl
-            if total >= 1:
-                floors[i] = max(1, round(total))
+            total = lv + max(rl, 0.0)
+            if fcol.min <= round(total) <= fcol.max:
+                floors[i] = round(total)
                 floors_src[i] = "tagged"
                 continue
+            if total > fcol.max:
+                ignored.append(f"{raw['osm_id'].iloc[i]} building:levels={t.get('building:levels')}")
         if not np.isnan(height[i]):
-            floors[i] = max(1, round(height[i] / storey_h))
+            floors[i] = min(max(1, round(height[i] / storey_h)), fcol.max)
             floors_src[i] = "inferred"
+    if ignored:
+        shown = ", ".join(ignored[:5]) + (" ..." if len(ignored) > 5 else "")
+        warnings.warn(f"{len(ignored)} tag value(s) outside the schema's range were ignored "
+                      f"(floors 1-{fcol.max:g}, height {hcol.min:g}-{hcol.max:g} m): {shown}",
+                      OSMWarning, stacklevel=2)
 
-    # use
-    use = np.empty(n, dtype=object)
-    use_src = np.array(["tagged"] * n, dtype=object)
-    for i, t in enumerate(tags_list):
-        u, generic = _use_from_tags(t, table)
-        bval = (t.get("building") or "yes").split(";")[0].strip()
-        if u is not None:
-            if bval in table.large and area[i] >= small:
-                u = table.large[bval]
-            use[i] = u
-            continue
-        if generic in ("commercial", "public", "civic"):
-            use[i] = table.default(f"use_{generic}")
-            use_src[i] = "inferred"
-        elif floors_src[i] != "default":
-            use[i] = "apartment" if floors[i] >= apt_min or area[i] > house_max else "house"
-            use_src[i] = "inferred"
-        elif area[i] > house_max:
-            use[i] = "apartment"
-            use_src[i] = "inferred"
-        else:
-            use[i] = table.default("use")
-            use_src[i] = "default"
+    # floors from building:part areas (area-weighted storeys of the parts inside the outline)
+    if parts is not None and len(parts) and (floors_src == "default").any():
+        part_floors = _floors_from_parts(raw, parts, storey_h)
+        fill = (floors_src == "default") & ~np.isnan(part_floors)
+        floors[fill] = np.clip(part_floors[fill], fcol.min, fcol.max)
+        floors_src[fill] = "inferred"
+
+    # use (twin.importers.uses: own tags, points inside, area around, size, defaults)
+    areas = None
+    if landuse is not None and len(landuse):
+        areas = landuse[landuse.geom_type.isin(["Polygon", "MultiPolygon"])]
+    use, use_src = infer_uses(raw, floors, floors_src != "default", table=table, pois=pois, areas=areas)
 
     # floors still missing: median of tagged buildings of the same use, else default
     known = floors_src != "default"
@@ -352,8 +373,28 @@ def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None)
     have = ~np.isnan(year)
     fill = float(np.median(year[have])) if have.any() else float(table.default("year"))
     fill_src = "inferred" if have.any() else "default"
-    year_src[~have] = fill_src
-    year[~have] = round(fill)
+    # "before 1964" / "after 1990": the median of the tagged years on that side, else next to the bound
+    for i, t in enumerate(tags_list):
+        if have[i]:
+            continue
+        bound = next((b for k in ("start_date", "construction_date", "building:year", "year_of_construction")
+                      if (b := year_bound(t.get(k))) is not None), None)
+        if bound is None:
+            continue
+        side, y0 = bound
+        cand = year[have][year[have] < y0] if side == "before" else year[have][year[have] > y0]
+        if len(cand):
+            year[i] = round(float(np.median(cand)))
+        elif (fill < y0) if side == "before" else (fill > y0):
+            year[i] = round(fill)
+        else:
+            year[i] = y0 - 1 if side == "before" else y0 + 1
+        year_src[i] = "inferred"
+    unset = np.isnan(year)
+    year_src[unset] = fill_src
+    year[unset] = round(fill)
+    ycol = sch.BUILDINGS.column("year")
+    year = np.clip(year, ycol.min, ycol.max)
 
     # heating
     heating = np.empty(n, dtype=object)
@@ -380,6 +421,8 @@ def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None)
             "name": pd.array(names, dtype="str"),
             "address": pd.array(addresses, dtype="str"),
             "osm_building": pd.array([t.get("building") for t in tags_list], dtype="str"),
+            # Norway's Matrikkel building number (the building import tags it), for linking to the register
+            "ref_bygningsnr": pd.array([t.get("ref:bygningsnr") for t in tags_list], dtype="str"),
             "use_source": pd.array(list(use_src), dtype="str"),
             "floors_source": pd.array(list(floors_src), dtype="str"),
             "year_source": pd.array(list(year_src), dtype="str"),
@@ -387,6 +430,38 @@ def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None)
         },
         geometry=list(raw.geometry), crs=raw.crs, index=raw.index,
     )
+    return out
+
+
+def _floors_from_parts(raw: gpd.GeoDataFrame, parts: gpd.GeoDataFrame, storey_h: float) -> np.ndarray:
+    """Storeys of each building from the ``building:part`` areas inside it (NaN when none has storeys).
+
+    A part belongs to the building that contains its representative point;
+    the building's storeys are the part storeys weighted by part area
+    (``building:levels`` + ``roof:levels``, else ``height`` / storey height).
+    """
+    out = np.full(len(raw), np.nan)
+    lv = []
+    for t in parts["tags"]:
+        v = parse_number(t.get("building:levels"))
+        if v is not None and v >= 0:
+            v += max(parse_number(t.get("roof:levels")) or 0.0, 0.0)
+        else:
+            h = parse_number(t.get("height") or t.get("building:height"))
+            v = h / storey_h if h is not None and h > 0 else None
+        lv.append(np.nan if v is None or v < 1 else v)
+    lv_arr = np.array(lv, dtype=float)
+    ok = ~np.isnan(lv_arr)
+    if not ok.any():
+        return out
+    sub = parts[ok]
+    pts = sub.geometry.representative_point().to_numpy()
+    b_idx, p_idx = raw.sindex.query(pts, predicate="within")[::-1]
+    w = sub.geometry.area.to_numpy()
+    num = np.bincount(b_idx, weights=w[p_idx] * lv_arr[ok][p_idx], minlength=len(raw))
+    den = np.bincount(b_idx, weights=w[p_idx], minlength=len(raw))
+    has = den > 0
+    out[has] = np.round(num[has] / den[has])
     return out
 
 
@@ -536,6 +611,11 @@ class _Raw:
     chargers: list[tuple[str, dict, Any]] = field(default_factory=list)
     streets: list[tuple[str, dict, Any]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # buildings without a complete geometry
+    pois: list[tuple[str, dict, Any]] = field(default_factory=list)  # nodes with a use-bearing tag
+    landuse: list[tuple[str, dict, Any]] = field(default_factory=list)  # landuse=* areas
+    parts: list[tuple[str, dict, Any]] = field(default_factory=list)  # building:part areas
+    #: building way id → building multipolygon relation it is an outer ring of
+    outer_of: dict[str, str] = field(default_factory=dict)
 
 
 def _is_building(tags: dict[str, str]) -> bool:
@@ -545,6 +625,23 @@ def _is_building(tags: dict[str, str]) -> bool:
 
 def _is_charger(tags: dict[str, str]) -> bool:
     return tags.get("amenity") == "charging_station"
+
+
+#: Keys of points of interest whose tags say what a building is used for.
+POI_KEYS = ("amenity", "shop", "office", "tourism", "healthcare", "craft", "leisure")
+
+
+def _is_poi(tags: dict[str, str]) -> bool:
+    return any(k in tags for k in POI_KEYS) and not _is_charger(tags)
+
+
+def _is_landuse(tags: dict[str, str]) -> bool:
+    return "landuse" in tags
+
+
+def _is_part(tags: dict[str, str]) -> bool:
+    p = tags.get("building:part")
+    return p is not None and p != "no" and not _is_building(tags)
 
 
 def _detect(path: Path) -> str:
@@ -559,6 +656,10 @@ def _detect(path: Path) -> str:
                       "give an .osm.pbf, .osm (XML), Overpass .json or .geojson file")
 
 
+#: libosmium's value for a location that is not set (osmium::Location::undefined_coordinate).
+_UNDEFINED_COORDINATE = 2147483647
+
+
 def _read_osmium(path: Path) -> _Raw:
     import osmium
 
@@ -568,12 +669,20 @@ def _read_osmium(path: Path) -> _Raw:
     building_rels: set[int] = set()
     got_ways: set[int] = set()
     got_rels: set[int] = set()
+    bad_nodes: list[int] = []
     fp = osmium.FileProcessor(str(path)).with_locations().with_areas()
     for o in fp:
         kind = o.type_str()
         if kind == "n":
-            if "amenity" in o.tags and o.tags.get("amenity") == "charging_station" and o.location.valid():
-                raw.chargers.append((f"node/{o.id}", _tags(o), Point(o.location.lon, o.location.lat)))
+            loc = o.location
+            if not loc.valid() and loc.x != _UNDEFINED_COORDINATE:
+                bad_nodes.append(o.id)
+            if len(o.tags) and o.location.valid():
+                tags = _tags(o)
+                if _is_charger(tags):
+                    raw.chargers.append((f"node/{o.id}", tags, Point(o.location.lon, o.location.lat)))
+                elif _is_poi(tags):
+                    raw.pois.append((f"node/{o.id}", tags, Point(o.location.lon, o.location.lat)))
         elif kind == "w":
             if "building" in o.tags and o.tags.get("building") != "no" and o.tags.get("area") != "no":
                 building_ways.add(o.id)
@@ -587,11 +696,14 @@ def _read_osmium(path: Path) -> _Raw:
             if "building" in o.tags and o.tags.get("building") != "no" and \
                     o.tags.get("type") in ("multipolygon", "boundary"):
                 building_rels.add(o.id)
+                for m in o.members:
+                    if m.type == "w" and m.role in ("outer", ""):
+                        raw.outer_of[f"way/{m.ref}"] = f"relation/{o.id}"
         elif kind == "a":
-            tags = o.tags
-            is_b = "building" in tags and tags.get("building") != "no"
-            is_c = tags.get("amenity") == "charging_station"
-            if not (is_b or is_c):
+            tags = _tags(o)
+            is_b, is_c = _is_building(tags), _is_charger(tags)
+            is_l, is_p = _is_landuse(tags), _is_part(tags)
+            if not (is_b or is_c or is_l or is_p or _is_poi(tags)):
                 continue
             try:
                 g = shapely.from_wkb(fab.create_multipolygon(o))
@@ -600,9 +712,20 @@ def _read_osmium(path: Path) -> _Raw:
             oid = f"{'way' if o.from_way() else 'relation'}/{o.orig_id()}"
             if is_b:
                 (got_ways if o.from_way() else got_rels).add(o.orig_id())
-                raw.buildings.append((oid, _tags(o), _single(g)))
+                raw.buildings.append((oid, tags, _single(g)))
             elif is_c:
-                raw.chargers.append((oid, _tags(o), g))
+                raw.chargers.append((oid, tags, g))
+            elif is_p:
+                raw.parts.append((oid, tags, _single(g)))
+            elif is_l:
+                raw.landuse.append((oid, tags, g))
+            else:  # a use-bearing area that is not a building (e.g. a school ground): its point
+                raw.pois.append((oid, tags, g.representative_point()))
+    if bad_nodes:
+        shown = ", ".join(f"node/{i}" for i in bad_nodes[:5]) + (" ..." if len(bad_nodes) > 5 else "")
+        raise input_error(str(path), f"{len(bad_nodes)} node(s) have coordinates outside WGS 84's range "
+                          f"(-180..180, -90..90): {shown}",
+                          "fix or delete those nodes (the file was edited or is corrupt)")
     raw.skipped = [f"way/{i}" for i in sorted(building_ways - got_ways)] + \
                   [f"relation/{i}" for i in sorted(building_rels - got_rels)]
     return raw
@@ -625,6 +748,7 @@ def _read_overpass(data: dict, where: str) -> _Raw:
     if not isinstance(elements, list):
         raise input_error(where, "an Overpass JSON file needs an 'elements' list",
                           "save the Overpass answer with [out:json]")
+    _check_elements(elements, where)
     nodes: dict[int, tuple[float, float]] = {}
     ways: dict[int, dict] = {}
     for e in elements:
@@ -645,13 +769,16 @@ def _read_overpass(data: dict, where: str) -> _Raw:
         return [nodes[r] for r in refs]
 
     for e in elements:
-        typ, tags = e.get("type"), e.get("tags") or {}
+        typ, tags = e.get("type"), {str(k): str(v) for k, v in (e.get("tags") or {}).items()}
         oid = f"{typ}/{e.get('id')}"
         if typ == "node":
             if _is_charger(tags) and "lat" in e:
                 raw.chargers.append((oid, tags, Point(e["lon"], e["lat"])))
+            elif _is_poi(tags) and "lat" in e:
+                raw.pois.append((oid, tags, Point(e["lon"], e["lat"])))
         elif typ == "way":
-            if not (_is_building(tags) or _is_charger(tags) or "highway" in tags):
+            if not (_is_building(tags) or _is_charger(tags) or "highway" in tags or _is_landuse(tags)
+                    or _is_part(tags) or _is_poi(tags)):
                 continue
             coords = way_coords(e)
             closed = coords is not None and len(coords) >= 4 and coords[0] == coords[-1]
@@ -662,13 +789,23 @@ def _read_overpass(data: dict, where: str) -> _Raw:
                     raw.skipped.append(oid)
             elif _is_charger(tags) and coords:
                 raw.chargers.append((oid, tags, Polygon(coords) if closed else LineString(coords)))
+            elif closed and _is_part(tags):
+                raw.parts.append((oid, tags, _valid(Polygon(coords))))
+            elif closed and _is_landuse(tags):
+                raw.landuse.append((oid, tags, _valid(Polygon(coords))))
+            elif closed and _is_poi(tags) and "highway" not in tags:
+                raw.pois.append((oid, tags, _valid(Polygon(coords)).representative_point()))
             if "highway" in tags and coords and len(coords) >= 2:
                 raw.streets.append((oid, tags, LineString(coords)))
         elif typ == "relation":
-            if not (_is_building(tags) or _is_charger(tags)):
+            if not (_is_building(tags) or _is_charger(tags) or _is_landuse(tags)):
                 continue
             if tags.get("type") not in ("multipolygon", "boundary"):
                 continue
+            if _is_building(tags):
+                for m in e.get("members", []):
+                    if m.get("type") == "way" and m.get("role") in ("outer", ""):
+                        raw.outer_of[f"way/{m.get('ref')}"] = oid
             lines = []
             complete = True
             for m in e.get("members", []):
@@ -690,9 +827,102 @@ def _read_overpass(data: dict, where: str) -> _Raw:
                 continue
             if _is_building(tags):
                 raw.buildings.append((oid, tags, _single(g)))
-            else:
+            elif _is_charger(tags):
                 raw.chargers.append((oid, tags, g))
+            else:
+                raw.landuse.append((oid, tags, g))
     return raw
+
+
+#: At most this many structural problems are listed for one input file.
+MAX_PROBLEMS = 10
+
+
+def _element_label(i: int, e: Any) -> str:
+    if isinstance(e, dict) and e.get("type") in ("node", "way", "relation") and "id" in e:
+        return f"{i + 1} ({e['type']}/{e.get('id')})"
+    return f"{i + 1}"
+
+
+def _lonlat_problem(lon: Any, lat: Any) -> str | None:
+    """Why (lon, lat) is not a WGS 84 position, or None when it is one."""
+    if isinstance(lon, bool) or isinstance(lat, bool) or not isinstance(lon, (int, float)) \
+            or not isinstance(lat, (int, float)):
+        return f"lon/lat {lon!r}, {lat!r} are not numbers"
+    if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
+        return f"lon/lat {lon}, {lat} are outside WGS 84's range (-180..180, -90..90)"
+    return None
+
+
+def _check_elements(elements: list, where: str) -> None:
+    """Refuse structurally broken Overpass elements, naming each (element number and id).
+
+    Each element must be an object with a ``type``; nodes, ways and
+    relations need an integer ``id``; node positions and way/member
+    ``geometry`` points must be WGS 84 lon/lat; ``tags`` must be an object,
+    ``nodes`` a list of ids and ``members`` a list of objects. Other element
+    types (``area``, ``count``) are ignored, as Overpass writes them too.
+    """
+    problems: list[Problem] = []
+    fix = "save the Overpass answer again with [out:json] (the file was edited or is not Overpass JSON)"
+
+    def bad(i: int, e: Any, what: str) -> None:
+        problems.append(Problem(where, what, fix, row=_element_label(i, e)))
+
+    for i, e in enumerate(elements):
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        if not isinstance(e, dict):
+            bad(i, e, f"is a {type(e).__name__}, not an object")
+            continue
+        typ = e.get("type")
+        if typ not in ("node", "way", "relation"):
+            continue
+        oid = e.get("id")
+        if isinstance(oid, bool) or not isinstance(oid, int):
+            bad(i, e, f"a {typ} without an integer id (id={oid!r})")
+            continue
+        tags = e.get("tags", {})
+        if not isinstance(tags, dict):
+            bad(i, e, "'tags' is not an object")
+            continue
+        if typ == "node" and ("lat" in e or "lon" in e):
+            why = _lonlat_problem(e.get("lon"), e.get("lat"))
+            if why:
+                bad(i, e, why)
+        elif typ == "way":
+            refs = e.get("nodes", [])
+            if not isinstance(refs, list) or any(isinstance(r, bool) or not isinstance(r, int) for r in refs):
+                bad(i, e, "'nodes' is not a list of node ids")
+            _check_geometry(e.get("geometry"), lambda what, i=i, e=e: bad(i, e, what))
+        elif typ == "relation":
+            members = e.get("members", [])
+            if not isinstance(members, list) or not all(isinstance(m, dict) for m in members):
+                bad(i, e, "'members' is not a list of objects")
+                continue
+            for m in members:
+                _check_geometry(m.get("geometry"), lambda what, i=i, e=e: bad(i, e, f"member: {what}"))
+    if problems:
+        raise InputError(problems[:MAX_PROBLEMS])
+
+
+def _check_geometry(geom: Any, report: Any) -> None:
+    """Check an Overpass ``geometry`` list of {lat, lon} points (None entries are allowed)."""
+    if geom is None:
+        return
+    if not isinstance(geom, list):
+        report("'geometry' is not a list of points")
+        return
+    for p in geom:
+        if p is None:
+            continue
+        if not isinstance(p, dict):
+            report("'geometry' holds a point that is not an object")
+            return
+        why = _lonlat_problem(p.get("lon"), p.get("lat"))
+        if why:
+            report(why)
+            return
 
 
 def _valid(g: Any) -> Any:
@@ -753,9 +983,10 @@ def _read_geojson(data: dict, where: str) -> _Raw:
     if not isinstance(feats, list):
         raise input_error(where, "a GeoJSON FeatureCollection needs a 'features' list",
                           "export the OSM features as a GeoJSON FeatureCollection")
+    _check_features(feats, where)
     for i, f in enumerate(feats):
         props = f.get("properties") or {}
-        tags = props["tags"] if isinstance(props.get("tags"), dict) else \
+        tags = {str(k): str(v) for k, v in props["tags"].items()} if isinstance(props.get("tags"), dict) else \
             {k: str(v) for k, v in props.items() if k not in _META_KEYS and v is not None
              and not k.startswith("@")}
         oid = _geojson_id(f, props, i)
@@ -769,16 +1000,63 @@ def _read_geojson(data: dict, where: str) -> _Raw:
         except (ValueError, TypeError, AttributeError, KeyError) as exc:
             raise input_error(where, f"feature {i} has an invalid geometry ({exc})",
                               "repair or drop the feature") from None
+        polygonal = g.geom_type in ("Polygon", "MultiPolygon")
         if _is_building(tags):
-            if g.geom_type in ("Polygon", "MultiPolygon"):
+            if polygonal:
                 raw.buildings.append((oid, tags, _single(_valid(g))))
             else:
                 raw.skipped.append(oid)
         elif _is_charger(tags):
             raw.chargers.append((oid, tags, g))
+        elif polygonal and _is_part(tags):
+            raw.parts.append((oid, tags, _single(_valid(g))))
+        elif polygonal and _is_landuse(tags):
+            raw.landuse.append((oid, tags, _valid(g)))
+        elif _is_poi(tags) and g.geom_type in ("Point", "Polygon", "MultiPolygon"):
+            raw.pois.append((oid, tags, g if g.geom_type == "Point" else _valid(g).representative_point()))
         elif "highway" in tags and g.geom_type in ("LineString", "MultiLineString"):
             raw.streets.append((oid, tags, g))
     return raw
+
+
+def _check_features(feats: list, where: str) -> None:
+    """Refuse GeoJSON features that are not objects, have odd properties or non-WGS 84 coordinates."""
+    problems: list[Problem] = []
+    fix = "export the OSM features again as a GeoJSON FeatureCollection in WGS 84 (EPSG:4326)"
+    for i, f in enumerate(feats):
+        if len(problems) >= MAX_PROBLEMS:
+            break
+        row = f"{i + 1} (feature)"
+        if not isinstance(f, dict):
+            problems.append(Problem(where, f"is a {type(f).__name__}, not an object", fix, row=row))
+            continue
+        props = f.get("properties")
+        if props is not None and not isinstance(props, dict):
+            problems.append(Problem(where, "'properties' is not an object", fix, row=row))
+            continue
+        g = f.get("geometry")
+        if g is None:
+            continue
+        if not isinstance(g, dict):
+            problems.append(Problem(where, "'geometry' is not an object", fix, row=row))
+            continue
+        why = next((w for lon, lat in _flat_coords(g.get("coordinates"))
+                    if (w := _lonlat_problem(lon, lat))), None)
+        if why:
+            problems.append(Problem(where, why, fix, row=row))
+    if problems:
+        raise InputError(problems[:MAX_PROBLEMS])
+
+
+def _flat_coords(c: Any, depth: int = 0) -> Any:
+    """Every (x, y) pair of a GeoJSON ``coordinates`` array (extra ordinates dropped)."""
+    if depth > 6 or not isinstance(c, list):
+        return
+    if len(c) >= 2 and not isinstance(c[0], list):
+        yield (c[0], c[1])
+        return
+    for part in c:
+        yield from _flat_coords(part, depth + 1)
 
 
 def _geojson_id(f: dict, props: dict, i: int) -> str:
@@ -820,6 +1098,110 @@ def _read(path: Path) -> _Raw:
                       "use Overpass [out:json] output or GeoJSON of OSM features")
 
 
+def merge_relation_outers(buildings: list[tuple[str, dict, Any]], outer_of: dict[str, str]
+                          ) -> tuple[list[tuple[str, dict, Any]], list[str]]:
+    """Count a building once when a ``building=*`` way is also the outer ring of a building multipolygon.
+
+    The relation is kept (it carries the holes); the way's tags fill the
+    relation's missing tags (``building:levels`` is often on the way).
+
+    Parameters
+    ----------
+    buildings : list of (osm_id, tags, geometry)
+        Raw building features.
+    outer_of : dict
+        ``"way/ID"`` → ``"relation/ID"`` for outer members of building relations.
+
+    Returns
+    -------
+    (kept, dropped)
+        The buildings without the duplicated ways, and the dropped way ids.
+    """
+    rel_index = {oid: i for i, (oid, _, _) in enumerate(buildings) if oid.startswith("relation/")}
+    kept: list[tuple[str, dict, Any]] = []
+    dropped: list[str] = []
+    way_tags: dict[str, dict] = {}
+    for oid, tags, g in buildings:
+        rel = outer_of.get(oid)
+        if rel is not None and rel in rel_index:
+            dropped.append(oid)
+            for k, v in tags.items():
+                way_tags.setdefault(rel, {}).setdefault(k, v)
+            continue
+        kept.append((oid, tags, g))
+    out = []
+    for oid, tags, g in kept:
+        if oid in way_tags:
+            tags = {**way_tags[oid], **tags}
+        out.append((oid, tags, g))
+    return out, dropped
+
+
+#: Smallest footprint imported as a building (the district schema refuses smaller ones).
+MIN_FOOTPRINT_M2 = MIN_POLYGON_AREA_M2
+#: Share of the smaller footprint above which two buildings are taken as one.
+MAX_OVERLAP_SHARE = 0.5
+
+
+def drop_overlapping(buildings: gpd.GeoDataFrame, *, max_share: float = MAX_OVERLAP_SHARE
+                     ) -> tuple[gpd.GeoDataFrame, list[tuple[str, str]]]:
+    """Drop footprints that overlap another by more than ``max_share`` of the smaller one's area.
+
+    Such pairs are the same physical building mapped twice (a way and a
+    relation, two imports). Overlaps the data explain are kept: different
+    ``layer`` tags, a ``location`` tag (underground, roof), or
+    ``building=roof``/``bridge`` over another building. Of a pair the
+    larger footprint (the outline) is kept (ties: the one with more tags);
+    the smaller one is a part of it (towers of a church, a wing with its
+    own storeys) and can be passed on as a ``building:part``.
+
+    Parameters
+    ----------
+    buildings : geopandas.GeoDataFrame
+        ``osm_id``, ``tags`` and polygons in a metric CRS.
+    max_share : float
+        Overlap threshold as a share of the smaller footprint.
+
+    Returns
+    -------
+    (kept, dropped)
+        The buildings without duplicates, and (dropped id, kept id) pairs.
+    """
+    if len(buildings) < 2:
+        return buildings, []
+    geoms = buildings.geometry.to_numpy()
+    area = shapely.area(geoms)
+    left, right = buildings.sindex.query(geoms, predicate="intersects")
+    pairs = left < right
+    left, right = left[pairs], right[pairs]
+    inter = shapely.area(shapely.intersection(geoms[left], geoms[right]))
+    share = inter / np.maximum(np.minimum(area[left], area[right]), 1e-9)
+    tags = list(buildings["tags"])
+    ids = list(buildings["osm_id"])
+    drop: set[int] = set()
+    dropped: list[tuple[str, str]] = []
+    for i, j in zip(left[share > max_share], right[share > max_share], strict=True):
+        if i in drop or j in drop or _overlap_explained(tags[i], tags[j]):
+            continue
+        keep_i = (round(area[i]), len(tags[i])) >= (round(area[j]), len(tags[j]))
+        lose, win = (j, i) if keep_i else (i, j)
+        drop.add(int(lose))
+        dropped.append((ids[lose], ids[win]))
+    mask = np.ones(len(buildings), bool)
+    mask[list(drop)] = False
+    return buildings[mask], dropped
+
+
+def _overlap_explained(a: dict[str, str], b: dict[str, str]) -> bool:
+    if any(t.get("building:part", "no") != "no" for t in (a, b)):  # says itself that it is a part
+        return False
+    if a.get("layer", "0") != b.get("layer", "0"):
+        return True
+    if "location" in a or "location" in b:
+        return True
+    return bool({a.get("building"), b.get("building")} & {"roof", "bridge", "carport"})
+
+
 def _frame(items: list[tuple[str, dict, Any]]) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"osm_id": [i[0] for i in items], "tags": [i[1] for i in items]},
                             geometry=[i[2] for i in items], crs="EPSG:4326")
@@ -830,7 +1212,8 @@ def _frame(items: list[tuple[str, dict, Any]]) -> gpd.GeoDataFrame:
 # ---------------------------------------------------------------------------
 
 def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, float] | None = None,
-               crs: str | None = None) -> dict[str, gpd.GeoDataFrame]:
+               crs: str | None = None, population: gpd.GeoDataFrame | None = None
+               ) -> dict[str, gpd.GeoDataFrame]:
     """Read OSM data into district layers.
 
     Parameters
@@ -842,12 +1225,18 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
     crs : str, optional
         Output CRS; default the UTM zone of the buildings' centroid
         (ETRS89 / UTM, EPSG:258zz, in Europe).
+    population : geopandas.GeoDataFrame, optional
+        A population grid (:func:`twin.population.read_population_grid`):
+        ``residents`` are allocated to the buildings by residential floor
+        area, each cell's count exactly (buildings of the file outside the
+        bbox take their share of the edge cells).
 
     Returns
     -------
     dict of str to geopandas.GeoDataFrame
         ``buildings``, ``charging_points`` (may be empty) and ``streets``
-        (walkable highways, may be empty), in the output CRS.
+        (walkable highways, may be empty), in the output CRS; with a grid
+        also ``population`` (the cells that touch the buildings).
 
     Raises
     ------
@@ -878,14 +1267,19 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
         warnings.warn(f"{where}: {len(raw.skipped)} building(s) have no complete geometry in the "
                       f"file (nodes or member ways missing, e.g. cut by the extract) and were "
                       f"left out: {shown}", OSMWarning, stacklevel=2)
-    b, c, s = _frame(raw.buildings), _frame(raw.chargers), _frame(raw.streets)
+    merged, dropped_ways = merge_relation_outers(raw.buildings, raw.outer_of)
+    b, c, s = _frame(merged), _frame(raw.chargers), _frame(raw.streets)
+    pois, landuse, parts = _frame(raw.pois), _frame(raw.landuse), _frame(raw.parts)
+    b = b[~b.geometry.is_empty]
+    outside = b.iloc[:0]
     if bbox is not None:
         box = _bbox(bbox, where)
-        b, c, s = (g[g.intersects(box)] for g in (b, c, s))
+        inside = b.intersects(box)
+        outside = b[~inside]
+        b, c, s = b[inside], c[c.intersects(box)], s[s.intersects(box)]
     if len(b) == 0:
         what = "no buildings in the bbox" if bbox is not None else "no building polygons in the file"
         raise input_error(where, what, "check the file and --bbox (lon/lat: minx,miny,maxx,maxy)")
-    b = b[~b.geometry.is_empty]
     if crs is None:
         lon, lat = _centroid_lonlat(b)
         crs = utm_crs(lon, lat)
@@ -896,10 +1290,51 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
     if not target.is_projected:
         raise input_error(where, f"CRS '{crs}' is not metric", "give a projected CRS such as EPSG:25833")
     table = _default_table()
-    buildings = buildings_from_tags(b.to_crs(target), table=table).reset_index(drop=True)
-    chargers = chargers_from_tags(c.to_crs(target), table=table).reset_index(drop=True)
-    streets = streets_from_tags(s.to_crs(target), table=table).reset_index(drop=True)
-    layers = {"buildings": buildings, "charging_points": chargers, "streets": streets}
+    b = b.to_crs(target)
+    tiny = (b.geometry.area < MIN_FOOTPRINT_M2).to_numpy()
+    if tiny.any():  # slivers and mis-drawn nodes: no building (twin check refuses them)
+        ids = list(b["osm_id"][tiny])
+        warnings.warn(f"{where}: {len(ids)} building footprint(s) smaller than {MIN_FOOTPRINT_M2:g} m² were "
+                      f"left out: {', '.join(ids[:5])}{' ...' if len(ids) > 5 else ''}", OSMWarning, stacklevel=2)
+        b = b[~tiny]
+        if len(b) == 0:
+            raise input_error(where, "no building footprint of 1 m² or more", "check the file and --bbox")
+    n_in = len(b)
+    if population is not None and len(outside):
+        # buildings outside the bbox that share its edge cells take their share of those cells
+        grid = population.to_crs(target)
+        cells = grid.iloc[np.unique(grid.sindex.query(b.geometry.to_numpy(), predicate="intersects")[1])]
+        outside = outside.to_crs(target)
+        near = np.unique(cells.sindex.query(outside.geometry.to_numpy(), predicate="intersects")[0])
+        b = pd.concat([b, outside.iloc[near]])
+    b = b.reset_index(drop=True)
+    b_all = b
+    b, dropped = drop_overlapping(b)
+    parts = parts.to_crs(target)
+    if dropped:  # the smaller footprint of each pair is a part of the larger one
+        gone = b_all[b_all["osm_id"].isin([d for d, _ in dropped])]
+        parts = pd.concat([parts, gone], ignore_index=True)
+        shown = ", ".join(f"{d} (same as {k})" for d, k in dropped[:5]) + (" ..." if len(dropped) > 5 else "")
+        warnings.warn(f"{where}: {len(dropped)} footprint(s) overlapping another building by more than "
+                      f"{MAX_OVERLAP_SHARE:.0%} of the smaller one were taken as parts of it and "
+                      f"not counted again: {shown}", OSMWarning, stacklevel=2)
+    mapped = buildings_from_tags(b, table=table, pois=pois.to_crs(target),
+                                 landuse=landuse.to_crs(target), parts=parts)
+    in_bbox = mapped.index < n_in
+    buildings = mapped[in_bbox].reset_index(drop=True)
+    layers = {"buildings": buildings}
+    residents_from = "estimated from floor area only (no population grid)"
+    if population is not None:
+        from twin.population import add_residents
+
+        buildings, cells, residents_from = add_residents(
+            buildings, population, context=mapped[~in_bbox].reset_index(drop=True),
+            where=str(population.attrs.get("path", "population grid")))
+        layers = {"buildings": buildings, "population": cells}
+    buildings.attrs["duplicates_merged"] = len(dropped_ways) + len(dropped)
+    buildings.attrs["residents_from"] = residents_from
+    layers["charging_points"] = chargers_from_tags(c.to_crs(target), table=table).reset_index(drop=True)
+    layers["streets"] = streets_from_tags(s.to_crs(target), table=table).reset_index(drop=True)
     for g in layers.values():
         g.attrs["osm"] = True  # write_imported adds the ODbL attribution
     return layers

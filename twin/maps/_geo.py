@@ -14,7 +14,7 @@ import numpy as np
 import shapely
 
 from twin._errors import input_error
-from twin.maps._elements import _safe_js
+from twin.maps._page import RawJSON
 from twin.maps._style import param
 
 
@@ -49,14 +49,14 @@ def display_geometry(gdf: gpd.GeoDataFrame, *, where: str) -> tuple[np.ndarray, 
     return arr, keep
 
 
-def feature_collection_js(geoms: np.ndarray, props: list[dict]) -> str:
-    """GeoJSON FeatureCollection text, safe to embed in ``<script>``."""
+def feature_collection(geoms: np.ndarray, props: list[dict]) -> RawJSON:
+    """A GeoJSON FeatureCollection as :class:`RawJSON` (escaped when the page is written)."""
     gj = shapely.to_geojson(geoms)
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
     body = ",".join(
         '{"type":"Feature","geometry":' + g + ',"properties":' + dumps(p) + "}"
         for g, p in zip(gj, props, strict=True))
-    return _safe_js('{"type":"FeatureCollection","features":[' + body + "]}")
+    return RawJSON('{"type":"FeatureCollection","features":[' + body + "]}")
 
 
 def bounds_latlon(geoms: np.ndarray) -> list[list[float]] | None:

@@ -12,7 +12,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
+from twin._yaml import read_yaml
 
 from twin._errors import input_error
 
@@ -45,8 +45,7 @@ def load_strings(lang: str) -> dict[str, str]:
         If ``lang`` is not one of :data:`LANGS`.
     """
     check_lang(lang)
-    with (I18N_DIR / f"{lang}.yaml").open(encoding="utf-8") as f:
-        return _flatten(yaml.safe_load(f) or {})
+    return _flatten(read_yaml(I18N_DIR / f"{lang}.yaml", kind="map text file") or {})
 
 
 def check_lang(lang: str) -> None:

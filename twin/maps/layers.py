@@ -1,32 +1,39 @@
 """Map layers: one small function per layer of a scenario result.
 
-Every function takes the map first, adds one layer (and its legend) and
-returns the layer. Text from data is HTML-escaped here, before it is put into
-a feature's properties; numbers are formatted for the map's language.
+Every ``add_*`` function takes the map (:class:`~twin.maps._page.TwinMap`)
+first, appends one layer spec (GeoJSON, style, tooltip/popup values and its
+legend, all plain data) and returns it. Text from data stays plain text here:
+``runtime.js`` puts it on the page with ``textContent``. Numbers are formatted
+for the map's language by :mod:`twin.maps._format`.
+
+Adding a layer is one function: select and format the columns, then call
+:func:`vector_layer` (see :func:`add_charging_gap` for a short example).
 """
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-import folium
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from jinja2 import Template
 
 from twin._errors import input_error
-from twin.maps._elements import FastGeoJson, MapScript, js_json
-from twin.maps._geo import bounds_latlon, display_geometry, feature_collection_js
+from twin.maps._format import nums
+from twin.maps._geo import bounds_latlon, display_geometry, feature_collection
 from twin.maps._i18n import Strings, check_audience
+from twin.maps._page import TwinMap
+from twin.maps._water import depth_png
 from twin.maps._style import (DH_NO, DH_YES, HEATING_COLOURS, NODATA, PURPLES5,
                               RDYLGN5_REV, YLORRD5, Classes, numeric_classes, param)
+from twin.raster import Raster
 from twin.schema import HEATING
 
 _FLOOD_PALETTE = ("#f7f7f7", "#9ecae1", "#4292c6", "#2171b5", "#08306b")
-_WATER_PALETTE = ("#deebf7", "#9ecae1", "#4292c6", "#2171b5", "#08306b")
+#: Water depth classes (ColorBrewer Blues, light to dark).
+WATER_PALETTE = ("#deebf7", "#9ecae1", "#4292c6", "#2171b5", "#08306b")
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
@@ -37,7 +44,7 @@ def _col(df: pd.DataFrame, name: str) -> pd.Series:
 
 
 def _text(df: pd.DataFrame, name: str) -> list[str | None]:
-    """Escaped text per row, None where missing or empty."""
+    """Plain text per row (stripped), None where missing or empty."""
     if name not in df.columns:
         return [None] * len(df)
     out: list[str | None] = []
@@ -46,7 +53,7 @@ def _text(df: pd.DataFrame, name: str) -> list[str | None]:
             out.append(None)
         else:
             s = str(v).strip()
-            out.append(html.escape(s) if s else None)
+            out.append(s or None)
     return out
 
 
@@ -63,24 +70,20 @@ def _bool(df: pd.DataFrame, name: str) -> list[bool | None]:
 
 
 def _yes_no(t: Strings, values: list[bool | None]) -> list[str]:
-    yes, no = t.h("common.yes"), t.h("common.no")
+    yes, no = t("common.yes"), t("common.no")
     return ["–" if v is None else (yes if v else no) for v in values]
 
 
 def _vocab(t: Strings, prefix: str, values: list[str | None]) -> list[str]:
-    """Translate vocabulary words (values already escaped); raw escaped if unknown."""
+    """Translate vocabulary words; the word itself if unknown."""
     out = []
     for v in values:
         if v is None:
             out.append("–")
             continue
-        tr = t.get(f"{prefix}.{html.unescape(v)}")
-        out.append(html.escape(tr) if tr is not None else v)
+        tr = t.get(f"{prefix}.{v}")
+        out.append(tr if tr is not None else v)
     return out
-
-
-def _nums(t: Strings, s: pd.Series, decimals: int = 0) -> list[str]:
-    return [t.num(v, decimals) for v in s.tolist()]
 
 
 def _ratio(a: pd.Series, b: pd.Series) -> pd.Series:
@@ -88,25 +91,61 @@ def _ratio(a: pd.Series, b: pd.Series) -> pd.Series:
     return a / b
 
 
-def _legend_rows(t: Strings, cls: Classes, *, decimals: int = 0, nodata: bool = True,
-                 labels: list[str] | None = None, shape: str = "") -> str:
-    """Legend rows (escaped HTML) for numeric classes or given labels."""
+def legend_rows(t: Strings, cls: Classes, *, decimals: int = 0, nodata: bool = True,
+                labels: list[str] | None = None, shape: str = "") -> list[dict[str, str]]:
+    """Legend rows (``c`` colour, ``t`` text, ``k`` swatch shape) for classes or given labels."""
     if labels is None:
         b = [t.num(x, decimals) for x in cls.breaks]
         labels = ([t("legend.below", x=b[0])]
                   + [t("legend.range", a=b[i], b=b[i + 1]) for i in range(len(b) - 1)]
                   + [t("legend.above", x=b[-1])])
-    rows = [f'<div><span class="twin-swatch {shape}" style="background:{c}"></span>'
-            f"{html.escape(lab)}</div>" for c, lab in zip(cls.colours, labels, strict=True)]
+    rows = [{"c": c, "t": lab, "k": shape} for c, lab in zip(cls.colours, labels, strict=True)]
     if nodata:
-        rows.append(f'<div><span class="twin-swatch {shape}" style="background:{NODATA}">'
-                    f"</span>{t.h('legend.nodata')}</div>")
-    return "".join(rows)
+        rows.append({"c": NODATA, "t": t("legend.nodata"), "k": shape})
+    return rows
 
 
-def _legend(m: folium.Map, layer: FastGeoJson, title: str, rows: str) -> None:
-    html_ = f'<div class="twin-legend-title">{html.escape(title)}</div>{rows}'
-    MapScript(f"twin.legend({{map}}, {layer.get_name()}, {js_json(html_)});").add_to(m)
+def vector_layer(m: TwinMap, key: str, gdf: gpd.GeoDataFrame,
+                 props: Callable[[pd.DataFrame], list[dict[str, Any]]], *, name: str,
+                 kind: str, show: bool = True, legend: dict[str, Any] | None = None,
+                 **options: Any) -> dict[str, Any]:
+    """Add a GeoJSON layer whose style, tooltip and popup come from feature properties.
+
+    Parameters
+    ----------
+    m : TwinMap
+        Map to add to.
+    key : str
+        Layer key (``buildings``, ``grid_areas``, ...); names the layer in errors.
+    gdf : GeoDataFrame
+        The layer (any metric CRS); empty geometries are left out.
+    props : callable
+        Given the attribute rows kept (a DataFrame), the properties of each
+        feature: ``h`` tooltip/popup header, ``v`` popup values (plain text,
+        matching ``options["labels"]``), ``s`` colour, ``c`` class indices,
+        ``d`` dashed, ``r`` radius.
+    name : str
+        Name in the layer control (plain text).
+    kind : {"poly", "line", "point"}
+        Geometry kind.
+    show : bool
+        Whether the layer is on when the map opens.
+    legend : dict, optional
+        ``{"title": str, "rows": [{"c", "t", "k"}]}`` shown while the layer is on.
+    **options
+        ``style``, ``tooltip``, ``labels``, ``radius``, ``interactive``, ...
+
+    Returns
+    -------
+    dict
+        The layer spec added.
+    """
+    geoms, keep = display_geometry(gdf, where=key)
+    rows = pd.DataFrame(gdf.iloc[keep].drop(columns=gdf.geometry.name))
+    layer = {"key": key, "name": name, "show": bool(show), "kind": kind,
+             "data": feature_collection(geoms, props(rows)), "bounds": bounds_latlon(geoms),
+             "legend": legend, **options}
+    return m.add_layer(layer)
 
 
 # --------------------------------------------------------------------------- buildings
@@ -149,36 +188,35 @@ def _indicators() -> dict[str, _Indicator]:
 
 #: Colour-by choices for buildings, in selector order.
 COLOR_BY: tuple[str, ...] = ("energy", "co2", "heating", "flood", "charger", "dh")
-_CITIZEN_COLOR_BY: tuple[str, ...] = ("dh", "flood", "charger")
 
 
-def _building_legend_rows(t: Strings, ind: _Indicator, audience: str) -> str:
+def _building_legend_rows(t: Strings, ind: _Indicator, audience: str) -> list[dict[str, str]]:
     if ind.key == "heating":
-        return _legend_rows(t, ind.classes, labels=[t(f"heating.{h}") for h in HEATING])
+        return legend_rows(t, ind.classes, labels=[t(f"heating.{h}") for h in HEATING])
     if ind.key == "dh":
-        return _legend_rows(t, ind.classes, labels=[t("legend.dh_no"), t("legend.dh_yes")])
+        return legend_rows(t, ind.classes, labels=[t("legend.dh_no"), t("legend.dh_yes")])
     if audience == "citizen" and ind.key == "flood":
-        return _legend_rows(t, ind.classes, labels=[t(f"citizen.flood_class.{i}")
-                                                    for i in range(len(ind.classes.colours))])
-    return _legend_rows(t, ind.classes, decimals=ind.decimals)
+        return legend_rows(t, ind.classes, labels=[t(f"citizen.flood_class.{i}")
+                                                   for i in range(len(ind.classes.colours))])
+    return legend_rows(t, ind.classes, decimals=ind.decimals)
 
 
 def _building_popups(t: Strings, b: pd.DataFrame, audience: str) -> tuple[list[str], list[list]]:
-    """Popup row labels (escaped) and per-building values (escaped)."""
+    """Popup row labels and per-building values (plain text)."""
     area = _col(b, "floor_area_m2")
     if audience == "citizen":
-        labels = [t.h("popup.address"), t.h("citizen.popup.heating"),
-                  t.h("citizen.popup.dh"), t.h("citizen.popup.water_cm"),
-                  t.h("citizen.popup.charger_m")]
+        labels = [t("popup.address"), t("citizen.popup.heating"),
+                  t("citizen.popup.dh"), t("citizen.popup.water_cm"),
+                  t("citizen.popup.charger_m")]
         cols = [
             [v or "–" for v in _text(b, "address")],
             _vocab(t, "heating", _text(b, "heating")),
             _yes_no(t, _bool(b, "dh_connected")),
-            _nums(t, _col(b, "flood_depth_m") * 100.0),
-            _nums(t, _col(b, "dist_charger_m")),
+            nums(t, _col(b, "flood_depth_m") * 100.0),
+            nums(t, _col(b, "dist_charger_m")),
         ]
     else:
-        labels = [t.h(f"popup.{k}") for k in (
+        labels = [t(f"popup.{k}") for k in (
             "building_id", "address", "use", "floor_area_m2", "residents", "jobs", "heating",
             "dh_connected", "energy_kwh_yr", "energy_kwh_m2_yr", "heat_kwh_yr",
             "electricity_kwh_yr", "co2_kg_yr", "dist_heat_network_m", "car_km_yr", "ev_kwh_yr",
@@ -187,39 +225,46 @@ def _building_popups(t: Strings, b: pd.DataFrame, audience: str) -> tuple[list[s
             [v or "–" for v in _text(b, "building_id")],
             [v or "–" for v in _text(b, "address")],
             _vocab(t, "use", _text(b, "use")),
-            _nums(t, area),
-            _nums(t, _col(b, "residents"), 1),
-            _nums(t, _col(b, "jobs"), 1),
+            nums(t, area),
+            nums(t, _col(b, "residents"), 1),
+            nums(t, _col(b, "jobs"), 1),
             _vocab(t, "heating", _text(b, "heating")),
             _yes_no(t, _bool(b, "dh_connected")),
-            _nums(t, _col(b, "energy_kwh_yr")),
-            _nums(t, _ratio(_col(b, "energy_kwh_yr"), area)),
-            _nums(t, _col(b, "heat_kwh_yr")),
-            _nums(t, _col(b, "electricity_kwh_yr")),
-            _nums(t, _col(b, "co2_kg_yr")),
-            _nums(t, _col(b, "dist_heat_network_m")),
-            _nums(t, _col(b, "car_km_yr")),
-            _nums(t, _col(b, "ev_kwh_yr")),
-            _nums(t, _col(b, "co2_transport_kg_yr")),
-            _nums(t, _col(b, "dist_charger_m")),
-            _nums(t, _col(b, "flood_depth_m"), 2),
+            nums(t, _col(b, "energy_kwh_yr")),
+            nums(t, _ratio(_col(b, "energy_kwh_yr"), area)),
+            nums(t, _col(b, "heat_kwh_yr")),
+            nums(t, _col(b, "electricity_kwh_yr")),
+            nums(t, _col(b, "co2_kg_yr")),
+            nums(t, _col(b, "dist_heat_network_m")),
+            nums(t, _col(b, "car_km_yr")),
+            nums(t, _col(b, "ev_kwh_yr")),
+            nums(t, _col(b, "co2_transport_kg_yr")),
+            nums(t, _col(b, "dist_charger_m")),
+            nums(t, _col(b, "flood_depth_m"), 2),
             _yes_no(t, _bool(b, "in_low_lying_area")),
         ]
     return labels, [list(r) for r in zip(*cols, strict=True)]
 
 
-def add_buildings(m: folium.Map, buildings: gpd.GeoDataFrame, *, lang: str = "en",
+def _heat_pump_notes(t: Strings, b: pd.DataFrame, audience: str) -> list[str | None]:
+    """Per building: why heat can exceed delivered energy (heat pumps), else None."""
+    h = b["heating"].tolist() if "heating" in b.columns else [None] * len(b)
+    note = t("popup.heat_pump_note") if audience == "planner" else None
+    return [note if isinstance(v, str) and v.startswith("hp_") else None for v in h]
+
+
+def add_buildings(m: TwinMap, buildings: gpd.GeoDataFrame, *, lang: str = "en",
                   audience: str = "planner", color_by: str | None = None,
-                  show: bool = True) -> FastGeoJson:
+                  show: bool = True) -> dict[str, Any]:
     """Buildings coloured by an indicator, with tooltip, popup and legend.
 
     Planners get a selector in the legend to colour by energy per m², CO2 per
     m², heating system, flood depth, distance to a charger or district heating;
-    citizens see which buildings are heated by district heating.
+    citizens see one theme (district heating by default).
 
     Parameters
     ----------
-    m : folium.Map
+    m : TwinMap
         Map to add to.
     buildings : GeoDataFrame
         Per-building results (``Result.buildings``); missing columns and NaN
@@ -234,8 +279,8 @@ def add_buildings(m: folium.Map, buildings: gpd.GeoDataFrame, *, lang: str = "en
 
     Returns
     -------
-    FastGeoJson
-        The layer added.
+    dict
+        The layer spec added.
     """
     t = Strings(lang)
     check_audience(audience)
@@ -245,111 +290,102 @@ def add_buildings(m: folium.Map, buildings: gpd.GeoDataFrame, *, lang: str = "en
     choices = COLOR_BY if audience == "planner" else (color_by or "dh",)
     first = color_by or ("energy" if audience == "planner" else "dh")
     inds = _indicators()
-    geoms, keep = display_geometry(buildings, where="buildings")
-    b = pd.DataFrame(buildings.iloc[keep].drop(columns=buildings.geometry.name))
-    cls = np.stack([inds[k].classes.classify(inds[k].values(b)) for k in choices], axis=1)
-    labels, values = _building_popups(t, b, audience)
-    names = _text(b, "name")
-    addr = _text(b, "address")
-    ids = _text(b, "building_id")
-    props = [{"h": n or a or i or "", "c": c, "v": v}
-             for n, a, i, c, v in zip(names, addr, ids, cls.tolist(), values, strict=True)]
-    opts = {
-        "kind": "poly", "tooltip": True, "labels": labels, "cur": choices.index(first),
-        "palettes": [list(inds[k].classes.colours) for k in choices], "nodata": NODATA,
-        "style": {"color": "#555555", "weight": 0.6, "opacity": 0.9, "fillOpacity": 0.85},
-    }
+
+    def props(b: pd.DataFrame) -> list[dict[str, Any]]:
+        cls = np.stack([inds[k].classes.classify(inds[k].values(b)) for k in choices], axis=1)
+        _, values = _building_popups(t, b, audience)
+        notes = _heat_pump_notes(t, b, audience)
+        out = []
+        for n, a, i, c, v, note in zip(_text(b, "name"), _text(b, "address"),
+                                       _text(b, "building_id"), cls.tolist(), values, notes,
+                                       strict=True):
+            p: dict[str, Any] = {"h": n or a or i or "", "c": c, "v": v}
+            if note:
+                p["f"] = note
+            out.append(p)
+        return out
+
+    labels, _ = _building_popups(t, buildings.iloc[:0], audience)
     name = t("layer.buildings") if audience == "planner" else t(f"citizen.layer.buildings_{first}")
-    layer = FastGeoJson(feature_collection_js(geoms, props), bounds_latlon(geoms), opts,
-                        name=name, show=show)
-    layer.add_to(m)
     prefix = "indicator" if audience == "planner" else "citizen.indicator"
-    sel_names = [t.h(f"{prefix}.{k}") for k in choices]
-    legends = [_building_legend_rows(t, inds[k], audience) for k in choices]
-    title = t.h("legend.buildings_by") if audience == "planner" else html.escape(name)
-    MapScript(f"twin.selectLegend({{map}}, {layer.get_name()}, {js_json(title)}, "
-              f"{js_json(sel_names)}, {js_json(legends)});").add_to(m)
-    return layer
+    legend = {"title": t("legend.buildings_by") if audience == "planner" else name,
+              "names": [t(f"{prefix}.{k}") for k in choices],
+              "select": [_building_legend_rows(t, inds[k], audience) for k in choices]}
+    return vector_layer(
+        m, "buildings", buildings, props, name=name, kind="poly", show=show, legend=legend,
+        tooltip=True, labels=labels, cur=choices.index(first),
+        palettes=[list(inds[k].classes.colours) for k in choices], nodata=NODATA,
+        style={"color": "#555555", "weight": 0.6, "opacity": 0.9, "fillOpacity": 0.85})
 
 
 # --------------------------------------------------------------------------- networks
-def add_heat_network(m: folium.Map, network: gpd.GeoDataFrame, *, lang: str = "en",
-                     audience: str = "planner", show: bool = True) -> FastGeoJson:
+def add_heat_network(m: TwinMap, network: gpd.GeoDataFrame, *, lang: str = "en",
+                     audience: str = "planner", show: bool = True) -> dict[str, Any]:
     """District-heating network coloured by linear heat density (MWh/m·yr).
 
     Planned segments (``planned`` true) are dashed.
     """
     t = Strings(lang)
     check_audience(audience)
-    geoms, keep = display_geometry(network, where="heat_network")
-    n = pd.DataFrame(network.iloc[keep].drop(columns=network.geometry.name))
     cls = numeric_classes("heat_density_mwh_m_yr", PURPLES5[1:] + ("#3f007d",))
-    dens = _col(n, "heat_density_mwh_m_yr")
-    idx = cls.classify(dens)
-    planned = _bool(n, "planned")
-    dens_txt = _nums(t, dens, 2)
-    klass = [v or "–" for v in _text(n, "density_class")]
-    net = [v or "–" for v in _text(n, "network_id")]
-    yes_no = _yes_no(t, planned)
+
+    def props(n: pd.DataFrame) -> list[dict[str, Any]]:
+        dens = _col(n, "heat_density_mwh_m_yr")
+        idx = cls.classify(dens).tolist()
+        planned = _bool(n, "planned")
+        yes_no = _yes_no(t, planned)
+        if audience == "citizen":
+            return [{"s": cls.colours[i] if i >= 0 else NODATA, "d": 1 if p else 0,
+                     "h": t("citizen.layer.heat_network"), "v": [yn]}
+                    for i, p, yn in zip(idx, planned, yes_no, strict=True)]
+        dens_txt = nums(t, dens, 2)
+        return [{"s": cls.colours[i] if i >= 0 else NODATA, "d": 1 if p else 0,
+                 "h": t("tooltip.heat_density", v=d), "v": [nid or "–", d, k or "–", yn]}
+                for i, p, d, k, nid, yn in zip(idx, planned, dens_txt, _text(n, "density_class"),
+                                               _text(n, "network_id"), yes_no, strict=True)]
+
     if audience == "citizen":
-        labels = [t.h("citizen.popup.planned")]
-        props = [{"s": cls.colours[i] if i >= 0 else NODATA, "d": 1 if p else 0,
-                  "h": t.h("citizen.layer.heat_network"), "v": [yn]}
-                 for i, p, yn in zip(idx.tolist(), planned, yes_no, strict=True)]
+        labels = [t("citizen.popup.planned")]
+        legend = {"title": t("citizen.layer.heat_network"),
+                  "rows": [{"c": cls.colours[2], "t": t("citizen.legend.heat_pipe"), "k": "line"},
+                           {"c": "", "t": t("legend.planned"), "k": "dash"}]}
+        name = t("citizen.layer.heat_network")
     else:
-        labels = [t.h("popup.network_id"), t.h("popup.heat_density"),
-                  t.h("popup.density_class"), t.h("popup.planned")]
-        props = [{"s": cls.colours[i] if i >= 0 else NODATA, "d": 1 if p else 0,
-                  "h": t.h("tooltip.heat_density", v=d), "v": [nid, d, k, yn]}
-                 for i, p, d, k, nid, yn in zip(idx.tolist(), planned, dens_txt, klass, net,
-                                                yes_no, strict=True)]
-    opts = {"kind": "line", "tooltip": True, "labels": labels,
-            "style": {"weight": 4, "opacity": 0.95}}
-    name = t("layer.heat_network") if audience == "planner" else t("citizen.layer.heat_network")
-    layer = FastGeoJson(feature_collection_js(geoms, props), bounds_latlon(geoms), opts,
-                        name=name, show=show)
-    layer.add_to(m)
-    rows = _legend_rows(t, cls, decimals=1, shape="line")
-    rows += f'<div><span class="twin-swatch dash"></span>{t.h("legend.planned")}</div>'
-    if audience == "planner":
-        _legend(m, layer, t("legend.heat_density"), rows)
-    else:
-        _legend(m, layer, t("citizen.layer.heat_network"),
-                f'<div><span class="twin-swatch line" style="background:{cls.colours[2]}">'
-                f'</span>{t.h("citizen.legend.heat_pipe")}</div>'
-                f'<div><span class="twin-swatch dash"></span>{t.h("legend.planned")}</div>')
-    return layer
+        labels = [t("popup.network_id"), t("popup.heat_density"), t("popup.density_class"),
+                  t("popup.planned")]
+        legend = {"title": t("legend.heat_density"),
+                  "rows": legend_rows(t, cls, decimals=1, shape="line")
+                  + [{"c": "", "t": t("legend.planned"), "k": "dash"}]}
+        name = t("layer.heat_network")
+    return vector_layer(m, "heat_network", network, props, name=name, kind="line", show=show,
+                        legend=legend, tooltip=True, labels=labels,
+                        style={"weight": 4, "opacity": 0.95})
 
 
-def add_heat_plants(m: folium.Map, plants: gpd.GeoDataFrame, *, lang: str = "en",
-                    audience: str = "planner", show: bool = True) -> FastGeoJson:
+def add_heat_plants(m: TwinMap, plants: gpd.GeoDataFrame, *, lang: str = "en",
+                    audience: str = "planner", show: bool = True) -> dict[str, Any]:
     """Heat plants as purple markers with name, capacity and heat source."""
     t = Strings(lang)
     check_audience(audience)
-    geoms, keep = display_geometry(plants, where="heat_plants")
-    p = pd.DataFrame(plants.iloc[keep].drop(columns=plants.geometry.name))
-    names = _text(p, "name")
-    ids = _text(p, "plant_id")
-    labels = [t.h("popup.capacity_mw"), t.h("popup.heat_source")]
-    props = [{"h": n or i or t.h("layer.heat_plants"), "v": [c, s or "–"]}
-             for n, i, c, s in zip(names, ids, _nums(t, _col(p, "capacity_mw"), 1),
-                                   _text(p, "source"), strict=True)]
-    opts = {"kind": "point", "tooltip": True, "labels": labels, "radius": 8,
-            "style": {"color": "#3f007d", "weight": 2, "fillColor": "#807dba",
-                      "fillOpacity": 1.0}}
     key = "layer.heat_plants" if audience == "planner" else "citizen.layer.heat_plants"
-    layer = FastGeoJson(feature_collection_js(geoms, props), bounds_latlon(geoms), opts,
-                        name=t(key), show=show)
-    layer.add_to(m)
-    return layer
+
+    def props(p: pd.DataFrame) -> list[dict[str, Any]]:
+        return [{"h": n or i or t(key), "v": [c, s or "–"]}
+                for n, i, c, s in zip(_text(p, "name"), _text(p, "plant_id"),
+                                      nums(t, _col(p, "capacity_mw"), 1), _text(p, "source"),
+                                      strict=True)]
+
+    return vector_layer(m, "heat_plants", plants, props, name=t(key), kind="point", show=show,
+                        tooltip=True, labels=[t("popup.capacity_mw"), t("popup.heat_source")],
+                        radius=8, style={"color": "#3f007d", "weight": 2,
+                                         "fillColor": "#807dba", "fillOpacity": 1.0})
 
 
 def coverage_radius_m(extra: dict | None = None) -> float:
-    """Walking radius drawn around public chargers.
+    """Walking distance the charger-coverage indicator counts as covered.
 
-    The radius the mobility model counted as covered
-    (``Result.extra["mobility_params"].walk_distance_m``), else the fallback
-    in ``classes.csv``.
+    ``Result.extra["mobility_params"].walk_distance_m``, else the fallback
+    in ``classes.csv`` (the mobility model's default).
     """
     mp = (extra or {}).get("mobility_params")
     v = getattr(mp, "walk_distance_m", None)
@@ -358,210 +394,234 @@ def coverage_radius_m(extra: dict | None = None) -> float:
     return param("charger_walk_radius_m")
 
 
-def add_charging_points(m: folium.Map, chargers: gpd.GeoDataFrame, *, lang: str = "en",
-                        audience: str = "planner", radius_m: float | None = None,
-                        show: bool = True) -> list[FastGeoJson]:
-    """Charging points and the walking-distance circles around the public ones.
+_COVER_STYLE = {"color": "#41ab5d", "weight": 1, "opacity": 0.7, "fillColor": "#74c476",
+                "fillOpacity": 0.18}
 
-    The circles show where the charger-coverage indicator counts a building as
-    covered (public chargers within ``radius_m``). Planners get two layers (points; coverage circles); citizens one
-    ("Charging points near you") with both.
 
-    Returns
-    -------
-    list of FastGeoJson
-        The layers added (coverage first, drawn below the points).
+def _charger_legend(t: Strings, radius_txt: str) -> list[dict[str, str]]:
+    return [{"c": "#238b45", "t": t("legend.charger_public"), "k": "ring"},
+            {"c": "#737373", "t": t("legend.charger_private"), "k": "ring"},
+            {"c": "#c7e9c0", "t": t("legend.walk_radius", r=radius_txt), "k": ""}]
+
+
+def add_charger_coverage(m: TwinMap, area: gpd.GeoDataFrame, *, lang: str = "en",
+                         audience: str = "planner", radius_m: float = 300.0,
+                         show: bool = False) -> dict[str, Any]:
+    """The area within walking distance of a public charger (not clickable).
+
+    ``area`` is the service area along the street network
+    (:func:`twin.maps._service_area.service_area`), so the map shows what the
+    charger-coverage indicator counts.
     """
     t = Strings(lang)
     check_audience(audience)
+    r = t.num(radius_m)
+    return vector_layer(m, "charger_coverage", area, lambda a: [{} for _ in range(len(a))],
+                        name=t("layer.charger_coverage", r=r), kind="poly", show=show,
+                        interactive=False, style=_COVER_STYLE,
+                        legend={"title": t("layer.charger_coverage", r=r),
+                                "rows": [{"c": "#c7e9c0", "t": t("legend.walk_radius", r=r),
+                                          "k": ""}]})
+
+
+def add_charging_points(m: TwinMap, chargers: gpd.GeoDataFrame, *, lang: str = "en",
+                        audience: str = "planner", radius_m: float | None = None,
+                        show: bool = True) -> dict[str, Any]:
+    """Charging points: public ones green, private grey; name, power, connectors."""
+    t = Strings(lang)
+    check_audience(audience)
     r = coverage_radius_m() if radius_m is None else float(radius_m)
-    geoms, keep = display_geometry(chargers, where="charging_points")
-    c = pd.DataFrame(chargers.iloc[keep].drop(columns=chargers.geometry.name))
-    public = _bool(c, "public")
-    names = _text(c, "name")
-    ids = _text(c, "charger_id")
-    kw = _nums(t, _col(c, "kw"))
-    conn = _nums(t, _col(c, "connectors"))
-    pub = _yes_no(t, public)
-    col = ["#238b45" if p or p is None else "#737373" for p in public]
-    radius_txt = t.num(r)
+
+    def props(c: pd.DataFrame) -> list[dict[str, Any]]:
+        public = _bool(c, "public")
+        col = ["#238b45" if p or p is None else "#737373" for p in public]
+        kw, pub = nums(t, _col(c, "kw")), _yes_no(t, public)
+        if audience == "planner":
+            return [{"h": n or i or "", "s": cl, "v": [i or "–", k, cn, pb]}
+                    for n, i, k, cn, pb, cl in zip(_text(c, "name"), _text(c, "charger_id"), kw,
+                                                   nums(t, _col(c, "connectors")), pub, col,
+                                                   strict=True)]
+        return [{"h": n or t("citizen.layer.chargers_one"), "s": cl, "v": [k, pb]}
+                for n, k, pb, cl in zip(_text(c, "name"), kw, pub, col, strict=True)]
+
     if audience == "planner":
-        labels = [t.h("popup.charger_id"), t.h("popup.kw"), t.h("popup.connectors"),
-                  t.h("popup.public")]
-        props = [{"h": n or i or "", "s": cl, "v": [i or "–", k, cn, pb]}
-                 for n, i, k, cn, pb, cl in zip(names, ids, kw, conn, pub, col, strict=True)]
+        labels = [t("popup.charger_id"), t("popup.kw"), t("popup.connectors"), t("popup.public")]
+        name = t("layer.charging_points")
     else:
-        labels = [t.h("citizen.popup.kw"), t.h("citizen.popup.public")]
-        props = [{"h": n or t.h("citizen.layer.chargers_one"), "s": cl, "v": [k, pb]}
-                 for n, k, pb, cl in zip(names, kw, pub, col, strict=True)]
-    pub_idx = np.array([p is True for p in public], dtype=bool)
-    circles = [{"s": "#74c476", "r": r, "n": 1,
-                "st": {"color": "#41ab5d", "weight": 1, "opacity": 0.6, "fillOpacity": 0.12}}
-               for _ in range(int(pub_idx.sum()))]
-    circ_opts = {"kind": "point", "metres": True, "interactive": False,
-                 "style": {"color": "#41ab5d", "weight": 1, "opacity": 0.6, "fillOpacity": 0.12}}
-    pt_opts = {"kind": "point", "tooltip": True, "labels": labels,
-               "radius": 7 if audience == "planner" else 10,
-               "style": {"color": "#ffffff", "weight": 2, "fillOpacity": 1.0}}
-    bounds = bounds_latlon(geoms)
-    swatches = (f'<div><span class="twin-swatch ring" style="background:#238b45"></span>'
-                f'{t.h("legend.charger_public")}</div>'
-                f'<div><span class="twin-swatch ring" style="background:#737373"></span>'
-                f'{t.h("legend.charger_private")}</div>'
-                f'<div><span class="twin-swatch ring" style="background:#c7e9c0;'
-                f'border-color:#41ab5d"></span>{t.h("legend.walk_radius", r=radius_txt)}</div>')
-    if audience == "planner":
-        cov = FastGeoJson(feature_collection_js(geoms[pub_idx], circles), bounds, circ_opts,
-                          name=t("layer.charger_coverage", r=radius_txt), show=show)
-        cov.add_to(m)
-        pts = FastGeoJson(feature_collection_js(geoms, props), bounds, pt_opts,
-                          name=t("layer.charging_points"), show=show)
-        pts.add_to(m)
-        _legend(m, pts, t("layer.charging_points"), swatches)
-        return [cov, pts]
-    both = np.concatenate([geoms[pub_idx], geoms])
-    layer = FastGeoJson(feature_collection_js(both, circles + props), bounds,
-                        pt_opts,
-                        name=t("citizen.layer.chargers"), show=show)
-    layer.add_to(m)
-    _legend(m, layer, t("citizen.layer.chargers"), swatches)
-    return [layer]
+        labels = [t("citizen.popup.kw"), t("citizen.popup.public")]
+        name = t("citizen.layer.chargers")
+    return vector_layer(m, "charging_points", chargers, props, name=name, kind="point",
+                        show=show, legend={"title": name, "rows": _charger_legend(t, t.num(r))},
+                        tooltip=True, labels=labels, radius=7 if audience == "planner" else 10,
+                        style={"color": "#ffffff", "weight": 2, "fillOpacity": 1.0})
 
 
 # --------------------------------------------------------------------------- water
-def add_basins(m: folium.Map, basins: gpd.GeoDataFrame, *, lang: str = "en",
-               audience: str = "planner", show: bool = True) -> FastGeoJson:
+def add_basins(m: TwinMap, basins: gpd.GeoDataFrame, *, lang: str = "en",
+               audience: str = "planner", show: bool = True) -> dict[str, Any]:
     """Rain-water basins with volume and water stored in the rain event."""
     t = Strings(lang)
     check_audience(audience)
-    geoms, keep = display_geometry(basins, where="basins")
-    b = pd.DataFrame(basins.iloc[keep].drop(columns=basins.geometry.name))
-    vol, stored = _col(b, "volume_m3"), _col(b, "stored_m3")
-    share = _ratio(stored, vol) * 100.0
-    names, ids = _text(b, "name"), _text(b, "basin_id")
-    if audience == "planner":
-        labels = [t.h("popup.basin_id"), t.h("popup.volume_m3"), t.h("popup.stored_m3"),
-                  t.h("popup.fill_pct")]
-        vals = [list(r) for r in zip([i or "–" for i in ids], _nums(t, vol), _nums(t, stored),
-                                     _nums(t, share), strict=True)]
-    else:
-        labels = [t.h("citizen.popup.basin_m3"), t.h("citizen.popup.basin_used_pct")]
-        vals = [list(r) for r in zip(_nums(t, vol), _nums(t, share), strict=True)]
     key = "layer.basins" if audience == "planner" else "citizen.layer.basins"
-    props = [{"h": n or i or t.h(key), "v": v} for n, i, v in zip(names, ids, vals, strict=True)]
-    opts = {"kind": "poly", "tooltip": True, "labels": labels,
-            "style": {"color": "#225ea8", "weight": 2, "fillColor": "#41b6c4",
-                      "fillOpacity": 0.55}}
-    layer = FastGeoJson(feature_collection_js(geoms, props), bounds_latlon(geoms), opts,
-                        name=t(key), show=show)
-    layer.add_to(m)
-    _legend(m, layer, t(key), f'<div><span class="twin-swatch" style="background:#41b6c4;'
-                              f'border-color:#225ea8"></span>{t.h("legend.basin")}</div>')
-    return layer
+
+    def props(b: pd.DataFrame) -> list[dict[str, Any]]:
+        vol, stored = _col(b, "volume_m3"), _col(b, "stored_m3")
+        share = _ratio(stored, vol) * 100.0
+        ids = _text(b, "basin_id")
+        if audience == "planner":
+            vals = [list(r) for r in zip([i or "–" for i in ids], nums(t, vol), nums(t, stored),
+                                         nums(t, share), strict=True)]
+        else:
+            vals = [list(r) for r in zip(nums(t, vol), nums(t, share), strict=True)]
+        return [{"h": n or i or t(key), "v": v}
+                for n, i, v in zip(_text(b, "name"), ids, vals, strict=True)]
+
+    if audience == "planner":
+        labels = [t("popup.basin_id"), t("popup.volume_m3"), t("popup.stored_m3"),
+                  t("popup.fill_pct")]
+    else:
+        labels = [t("citizen.popup.basin_m3"), t("citizen.popup.basin_used_pct")]
+    return vector_layer(m, "basins", basins, props, name=t(key), kind="poly", show=show,
+                        legend={"title": t(key), "rows": [{"c": "#41b6c4",
+                                                           "t": t("legend.basin"), "k": ""}]},
+                        tooltip=True, labels=labels,
+                        style={"color": "#225ea8", "weight": 2, "fillColor": "#41b6c4",
+                               "fillOpacity": 0.55})
 
 
-def add_depressions(m: folium.Map, depressions: gpd.GeoDataFrame, *, lang: str = "en",
+def add_depressions(m: TwinMap, depressions: gpd.GeoDataFrame, *, lang: str = "en",
                     audience: str = "planner", rain_mm: float | None = None,
-                    show: bool = True) -> FastGeoJson:
-    """Low-lying areas (depressions) coloured by water depth after the rain event.
+                    show: bool = True) -> dict[str, Any]:
+    """Outlines of low-lying areas with area, water volume, maximum and typical depth.
 
-    Uses ``water_depth_max_m`` (or ``water_depth_m``); without either, the
-    depth when full (``max_depth_m``). Citizens only see areas that get water.
+    The water itself is drawn cell by cell by :func:`add_water_depth`; an
+    outline is not filled with one colour (its deepest cell would overstate
+    the depth of the whole area). Popups give the area, the water volume after
+    the rain, the maximum and the median (typical) depth of the wet cells
+    (``water_depth_median_m``, see :func:`twin.maps._water.depth_stats`).
+    Citizens only see areas that get water.
     """
     t = Strings(lang)
     check_audience(audience)
     d = depressions
     depth_col = next((c for c in ("water_depth_max_m", "water_depth_m") if c in d.columns), None)
-    depth = _col(d, depth_col or "max_depth_m")
     if audience == "citizen" and depth_col is not None:
-        d = d.loc[(depth > 0).to_numpy()]
-        depth = depth.loc[d.index]
-    geoms, keep = display_geometry(d, where="depressions")
-    dd = pd.DataFrame(d.iloc[keep].drop(columns=d.geometry.name))
-    depth = depth.iloc[keep]
-    cls = numeric_classes("flood_depth_m", _WATER_PALETTE)
-    idx = cls.classify(depth)
-    rain = t.num(rain_mm) if rain_mm is not None else "–"
+        d = d.loc[(_col(d, depth_col) > 0).to_numpy()]
+
+    def props(dd: pd.DataFrame) -> list[dict[str, Any]]:
+        dmax = _col(dd, depth_col or "__none__")
+        med = _col(dd, "water_depth_median_m")
+        if audience == "planner":
+            vals = zip([i or "–" for i in _text(dd, "depression_id")],
+                       nums(t, _col(dd, "area_m2")), nums(t, _col(dd, "water_volume_m3")),
+                       nums(t, dmax, 2), nums(t, med, 2), nums(t, _col(dd, "max_depth_m"), 2),
+                       nums(t, _col(dd, "volume_m3")), strict=True)
+            head = t("tooltip.depression")
+        else:
+            vals = zip(nums(t, _col(dd, "area_m2")), nums(t, _col(dd, "water_volume_m3")),
+                       nums(t, med * 100.0), nums(t, dmax * 100.0), strict=True)
+            head = t("citizen.layer.water")
+        return [{"h": head, "v": list(v)} for v in vals]
+
     if audience == "planner":
-        labels = [t.h("popup.depression_id"), t.h("popup.area_m2"), t.h("popup.max_depth_m"),
-                  t.h("popup.volume_m3"), t.h("popup.water_depth_m"), t.h("popup.water_volume_m3")]
-        vals = zip([i or "–" for i in _text(dd, "depression_id")], _nums(t, _col(dd, "area_m2")),
-                   _nums(t, _col(dd, "max_depth_m"), 2), _nums(t, _col(dd, "volume_m3")),
-                   _nums(t, depth if depth_col else _col(dd, "__none__"), 2),
-                   _nums(t, _col(dd, "water_volume_m3")), strict=True)
-        head = t.h("tooltip.depression")
+        labels = [t("popup.depression_id"), t("popup.area_m2"), t("popup.water_volume_m3"),
+                  t("popup.water_depth_m"), t("popup.water_depth_median_m"),
+                  t("popup.max_depth_m"), t("popup.volume_m3")]
+        rain = t.num(rain_mm) if rain_mm is not None else "–"
+        name = t("layer.depressions_rain", rain=rain) if depth_col else t("layer.depressions_full")
     else:
-        labels = [t.h("citizen.popup.water_cm"), t.h("citizen.popup.water_m3")]
-        vals = zip(_nums(t, depth * 100.0), _nums(t, _col(dd, "water_volume_m3")), strict=True)
-        head = t.h("citizen.layer.water")
-    props = [{"h": head, "s": cls.colours[i] if i >= 0 else NODATA, "v": list(v)}
-             for i, v in zip(idx.tolist(), vals, strict=True)]
-    opts = {"kind": "poly", "tooltip": True, "labels": labels,
-            "style": {"color": "#2171b5", "weight": 0.8, "fillOpacity": 0.6}}
-    if audience == "planner":
-        name = (t("layer.depressions_rain", rain=rain) if depth_col
-                else t("layer.depressions_full"))
-        title = t("legend.water_depth_m") if depth_col else t("legend.max_depth_m")
-        rows = _legend_rows(t, cls, decimals=1)
-    else:
-        name = t("citizen.layer.water")
-        title = t("citizen.legend.water", rain=rain)
-        rows = _legend_rows(t, cls, nodata=False, labels=[
-            t(f"citizen.flood_class.{i}") for i in range(len(cls.colours))])
-    layer = FastGeoJson(feature_collection_js(geoms, props), bounds_latlon(geoms), opts,
-                        name=name, show=show)
-    layer.add_to(m)
-    _legend(m, layer, title, rows)
-    return layer
+        labels = [t("citizen.popup.area_m2"), t("citizen.popup.water_m3"),
+                  t("citizen.popup.water_median_cm"), t("citizen.popup.water_max_cm")]
+        name = t("citizen.layer.depressions")
+    return vector_layer(m, "depressions", d, props, name=name, kind="poly", show=show,
+                        tooltip=True, labels=labels,
+                        style={"color": "#08306b", "weight": 1.5, "opacity": 0.9,
+                               "fill": True, "fillOpacity": 0.0, "dashArray": "4 3"})
 
 
-def add_charging_gap(m: folium.Map, gap: gpd.GeoDataFrame, *, lang: str = "en",
-                     audience: str = "planner", show: bool = False) -> FastGeoJson:
+def add_charging_gap(m: TwinMap, gap: gpd.GeoDataFrame, *, lang: str = "en",
+                     audience: str = "planner", show: bool = False) -> dict[str, Any]:
     """Grid cells coloured by unmet charging demand (kWh/day); cells with none left out."""
     t = Strings(lang)
     check_audience(audience)
-    g = gap.loc[(_col(gap, "gap_kwh_day") > 0).to_numpy()]
-    geoms, keep = display_geometry(g, where="charging_gap")
-    val = _col(g, "gap_kwh_day").iloc[keep]
     cls = numeric_classes("gap_kwh_day", PURPLES5)
-    idx = cls.classify(val)
     key = "layer.charging_gap" if audience == "planner" else "citizen.layer.charging_gap"
-    props = [{"h": t.h("tooltip.gap", v=v), "s": cls.colours[i] if i >= 0 else NODATA}
-             for i, v in zip(idx.tolist(), _nums(t, val), strict=True)]
-    opts = {"kind": "poly", "tooltip": True,
-            "style": {"color": "#54278f", "weight": 0.5, "fillOpacity": 0.45}}
-    layer = FastGeoJson(feature_collection_js(geoms, props), bounds_latlon(geoms), opts,
-                        name=t(key), show=show)
-    layer.add_to(m)
-    _legend(m, layer, t("legend.gap_kwh_day"), _legend_rows(t, cls, nodata=False))
-    return layer
+
+    def props(g: pd.DataFrame) -> list[dict[str, Any]]:
+        val = _col(g, "gap_kwh_day")
+        return [{"h": t("tooltip.gap", v=v), "s": cls.colours[i] if i >= 0 else NODATA}
+                for i, v in zip(cls.classify(val).tolist(), nums(t, val), strict=True)]
+
+    return vector_layer(m, "charging_gap", gap.loc[(_col(gap, "gap_kwh_day") > 0).to_numpy()],
+                        props, name=t(key), kind="poly", show=show, tooltip=True,
+                        legend={"title": t("legend.gap_kwh_day"),
+                                "rows": legend_rows(t, cls, nodata=False)},
+                        style={"color": "#54278f", "weight": 0.5, "fillOpacity": 0.45})
 
 
-def add_streets(m: folium.Map, streets: gpd.GeoDataFrame, *, lang: str = "en",
-                show: bool = True) -> FastGeoJson:
+def add_streets(m: TwinMap, streets: gpd.GeoDataFrame, *, lang: str = "en",
+                show: bool = True) -> dict[str, Any]:
     """Street lines as a light basemap for offline maps (not clickable)."""
     t = Strings(lang)
-    geoms, _ = display_geometry(streets, where="streets")
-    opts = {"kind": "line", "interactive": False,
-            "style": {"color": "#ffffff", "weight": 4, "opacity": 1.0}}
-    casing = {"kind": "line", "interactive": False,
-              "style": {"color": "#c8c2b8", "weight": 6, "opacity": 1.0}}
-    fc = feature_collection_js(geoms, [{} for _ in range(len(geoms))])
-    bounds = bounds_latlon(geoms)
-    # casing and fill in one layer group: draw casing first, then the street fill
-    layer = FastGeoJson(fc, bounds, opts, name=t("layer.streets"), show=show)
-    layer.casing_js = js_json(casing)
-    layer._template = _STREETS_TEMPLATE
-    layer.add_to(m)
-    return layer
+    return vector_layer(m, "streets", streets, lambda s: [{} for _ in range(len(s))],
+                        name=t("layer.streets"), kind="line", show=show, interactive=False,
+                        casing={"color": "#c8c2b8", "weight": 6, "opacity": 1.0},
+                        style={"color": "#ffffff", "weight": 4, "opacity": 1.0})
 
 
-_STREETS_TEMPLATE = Template("""
-    {% macro script(this, kwargs) %}
-    var {{ this.get_name() }} = (function () {
-        var d = {{ this.data_js }};
-        return L.layerGroup([twin.geojson(d, {{ this.casing_js }}),
-                             twin.geojson(d, {{ this.options_js }})]);
-    })();
-    {% endmacro %}
-""")
+def add_water_depth(m: TwinMap, water_depth: Raster, *, lang: str = "en",
+                    audience: str = "planner", rain_mm: float | None = None,
+                    show: bool = True) -> dict[str, Any] | None:
+    """Water depth per cell after the rain event, as an inlined image (None when all dry)."""
+    t = Strings(lang)
+    check_audience(audience)
+    cls = numeric_classes("flood_depth_m", WATER_PALETTE)
+    png = depth_png(water_depth, cls)
+    if png is None:
+        return None
+    url, bounds = png
+    rain = t.num(rain_mm) if rain_mm is not None else "–"
+    if audience == "planner":
+        name = t("layer.water_depth", rain=rain)
+        rows = legend_rows(t, cls, decimals=1, nodata=False)
+    else:
+        name = t("citizen.layer.water")
+        rows = legend_rows(t, cls, nodata=False, labels=[
+            t(f"citizen.flood_class.{i}") for i in range(len(cls.colours))])
+    title = t("legend.water_depth_m") if audience == "planner" else t("citizen.legend.water",
+                                                                        rain=rain)
+    return m.add_layer({"key": "water_depth", "name": name, "show": bool(show), "kind": "image",
+                        "url": url, "bounds": bounds, "opacity": 1.0,
+                        "legend": {"title": title, "rows": rows}})
+
+
+def add_grid_areas(m: TwinMap, areas: gpd.GeoDataFrame, *, lang: str = "en",
+                   audience: str = "planner", show: bool = False) -> dict[str, Any]:
+    """Grid areas (e.g. substation supply areas) coloured by peak load / rated capacity.
+
+    Columns used: ``area_id``, ``name``, ``peak_kw``, ``capacity_kw``,
+    ``headroom_kw``, ``hours_over`` (missing ones show as no data).
+    """
+    t = Strings(lang)
+    check_audience(audience)
+    cls = numeric_classes("grid_load_share", RDYLGN5_REV)
+
+    def props(a: pd.DataFrame) -> list[dict[str, Any]]:
+        peak, cap = _col(a, "peak_kw"), _col(a, "capacity_kw")
+        load = _ratio(peak, cap)
+        idx = cls.classify(load).tolist()
+        vals = zip([i or "–" for i in _text(a, "area_id")], nums(t, peak), nums(t, cap),
+                   nums(t, _col(a, "headroom_kw")), nums(t, load * 100.0),
+                   nums(t, _col(a, "hours_over")), strict=True)
+        return [{"h": n or i or t("layer.grid_areas"), "s": cls.colours[k] if k >= 0 else NODATA,
+                 "v": list(v)} for n, i, k, v in zip(_text(a, "name"), _text(a, "area_id"), idx,
+                                                     vals, strict=True)]
+
+    labels = [t("popup.area_id"), t("popup.peak_kw"), t("popup.capacity_kw"),
+              t("popup.headroom_kw"), t("popup.load_pct"), t("popup.hours_over")]
+    return vector_layer(m, "grid_areas", areas, props, name=t("layer.grid_areas"), kind="poly",
+                        show=show, tooltip=True, labels=labels,
+                        legend={"title": t("legend.grid_load_pct"),
+                                "rows": legend_rows(t, Classes(tuple(100 * b for b in cls.breaks),
+                                                               cls.colours))},
+                        style={"color": "#444444", "weight": 1.2, "fillOpacity": 0.35})

@@ -8,9 +8,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-import folium
-
 from twin._errors import input_error
+from twin.maps._page import TwinMap, page_html
 
 #: Chromium used for screenshots and browser tests (Debian package ``chromium``).
 CHROMIUM = os.environ.get("TWIN_CHROMIUM", "/usr/bin/chromium")
@@ -52,9 +51,20 @@ def remote_references(page: str) -> list[str]:
     return [page[max(0, mo.start() - 20): mo.end() + 40] for mo in _REMOTE.finditer(page)]
 
 
-def render_html(root: Any, *, offline: bool) -> str:
-    """Render a folium map / branca figure to HTML; offline pages are checked."""
-    page = root.get_root().render()
+def render_page(maps: list[TwinMap], *, title: str, offline: bool,
+                extra: dict[str, Any] | None = None) -> str:
+    """The HTML page of one or more maps (the fixed skeleton + one JSON blob).
+
+    Offline pages must have no tile layer and are checked to contain no URL
+    a browser would fetch.
+    """
+    if offline:
+        for m in maps:
+            if m.tiles:
+                raise input_error(title or "map", "offline map has a tile layer (needs the internet)",
+                                  "build the map with scenario_map(..., offline=True)")
+    data = {"maps": [m.spec() for m in maps], **(extra or {})}
+    page = page_html(title, data)
     if offline:
         bad = remote_references(page)
         if bad:
@@ -62,7 +72,7 @@ def render_html(root: Any, *, offline: bool) -> str:
     return page
 
 
-def write_map(m: folium.Map, path: str | os.PathLike, *, offline: bool) -> Path:
+def write_map(m: TwinMap, path: str | os.PathLike, *, offline: bool) -> Path:
     """Write a map to one HTML file, atomically.
 
     Leaflet and every script and style are inlined in all maps. With
@@ -72,7 +82,7 @@ def write_map(m: folium.Map, path: str | os.PathLike, *, offline: bool) -> Path:
 
     Parameters
     ----------
-    m : folium.Map
+    m : TwinMap
         The map.
     path : path-like
         Output file (``map.html``); its folder is created.
@@ -84,12 +94,10 @@ def write_map(m: folium.Map, path: str | os.PathLike, *, offline: bool) -> Path:
     Path
         The file written.
     """
-    if offline:
-        tiles = [c for c in m._children.values() if isinstance(c, folium.TileLayer)]
-        if tiles:
-            raise input_error(str(path), "offline map has a tile layer (needs the internet)",
-                              "build the map with scenario_map(..., offline=True)")
-    page = render_html(m, offline=offline)
+    if offline and m.tiles:
+        raise input_error(str(path), "offline map has a tile layer (needs the internet)",
+                          "build the map with scenario_map(..., offline=True)")
+    page = render_page([m], title=m.title, offline=offline)
     return atomic_write_bytes(Path(path), page.encode("utf-8"))
 
 

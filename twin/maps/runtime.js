@@ -1,20 +1,37 @@
-/* twin map runtime: small helpers used by the maps twin.maps writes.
+/* twin map runtime: builds a map page from the JSON blob twin.maps writes.
  *
- * All text arriving here is HTML that Python already escaped (names,
- * addresses, ids from data go through html.escape before they are put in a
- * feature's properties or in a label list). This file only joins strings.
+ * Every text arriving here is plain text from the JSON blob (names, addresses,
+ * scenario names, descriptions, attributions, translated strings). It reaches
+ * the page only through textContent / DOM nodes (el() below), or esc() where a
+ * Leaflet API takes HTML (layer names, tile attribution). Never innerHTML with data.
  *
  * Feature properties read here:
  *   s  fill (polygons, points) or line colour        c  class index per indicator (buildings)
- *   h  tooltip / popup header (escaped HTML)         v  popup values (escaped strings, null = row hidden)
- *   r  radius: metres (circle layers) or pixels (markers)
- *   d  1 = dashed line (planned network)
- *   n  1 = a circle in metres, not clickable (charger walking distance)
- *   st style options of this feature (override the layer's)
+ *   h  tooltip / popup header                        v  popup values (null = row hidden)
+ *   f  popup footnote                                d  1 = dashed line (planned network)
+ *   r  marker radius (px)
  */
 (function () {
   "use strict";
   var T = (window.twin = window.twin || {});
+
+  /* An element with a class and text content, appended to parent. */
+  function el(tag, cls, text, parent) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined && text !== null) e.textContent = String(text);
+    if (parent) parent.appendChild(e);
+    return e;
+  }
+  /* Text escaped for the few Leaflet APIs that take HTML strings. */
+  function esc(s) {
+    return String(s).replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;").replace(/'/g, "&#39;");
+  }
+  /* Small screens (phones, small windows): panels start collapsed. */
+  function small() { return window.innerWidth <= 700 || window.innerHeight <= 560; }
+  /* Medium screens: the layer box starts as an icon. */
+  function medium() { return window.innerWidth < 1280; }
 
   function styleOf(f, o) {
     var p = f.properties || {};
@@ -31,35 +48,35 @@
       else s.fillColor = col;
     }
     if (p.d) s.dashArray = "6 5";
-    if (p.st) for (var j in p.st) s[j] = p.st[j];
     return s;
   }
 
-  function popupHtml(p, o) {
-    var out = '<div class="twin-popup"><div class="twin-popup-h">' + (p.h || "") + "</div><table>";
+  function popupNode(p, o) {
+    var d = el("div", "twin-popup");
+    el("div", "twin-popup-h", p.h || "", d);
+    var tb = el("table", null, null, d);
     var v = p.v || [];
-    for (var i = 0; i < o.labels.length; i++) {
+    var labels = o.labels || [];
+    for (var i = 0; i < labels.length; i++) {
       if (v[i] === null || v[i] === undefined) continue;
-      out += "<tr><th>" + o.labels[i] + "</th><td>" + v[i] + "</td></tr>";
+      var tr = el("tr", null, null, tb);
+      el("th", null, labels[i], tr);
+      el("td", null, v[i], tr);
     }
-    return out + "</table></div>";
+    if (p.f) el("div", "twin-popup-note", p.f, d);
+    return d;
   }
 
   /* A GeoJSON layer whose style, tooltip and popup come from feature properties. */
-  T.geojson = function (data, o) {
+  function geojson(data, o) {
     var opts = {
       style: function (f) { return styleOf(f, o); },
       interactive: o.interactive !== false,
     };
     if (o.kind === "point") {
       opts.pointToLayer = function (f, ll) {
-        var st = styleOf(f, o), p = f.properties;
-        if (p.n || o.metres) {
-          st.radius = p.r;
-          st.interactive = false;
-          return L.circle(ll, st);
-        }
-        st.radius = p.r || o.radius || 6;
+        var st = styleOf(f, o);
+        st.radius = f.properties.r || o.radius || 6;
         st.interactive = o.interactive !== false;
         return L.circleMarker(ll, st);
       };
@@ -68,20 +85,38 @@
     layer._twin = o;
     if (o.interactive !== false) {
       if (o.tooltip) {
-        layer.bindTooltip(function (l) { return l.feature.properties.h || ""; }, { sticky: true });
+        layer.bindTooltip(function (l) { return el("span", null, l.feature.properties.h || ""); },
+          { sticky: true });
       }
       if (o.labels) {
-        layer.bindPopup(function (l) { return popupHtml(l.feature.properties, o); }, { maxWidth: 420 });
+        layer.bindPopup(function (l) { return popupNode(l.feature.properties, o); }, { maxWidth: 420 });
       }
     }
     return layer;
-  };
+  }
 
-  function control(map, position, cls, html) {
+  /* The Leaflet layer of one layer spec. */
+  function buildLayer(o) {
+    if (o.kind === "image") {
+      var img = L.imageOverlay(o.url, o.bounds, { opacity: o.opacity, interactive: false });
+      img._twin = o;
+      return img;
+    }
+    if (o.casing) {
+      var casing = geojson(o.data, { kind: o.kind, interactive: false, style: o.casing });
+      var g = L.layerGroup([casing, geojson(o.data, o)]);
+      g._twin = o;
+      return g;
+    }
+    return geojson(o.data, o);
+  }
+
+  /* A Leaflet control holding a DOM node. */
+  function control(map, position, cls, node) {
     var C = L.Control.extend({
       onAdd: function () {
-        var div = L.DomUtil.create("div", "twin-box " + cls);
-        div.innerHTML = html;
+        var div = el("div", "twin-box " + cls);
+        if (node) div.appendChild(node);
         L.DomEvent.disableClickPropagation(div);
         L.DomEvent.disableScrollPropagation(div);
         return div;
@@ -89,118 +124,279 @@
     });
     var c = new C({ position: position });
     c.addTo(map);
-    return c;
+    return c.getContainer();
   }
 
-  /* A fixed panel (indicators, data note). */
-  T.panel = function (map, position, cls, html) { return control(map, position, cls, html); };
+  /* A <details> block: summary text, open unless on a small screen. */
+  function details(title, open, parent) {
+    var d = el("details", null, null, parent);
+    el("summary", null, title, d);
+    d.open = !!open;
+    return d;
+  }
 
-  /* One scrollable legend box per map; each layer adds a section to it. */
-  function legendBox(map) {
+  function swatch(row, parent) {
+    var line = el("div", "twin-legend-row", null, parent);
+    var sw = el("span", "twin-swatch" + (row.k ? " " + row.k : ""), null, line);
+    if (row.c) sw.style.background = row.c;
+    el("span", null, row.t, line);
+    return line;
+  }
+
+  function legendRows(rows, parent) {
+    parent.textContent = "";
+    for (var i = 0; i < rows.length; i++) swatch(rows[i], parent);
+  }
+
+  /* The legend box (bottom right); one section per layer, shown while the layer is on. */
+  function legendBox(map, spec) {
     if (!map._twinLegend) {
-      map._twinLegend = control(map, "bottomright", "twin-legend", "").getContainer();
-      map.on("resize", function () { fitLegend(map); });
+      var d = details(spec.strings.legend, !small());
+      d.className = "twin-legend-details";
+      map._twinLegend = control(map, "bottomright", "twin-legend", d);
+      map._twinLegendBody = d;
     }
-    return map._twinLegend;
+    return map._twinLegendBody;
   }
 
-  /* Keep the legend box clear of the layer control above it. */
-  function fitLegend(map) {
-    var box = map._twinLegend;
-    if (!box) return;
-    var lc = map.getContainer().querySelector(".leaflet-top.leaflet-right");
-    var used = lc ? lc.offsetHeight : 0;
-    box.style.maxHeight = Math.max(90, map.getSize().y - used - 40) + "px";
-  }
-
-  function section(map, layer, html, first) {
-    var box = legendBox(map);
-    var sec = L.DomUtil.create("div", "twin-legend-sec");
-    sec.innerHTML = html;
-    if (first && box.firstChild) box.insertBefore(sec, box.firstChild);
-    else box.appendChild(sec);
+  function legendSection(map, spec, layer, o) {
+    var box = legendBox(map, spec);
+    var sec = el("div", "twin-legend-sec", null, o.key === "buildings" ? null : box);
+    if (o.key === "buildings") box.insertBefore(sec, box.children[1] || null);
+    el("div", "twin-legend-title", o.legend.title, sec);
+    var rows = el("div", "twin-legend-rows");
+    if (o.legend.select) {
+      if (o.legend.names.length > 1) {
+        var sel = el("div", "twin-select", null, sec);
+        o.legend.names.forEach(function (name, i) {
+          var lab = el("label", null, null, sel);
+          var inp = el("input", null, null, lab);
+          inp.type = "radio";
+          inp.name = L.stamp(layer) + "_by";
+          inp.value = String(i);
+          inp.checked = i === o.cur;
+          lab.appendChild(document.createTextNode(" " + name));
+          inp.addEventListener("change", function () {
+            o.cur = i;
+            layer.setStyle(function (f) { return styleOf(f, o); });
+            legendRows(o.legend.select[o.cur], rows);
+          });
+        });
+      }
+      legendRows(o.legend.select[o.cur], rows);
+    } else {
+      legendRows(o.legend.rows, rows);
+    }
+    sec.appendChild(rows);
     function update() {
       sec.style.display = map.hasLayer(layer) ? "" : "none";
       var any = false;
-      for (var i = 0; i < box.children.length; i++) if (box.children[i].style.display !== "none") any = true;
-      box.style.display = any ? "" : "none";
+      var secs = box.querySelectorAll(".twin-legend-sec");
+      for (var i = 0; i < secs.length; i++) if (secs[i].style.display !== "none") any = true;
+      map._twinLegend.style.display = any ? "" : "none";
     }
     map.on("layeradd layerremove", update);
     update();
-    return sec;
   }
 
-  /* A legend section shown only while `layer` is on the map. */
-  T.legend = function (map, layer, html) { return section(map, layer, html, false); };
+  function table(rows, parent) {
+    var tb = el("table", null, null, parent);
+    rows.forEach(function (r) {
+      var tr = el("tr", null, null, tb);
+      el("th", null, r[0], tr);
+      for (var i = 1; i < r.length; i++) el("td", null, r[i], tr);
+    });
+    return tb;
+  }
 
-  /* Buildings legend with a selector of the colouring indicator (first in the box). */
-  T.selectLegend = function (map, layer, title, names, legends) {
-    var o = layer._twin;
-    var html = '<div class="twin-legend-title">' + title + "</div>";
-    if (names.length > 1) {
-      html += '<div class="twin-select">';
-      for (var i = 0; i < names.length; i++) {
-        html += '<label><input type="radio" name="' + L.stamp(layer) + '_by" value="' + i + '"' +
-          (i === o.cur ? " checked" : "") + "> " + names[i] + "</label>";
+  /* The indicator panel: title, description, indicators, targets (collapsible). */
+  function indicatorPanel(map, p, citizen) {
+    var d = details(p.title, !small());
+    if (p.description) el("div", "twin-desc", p.description, d);
+    table(p.rows, d);
+    if (p.hint) el("div", "twin-hint", p.hint, d);
+    if (p.targets) {
+      el("div", "twin-sec", p.targets.title, d);
+      var tb = el("table", "twin-targets", null, d);
+      if (p.targets.head) {
+        var hr = el("tr", null, null, tb);
+        p.targets.head.forEach(function (h, i) { el(i ? "td" : "th", "twin-head", h, hr); });
       }
-      html += "</div>";
-    }
-    html += '<div class="twin-legend-rows"></div>';
-    var sec = section(map, layer, html, true);
-    var rows = sec.querySelector(".twin-legend-rows");
-    rows.innerHTML = legends[o.cur];
-    var inputs = sec.querySelectorAll("input");
-    for (var j = 0; j < inputs.length; j++) {
-      inputs[j].addEventListener("change", function (e) {
-        o.cur = parseInt(e.target.value, 10);
-        layer.setStyle(function (f) { return styleOf(f, o); });
-        rows.innerHTML = legends[o.cur];
+      p.targets.rows.forEach(function (r) {
+        var tr = el("tr", null, null, tb);
+        var th = el("th", null, r.label, tr);
+        if (!citizen && r.name !== r.label) th.title = r.name;
+        r.cells.forEach(function (c) { el("td", null, c, tr); });
+        el("td", "twin-" + r.status, r.mark, tr);
       });
     }
-    return sec;
-  };
+    return control(map, "topleft", "twin-panel", d);
+  }
 
-  /* Zoom buttons with translated titles, metric scale bar, short attribution prefix. */
-  T.controls = function (map, zoomIn, zoomOut) {
-    L.control.zoom({ position: "topleft", zoomInTitle: zoomIn, zoomOutTitle: zoomOut }).addTo(map);
-    L.control.scale({ position: "bottomleft", imperial: false, maxWidth: 160 }).addTo(map);
-    if (map.attributionControl) map.attributionControl.setPrefix("Leaflet");
-  };
+  /* The data note: sources folded; the other lines folded too on small maps. */
+  function notePanel(map, n, compact) {
+    var box = el("div");
+    var d = details(n.title, false, box);
+    el("div", "twin-sources", n.sources, d);
+    n.lines.forEach(function (line) { el("div", null, line, compact ? d : box); });
+    return control(map, "bottomleft", "twin-note", box);
+  }
 
-  /* A banner on top of the map (synthetic data label). */
-  T.banner = function (map, html) {
-    var div = L.DomUtil.create("div", "twin-banner", map.getContainer());
-    div.innerHTML = html;
-    L.DomEvent.disableClickPropagation(div);
-    return div;
-  };
-
-  /* Popups: pan clear of the panel (left) and legend (right); scroll when taller than the map. */
+  /* Keep popups clear of the panels; scroll when taller than the map. */
   function fitPopups(map) {
     var size = map.getSize();
     var left = map.getContainer().querySelector(".leaflet-top.leaflet-left");
     var padL = (left ? left.offsetWidth : 0) + 20;
     var padR = (map._twinLegend ? map._twinLegend.offsetWidth : 0) + 30;
-    var popupW = 440;
-    if (padL + padR + popupW > size.x) padR = Math.max(20, size.x - padL - popupW);
+    if (padL + padR + 300 > size.x) { padL = 10; padR = 10; }
     map.eachLayer(function (l) {
       var p = l._twin && l.getPopup && l.getPopup();
       if (!p) return;
       p.options.autoPanPaddingTopLeft = L.point(padL, 20);
       p.options.autoPanPaddingBottomRight = L.point(padR, 20);
-      p.options.maxHeight = Math.max(200, size.y - 100);
+      p.options.maxHeight = Math.max(160, size.y - 80);
+      p.options.maxWidth = Math.max(200, Math.min(420, size.x - 40));
     });
   }
 
-  /* Mark the map as drawn (used by tests and benchmarks). */
-  T.ready = function (map) {
+  /* Panels never cover more than about a third of the map: cap their size. */
+  function capPanels(map) {
+    var size = map.getSize();
+    var c = map.getContainer();
+    var w = Math.max(180, Math.floor(size.x * 0.34));
+    [".twin-panel", ".twin-legend", ".twin-note", ".leaflet-control-layers"].forEach(function (q) {
+      var e = c.querySelector(q);
+      if (!e) return;
+      e.style.maxWidth = w + "px";
+      var hmax = q === ".twin-panel" ? 0.5 : q === ".twin-note" ? 0.25 : 0.3;
+      e.style.maxHeight = Math.max(60, Math.floor(size.y * hmax)) + "px";
+      e.style.overflowY = "auto";
+    });
+  }
+
+  /* Fit the district on open, clear of the panels when there is room. */
+  function fit(map, spec) {
+    var size = map.getSize();
+    if (!spec.bounds || size.x < 10 || size.y < 10) {
+      if (spec.bounds) map.fitBounds(spec.bounds, { animate: false });
+      return;
+    }
+    var c = map.getContainer();
+    var tl = c.querySelector(".leaflet-top.leaflet-left");
+    var padL = (tl ? tl.offsetWidth : 0) + 10;
+    var padR = (map._twinLegend && map._twinLegend.style.display !== "none" ?
+      map._twinLegend.offsetWidth : 0) + 10;
+    if (padL + padR > size.x * 0.55) { padL = 10; padR = 10; }
+    map.fitBounds(spec.bounds, {
+      paddingTopLeft: [padL, 10], paddingBottomRight: [padR, 10], maxZoom: 18, animate: false,
+    });
+    if (!isFinite(map.getZoom()) || !isFinite(map.getCenter().lat)) {
+      map.fitBounds(spec.bounds, { animate: false });
+    }
+  }
+
+  /* One map in `container` from its spec. */
+  function buildMap(container, spec) {
+    var s = spec.strings;
+    if (spec.audience === "citizen") container.classList.add("twin-citizen");
+    var map = L.map(container, { preferCanvas: true, zoomControl: false, maxZoom: spec.maxZoom });
+    L.control.zoom({ position: "topleft", zoomInTitle: s.zoom_in, zoomOutTitle: s.zoom_out }).addTo(map);
+    L.control.scale({ position: "bottomleft", imperial: false, maxWidth: 160 }).addTo(map);
+    map.attributionControl.setPrefix("Leaflet");
+    if (spec.tiles) {
+      L.tileLayer(spec.tiles.url, {
+        attribution: esc(spec.tiles.attribution), maxZoom: spec.maxZoom,
+        maxNativeZoom: spec.tiles.maxNativeZoom,
+      }).addTo(map);
+    }
+    var P = spec.panels || {};
+    if (P.indicators) indicatorPanel(map, P.indicators, spec.audience === "citizen");
+    if (P.title) control(map, "topleft", "twin-title", el("b", null, P.title));
+    var overlays = {};
+    spec.layers.forEach(function (o) {
+      var layer = buildLayer(o);
+      if (o.show) layer.addTo(map);
+      if (o.legend) legendSection(map, spec, layer, o);
+      overlays[esc(o.name)] = layer;
+    });
+    var lc = L.control.layers(null, overlays, { position: "topright", collapsed: medium() || !!P.title }).addTo(map);
+    var toggle = lc.getContainer().querySelector(".leaflet-control-layers-toggle");
+    if (toggle) { toggle.title = s.layers; toggle.setAttribute("aria-label", s.layers); }
+    if (P.note) notePanel(map, P.note, !!P.title || small());
+    capPanels(map);
+    fit(map, spec);
+    fitPopups(map);
+    map.on("resize", function () { capPanels(map); fitPopups(map); });
     window.twinMaps = window.twinMaps || [];
     window.twinMaps.push(map);
-    fitLegend(map);
-    fitPopups(map);
-    map.on("resize", function () { fitPopups(map); });
+    return map;
+  }
+
+  /* The comparison table below the maps. */
+  function compareBar(root, cmp, onSelect) {
+    var bar = el("div", "twin-cmp-bar", null, root);
+    var head = el("div", "twin-cmp-head", null, bar);
+    el("b", null, cmp.title, head);
+    if (cmp.names.length > 2) {
+      var lab = el("label", null, " " + cmp.right_label + " ", head);
+      var sel = el("select", null, null, lab);
+      sel.id = "twin-cmp-select";
+      cmp.names.slice(1).forEach(function (n, i) {
+        var op = el("option", null, n, sel);
+        op.value = String(i);
+      });
+      sel.addEventListener("change", function () { onSelect(parseInt(sel.value, 10)); });
+    }
+    var t = cmp.table;
+    var tb = el("table", null, null, bar);
+    var hr = el("tr", null, null, el("thead", null, null, tb));
+    t.head.forEach(function (h) { el("th", null, h, hr); });
+    var body = el("tbody", null, null, tb);
+    function row(r) {
+      var tr = el("tr", null, null, body);
+      el("th", null, r.th, tr);
+      r.cells.forEach(function (c) { el("td", c.c || null, c.t, tr); });
+    }
+    t.rows.forEach(row);
+    if (t.targets.length) {
+      var tr = el("tr", null, null, body);
+      var th = el("th", "twin-sec", t.targets_title, tr);
+      th.colSpan = t.head.length;
+      t.targets.forEach(row);
+    }
+  }
+
+  function ready() {
     requestAnimationFrame(function () {
       requestAnimationFrame(function () { window.twinReady = performance.now(); });
     });
+  }
+
+  /* Entry point: build the page from the parsed JSON blob. */
+  T.page = function (data) {
+    var root = document.getElementById("twin-root");
+    var first = data.maps[0] || { panels: {} };
+    if (first.panels.banner) el("div", "twin-banner", first.panels.banner, root);
+    if (!data.compare) {
+      buildMap(el("div", "twin-map", null, root), first);
+      ready();
+      return;
+    }
+    var row = el("div", "twin-cmp-maps", null, root);
+    var divs = data.maps.map(function (m, i) { return el("div", "twin-map twin-cmp-map" + (i ? " twin-cmp-right" : ""), null, row); });
+    var maps = data.maps.map(function (m, i) { return buildMap(divs[i], m); });
+    var left = maps[0], rights = maps.slice(1);
+    function show(k) {
+      for (var i = 0; i < rights.length; i++) divs[i + 1].style.display = i === k ? "" : "none";
+      rights[k].invalidateSize();
+      rights[k].setView(left.getCenter(), left.getZoom(), { animate: false });
+    }
+    compareBar(root, data.compare, show);
+    for (var i = 2; i < divs.length; i++) divs[i].style.display = "none";
+    left.invalidateSize();
+    fit(left, first);
+    rights.forEach(function (r) { left.sync(r); r.sync(left); });
+    show(0);
+    ready();
   };
 })();
