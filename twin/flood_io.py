@@ -33,8 +33,9 @@ def _dem_size_check(path: Path, params: FloodParams) -> None:
     if need_gb > params.max_memory_gb:
         raise input_error(str(path), f"the DEM has {cells:,} cells and needs about {need_gb:.1f} GB "
                           f"of memory, above the limit of {params.max_memory_gb:g} GB",
-                          "clip the DEM to the district (gdalwarp -te ...) or resample it to a coarser "
-                          "cell size, or raise FloodParams.max_memory_gb")
+                          "screen it tile by tile (`twin flood DEM --chunks 4096`: fill, depressions, "
+                          "buildings), clip it to the district (gdalwarp -te ...) or resample it to a coarser "
+                          "cell size")
 
 
 def read_vector(path: str | os.PathLike, dem: Raster, *, layer: str,
