@@ -112,7 +112,8 @@ def tile_graph(block: np.ndarray) -> dict[str, Any]:
     return {"nnodes": nnodes, "edges": (ea, eb, ew), "ring": _ring(filled, lab, node)}
 
 
-def tile_filled(block: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+def tile_filled(block: np.ndarray, level: np.ndarray,
+                report: tuple[float, float, float] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Stage 3 for one tile: its cells raised to the spill level of their watershed,
     and the pieces of the depressions in it (:func:`tile_depressions`).
 
@@ -122,7 +123,7 @@ def tile_filled(block: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, dict[
     del _
     _k.raise_to_spill(filled, lab, level[node])
     del lab
-    return filled, tile_depressions(np.asarray(block[1:-1, 1:-1], dtype=np.float64), filled)
+    return filled, tile_depressions(np.asarray(block[1:-1, 1:-1], dtype=np.float64), filled, report)
 
 
 def _piece_labels(z: np.ndarray, filled: np.ndarray) -> tuple[np.ndarray, int]:
@@ -149,7 +150,8 @@ def tile_fill_depth(block: np.ndarray, level: np.ndarray, piece_keep: np.ndarray
     return np.where(kept, filled - z, 0.0)
 
 
-def tile_depressions(z: np.ndarray, filled: np.ndarray) -> dict[str, Any]:
+def tile_depressions(z: np.ndarray, filled: np.ndarray,
+                     report: tuple[float, float, float] | None = None) -> dict[str, Any]:
     """The depression cells (``filled > z``) of one tile as 8-connected pieces.
 
     Per piece: cells, summed fill depth (m), deepest fill, level, first cell
@@ -170,7 +172,18 @@ def tile_depressions(z: np.ndarray, filled: np.ndarray) -> dict[str, Any]:
     level[pc] = filled.ravel()[cells]
     first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, pc, cells)
-    vr, vc, ring_off, ring_lab = _k.trace_rings(np.where(lab >= 0, lab + 1, 0).astype(np.int32))
+    # outlines only of pieces that may be reported: a piece off the tile's perimeter is a
+    # whole depression, decided here by ``report`` (least max depth m, cells, fill depth
+    # sum m); the others are decided after the merge (keeps the client's memory small)
+    outline = np.ones(n, dtype=bool)
+    if report is not None and n:
+        edge = np.zeros(n, dtype=bool)
+        for line in (lab[0], lab[-1], lab[:, 0], lab[:, -1]):
+            edge[line[line >= 0]] = True
+        outline = edge | ((maxd >= report[0]) & (cnt >= report[1]) & (sdepth >= report[2]))
+    sel = np.zeros(n + 1, dtype=np.int32)
+    sel[1:] = np.where(outline, np.arange(1, n + 1), 0)
+    vr, vc, ring_off, ring_lab = _k.trace_rings(sel[lab + 1])
     return {"n": int(n), "cnt": cnt, "sdepth": sdepth, "maxd": maxd, "level": level,
             "first": np.column_stack(np.divmod(first, nc)) if n else np.zeros((0, 2), dtype=np.int64),
             "ring": {"top": lab[0].copy(), "bottom": lab[-1].copy(), "left": lab[:, 0].copy(),
@@ -520,7 +533,8 @@ def _batches(fn: Any, args: list[tuple[Any, ...]], sched: Any) -> Iterator[tuple
 def fill_blocks(sources: list[Any], windows: list[tuple[slice, slice]], grid: tuple[int, int],
                 scheduler: Any = "threads", summary: TiledSummary | None = None,
                 pieces: list[dict[str, Any]] | None = None,
-                levels: list[np.ndarray] | None = None) -> Iterator[tuple[tuple[slice, slice], np.ndarray]]:
+                levels: list[np.ndarray] | None = None,
+                report: tuple[float, float, float] | None = None) -> Iterator[tuple[tuple[slice, slice], np.ndarray]]:
     """Filled tiles, as ``((rows, cols), values)``, a few at a time.
 
     Parameters
@@ -539,6 +553,8 @@ def fill_blocks(sources: list[Any], windows: list[tuple[slice, slice]], grid: tu
         Receives every tile's :func:`tile_depressions`, row-major.
     levels : list, optional
         Receives every tile's spill levels (:func:`spill_graph`).
+    report : (float, float, float), optional
+        Reporting thresholds in cell units (see :func:`tile_depressions`).
     """
     import dask
 
@@ -555,7 +571,8 @@ def fill_blocks(sources: list[Any], windows: list[tuple[slice, slice]], grid: tu
         if levels is not None:
             levels.extend(tile_levels)
         t2 = time.perf_counter()
-        for q, (arr, deps) in _batches(tile_filled, list(zip(sources, tile_levels)), sched):
+        args = [(src, lv, report) for src, lv in zip(sources, tile_levels)]
+        for q, (arr, deps) in _batches(tile_filled, args, sched):
             if pieces is not None:
                 pieces.append(deps)
             yield windows[q], arr
@@ -666,8 +683,12 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
         pieces: list[dict[str, Any]] = []
         levels: list[np.ndarray] = []
         with geotiff_writer(out_path, dem.shape, dem.transform, dem.crs) as dst:
+            area = abs(dem.transform.a * dem.transform.e)
+            # a little below the thresholds: the tile only drops outlines; merge_depressions decides
+            lax = 1.0 - 1e-9
+            report = (params.min_depth_m * lax, params.min_area_m2 / area * lax, params.min_volume_m3 / area * lax)
             for (rs, cs), block in fill_blocks(sources, windows, dem.data.numblocks, sched, summary, pieces,
-                                               levels):
+                                               levels, report):
                 dst.write(np.where(np.isnan(block), -9999.0, block).astype("float32"), 1, window=window(rs, cs))
         t = time.perf_counter()
         depressions, piece_keep = merge_depressions(pieces, windows, dem.data.numblocks, dem.transform, dem.crs,
