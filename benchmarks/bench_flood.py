@@ -47,7 +47,18 @@ N_BUILDINGS = 100_000
 
 
 def fractal_dem(n: int, seed: int = 0) -> np.ndarray:
-    """Synthetic fractal DEM (float32, metres) by spectral synthesis."""
+    """Synthetic fractal DEM (float32, metres) by spectral synthesis, with a regional slope."""
+    z = periodic_fractal(n, seed)
+    ramp = np.linspace(0.0, TILT * RELIEF_M, n)
+    z += ramp[None, :] + ramp[:, None]
+    return z.astype(np.float32)
+
+
+def periodic_fractal(n: int, seed: int = 0) -> np.ndarray:
+    """Fractal surface by spectral synthesis (power spectrum ~ k^-BETA), 0..RELIEF_M, float64.
+
+    An inverse FFT is periodic, so copies of it fit together without seams.
+    """
     rng = np.random.default_rng(seed)
     kx = np.fft.fftfreq(n)[:, None]
     ky = np.fft.rfftfreq(n)[None, :]
@@ -56,10 +67,7 @@ def fractal_dem(n: int, seed: int = 0) -> np.ndarray:
     spec = (rng.normal(size=k.shape) + 1j * rng.normal(size=k.shape)) * k ** (-BETA / 2)
     spec[0, 0] = 0.0
     z = np.fft.irfft2(spec, s=(n, n))
-    z = (z - z.min()) / (z.max() - z.min()) * RELIEF_M
-    ramp = np.linspace(0.0, TILT * RELIEF_M, n)
-    z += ramp[None, :] + ramp[:, None]
-    return z.astype(np.float32)
+    return (z - z.min()) / (z.max() - z.min()) * RELIEF_M
 
 
 def blocky_dem(n: int, seed: int = 0) -> np.ndarray:
