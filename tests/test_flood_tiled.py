@@ -268,3 +268,14 @@ def test_fornebu_cli_tiled_buildings(tmp_path):
     assert np.array_equal(tiled["in_low_lying_area"], mem.buildings["in_low_lying_area"])
     assert np.allclose(tiled["flood_depth_m"], mem.buildings["flood_depth_m"], rtol=1e-9, atol=0, equal_nan=True)
     assert f"flooded_buildings: {mem.flooded_buildings}" in r.output
+
+
+def test_cli_chunks_bad_dem_is_one_line_exit_2(tmp_path):
+    # validated at open, as the in-memory path does: missing file, degrees
+    r = CliRunner().invoke(main, ["flood", str(tmp_path / "nope.tif"), "--chunks", "64", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "file not found" in r.output
+    with rasterio.open(tmp_path / "deg.tif", "w", driver="GTiff", height=20, width=20, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=Affine(0.001, 0, 10.6, 0, -0.001, 59.9)) as dst:
+        dst.write(np.ones((1, 20, 20), dtype="float32"))
+    r = CliRunner().invoke(main, ["flood", str(tmp_path / "deg.tif"), "--chunks", "64", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "not in metres" in r.output and "Traceback" not in r.output
