@@ -253,6 +253,12 @@ def estimate(district: District, scenario: Scenario, applied: Applied, *, year: 
         b = b.copy()
         b["flood_depth_m"] = np.nan
         b["in_low_lying_area"] = False
+    if d.dem is not None:  # the shore for offline maps
+        from twin.maps._context import sea_area
+
+        sea = sea_area(d.dem)
+        if len(sea):
+            layers["sea"] = sea
     extra["flood_params"] = fp
     extra["mobility_params"] = mp
     return b, layers, water_depth, {**extra, "balance": balance}
@@ -309,6 +315,15 @@ def evaluate(district: District | None = None, scenario: Scenario | str | Path |
         electricity_co2_g_kwh=float(extra["carrier_factors"]["electricity"]))
     ind["country"] = extra["country"].country
     ind["country_inferred"] = extra["country"].inferred
+    hourly = hourly_stage(b, applied.district, scenario, session)
+    if hourly is not None:
+        b = b.assign(electricity_kw_at_peak=hourly.building_peak_kw)
+        ind.update(hourly.indicators())
+        extra["hourly"] = hourly
+        if applied.district.grid_areas is not None and len(applied.district.grid_areas):
+            from twin.loads import grid_area_layer
+
+            layers["grid_areas"] = grid_area_layer(applied.district.grid_areas, hourly)
     ind["year"] = int(year)
     ind["district"] = district.name
     ind["synthetic"] = district.synthetic
@@ -334,6 +349,20 @@ def evaluate(district: District | None = None, scenario: Scenario | str | Path |
                   crs=district.crs.to_string(), buildings=b, layers=layers, indicators=ind,
                   water_depth=water_depth, synthetic=district.synthetic, attribution=_attribution(district),
                   year=int(year), extra=extra)
+
+
+def hourly_stage(buildings: gpd.GeoDataFrame, district: District, scenario: Scenario,
+                 session: Session) -> Any:
+    """Hourly loads, peaks and grid headroom when the district has a weather year (else None)."""
+    if district.weather is None:
+        return None
+    from twin.loads import HourlyParams, hourly_loads
+
+    session.stage("hourly loads and peaks")
+    smart = scenario.parameters.ev_smart_charging
+    params = HourlyParams(ev_smart_charging=float(smart) if smart is not None else 0.0)
+    return hourly_loads(buildings, district.weather, params=params, charging_points=district.charging_points,
+                        grid_areas=district.grid_areas)
 
 
 def _uncertainty(b: gpd.GeoDataFrame, ind: dict[str, Any], extra: dict[str, Any], mp: Any,
