@@ -21,7 +21,10 @@ All parameters are in ``twin/params/*.csv``, each row with its source:
 * ``heating_systems.csv`` — load shares, efficiencies and carriers,
 * ``emission_factors.csv`` — g CO2e/kWh per carrier (and year),
 * ``floor_area.csv`` — storey height and gross-to-heated-area factor,
-* ``dh_defaults.csv`` — district-heat defaults.
+* ``dh_defaults.csv`` — district-heat defaults,
+* ``ebm_*.csv`` — NVE EBM's behaviour factors, improvements, condition
+  reductions and renovation S-curves, applied as EBM applies them
+  (:mod:`twin.ebm`).
 
 Everything is vectorised: table lookups are numpy fancy indexing and the
 distance to the heat network is one shapely ``STRtree.query_nearest`` call.
