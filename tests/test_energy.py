@@ -305,6 +305,9 @@ def test_floors_source_flags_the_one_floor_default():
     assert list(r["floors_source"]) == ["default", "floors", "height", "floor_area"]
     # 100 m2 footprint: 1 floor by default, 2 given, 9 m / 3 m = 3 floors, 50 m2 given
     assert list(r["floor_area_m2"]) == pytest.approx([90.9, 181.8, 272.7, 50.0])
+    from twin.indicators import district_indicators
+
+    assert district_indicators(r, scenario="s")["floors_default_buildings"] == 1  # counted in the run summary
 
 
 def test_one_gross_to_heated_factor_ns3940():
