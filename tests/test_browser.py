@@ -316,7 +316,7 @@ def test_hostile_text_run_exits_0_and_creates_nothing_else(hostile_run) -> None:
     assert len([p for p in out.iterdir() if p.is_dir()]) == len(PAYLOADS)
     for folder in (p for p in out.iterdir() if p.is_dir()):
         names = {p.name for p in folder.iterdir()}
-        assert {"buildings.gpkg", "indicators.json", "map.html", "map.pdf"} <= names
+        assert {"buildings.gpkg", "indicators.json", "map.html", "map.pdf", "report.html"} <= names
         # `twin run --pdf`: one A4 sheet per scenario
         assert len(re.findall(rb"/Type\s*/Page\b", (folder / "map.pdf").read_bytes())) == 1
         assert all(p.is_file() for p in folder.iterdir())  # no folder made by a payload
@@ -347,6 +347,11 @@ def test_hostile_text_appears_literally_in_the_browser(browser, hostile_run) -> 
         text = pg.click_building(building, tooltip=True)
         assert text.count(building) == 2  # popup header and tooltip
         assert pg.page.locator("img[src=x]").count() == 0
+        assert pg.dialogs == [] and pg.errors == [] and pg.requests == []
+        pg.close()
+        pg = Page(browser, folders[name] / "report.html")  # the planner's report
+        assert pg.page.inner_text("h1") == f"Report: {name}"
+        assert PAYLOADS[(i + 1) % n] in pg.page.inner_text("body")
         assert pg.dialogs == [] and pg.errors == [] and pg.requests == []
         pg.close()
     pg = Page(browser, out / "compare.html")

@@ -597,3 +597,21 @@ def test_sea_from_the_dem_and_street_labels() -> None:
     pts = street_label_points(streets)
     assert pts["name"].tolist() == ["Storgata"]
     assert pts.geometry.iloc[0].equals(shapely.Point(X0 + 150, Y0 + 50))
+
+
+# ----------------------------------------------------------------------------- report
+def test_report_page_numbers_targets_charts_sources(tiny_result) -> None:
+    from twin.maps.report import report_page
+    page = report_page(tiny_result, lang="nb")
+    r = _blob(page)["report"]
+    assert r["title"] == "Rapport: baseline" and remote_references(page) == []
+    assert ["CO₂ totalt (t/år)", "69,9"] in r["rows"]
+    assert [row["status"] for row in r["targets"]["rows"]] == ["missed", "missed", "met"]
+    # emissions by source from the indicators: buildings 17.9 t, transport 52.0 t
+    titles = [c["title"] for c in r["charts"]]
+    assert "CO₂ etter kilde (t/år)" in titles
+    assert all(c["src"].startswith("data:image/png;base64,") for c in r["charts"])
+    tables = {row[0] for row in r["sources"]}
+    assert "emission_factors.csv" in tables and "archetypes_nve_ebm.csv" in tables
+    blob = page.split('id="twin-data">')[1].split("</script>")[0]
+    assert "<" not in blob and "alert('desc')" in blob  # the description, escaped JSON

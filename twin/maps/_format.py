@@ -43,7 +43,9 @@ DISPLAY: dict[str, Display] = {
     "public_chargers": Display(0), "ev_charging_mwh_yr": Display(1), "car_km_yr": Display(0),
     "zero_emission_car_share": _PCT, "rain_mm": Display(0), "flood_volume_m3": Display(0),
     "basin_storage_m3": Display(0), "flooded_buildings": Display(0),
-    "max_flood_depth_m": Display(2),
+    "max_flood_depth_m": Display(2), "co2_ev_charging_t_yr": Display(1),
+    "co2_workplace_per_job_kg_yr": Display(0), "electricity_co2_g_kwh": Display(1),
+    "floors_default_buildings": Display(0),
 }
 #: Citizen display where it differs (labels in ``citizen.ind.*`` name these units).
 CITIZEN_DISPLAY: dict[str, Display] = {
