@@ -85,6 +85,8 @@ def maps(tmp_path_factory) -> dict[str, Path]:
                               d / "flood_nb.html", offline=True),
         "planner_online": write_map(scenario_map(r, offline=False), d / "planner_online.html",
                                     offline=False),
+        "planner_da": write_map(scenario_map(r, lang="da", offline=True), d / "planner_da.html",
+                                offline=True),
         "citizen_sv_online": write_map(scenario_map(nb, lang="sv", audience="citizen"),
                                        d / "citizen_sv_online.html", offline=False),
     }
@@ -391,7 +393,8 @@ _GEOMETRY = """() => {
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
-@pytest.mark.parametrize("kind", ["planner", "citizen_nb", "planner_online", "citizen_sv_online"])
+@pytest.mark.parametrize("kind", ["planner", "citizen_nb", "planner_online", "citizen_sv_online",
+                                  "planner_da"])
 def test_district_fitted_and_panels_within_bounds(browser, maps, kind: str,
                                                   viewport: tuple[int, int]) -> None:
     pg = Page(browser, maps[kind], viewport, online="online" in kind)
@@ -518,3 +521,18 @@ def test_print_to_pdf_one_a4_sheet_with_the_district(browser, maps, kind: str,
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
     box = [float(v) for v in re.search(rb"/MediaBox\s*\[([^\]]*)\]", pdf).group(1).split()]
     assert box[2] == pytest.approx(842, abs=2) and box[3] == pytest.approx(595, abs=2)
+
+
+def test_present_mode_large_type_and_story_started(browser, maps) -> None:
+    pg = Page(browser, maps["citizen_nb"], (1920, 1080))
+    pg.page.goto(maps["citizen_nb"].as_uri() + "#present")
+    pg.page.reload()
+    pg.page.wait_for_function("window.twinReady !== undefined", timeout=READY_MS)
+    size = pg.page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('.twin-story')).fontSize)")
+    assert size >= 22
+    assert pg.page.locator(".twin-story").get_attribute("data-step") == "0"
+    g = pg.page.evaluate(_GEOMETRY)
+    assert g["fits"] and g["share"] <= 0.34, g
+    assert pg.errors == []
+    pg.close()

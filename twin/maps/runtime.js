@@ -514,7 +514,10 @@
     var first = data.maps[0] || { panels: {} };
     if (first.panels.banner) el("div", "twin-banner", first.panels.banner, root);
     if (!data.compare) {
-      buildMap(el("div", "twin-map", null, root), first);
+      /* map.html#present: projector mode, large type, the story (citizen maps) started */
+      if (/present/.test(window.location.hash)) document.body.classList.add("twin-present");
+      var map = buildMap(el("div", "twin-map", null, root), first);
+      if (document.body.classList.contains("twin-present") && map._twinStory) map._twinStory.apply(0);
       ready();
       return;
     }
