@@ -615,3 +615,13 @@ def test_report_page_numbers_targets_charts_sources(tiny_result) -> None:
     assert "emission_factors.csv" in tables and "archetypes_nve_ebm.csv" in tables
     blob = page.split('id="twin-data">')[1].split("</script>")[0]
     assert "<" not in blob and "alert('desc')" in blob  # the description, escaped JSON
+
+
+def test_report_what_changed_against_the_baseline(tiny_result_pair) -> None:
+    from twin.maps.report import report_page
+    base, plan = tiny_result_pair
+    r = _blob(report_page(plan, lang="en", baseline=base))["report"]
+    assert r["changes"]["title"] == "What changed against baseline"
+    co2 = next(x for x in r["changes"]["rows"] if x["th"] == "CO₂ total (t/yr)")
+    assert [c["t"] for c in co2["cells"]] == ["69.9", "55.0", "−14.9"]
+    assert _blob(report_page(base, baseline=base))["report"]["changes"] is None

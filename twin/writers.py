@@ -28,14 +28,15 @@ def _gpkg_ready(gdf: Any) -> Any:
 
 def write_result(result: Result, folder: Path, *, lang: str = "en", audience: str = "planner",
                  offline: bool = False, png: bool = False, no_map: bool = False, scenario: Any = None,
-                 pdf: bool = False,
+                 pdf: bool = False, baseline: Result | None = None,
                  session: Any = None, district: Any = None) -> Path:
     """Write one scenario's outputs into ``folder``.
 
     Writes ``buildings.gpkg`` (per-building results), ``indicators.json``,
     ``sensitivity.csv`` (when the run drew ranges),
     ``map.html`` and ``report.html`` (and ``map.png`` with ``png``, a one-sheet
-    A4 ``map.pdf`` with ``pdf``), ``depressions.gpkg`` and
+    A4 ``map.pdf`` with ``pdf``; the report compares with ``baseline`` when
+    given), ``depressions.gpkg`` and
     ``water_depth.tif`` when a DEM was screened, and ``pathway.nc``,
     ``pathway.csv``, ``pathway.png`` when the scenario has phases.
     """
@@ -69,7 +70,8 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
             save_png(html, folder / "map.png")
         if pdf:
             save_pdf(html, folder / "map.pdf")
-        write_text(folder / "report.html", report_page(result, lang=lang, pathway_ds=ds))
+        write_text(folder / "report.html", report_page(result, lang=lang, pathway_ds=ds,
+                                                       baseline=baseline))
     return folder
 
 

@@ -158,8 +158,13 @@ def _sources() -> list[list[str]]:
     return rows
 
 
-def report_page(result: Result, *, lang: str = "en", pathway_ds: Any = None) -> str:
-    """The report of one scenario as an HTML page (offline, no template engine)."""
+def report_page(result: Result, *, lang: str = "en", pathway_ds: Any = None,
+                baseline: Result | None = None) -> str:
+    """The report of one scenario as an HTML page (offline, no template engine).
+
+    With ``baseline`` (another scenario of the run, e.g. today) a section
+    gives what changed: each indicator in both and the difference.
+    """
     check_lang(lang)
     t = Strings(lang)
     name = scenario_title(result, lang)
@@ -176,5 +181,12 @@ def report_page(result: Result, *, lang: str = "en", pathway_ds: Any = None) -> 
         "charts": _charts(t, result, pathway_ds),
         "assumptions": _assumptions(t, result), "sources": _sources(),
         "attribution": local(result.attribution, lang),
+        "changes": None,
     }
+    if baseline is not None and baseline is not result:
+        from twin.maps.compare import comparison_table
+
+        table = comparison_table([baseline, result], lang=lang)
+        report["changes"] = {"title": t("report.changes", b=scenario_title(baseline, lang)),
+                             "head": table["head"], "rows": table["rows"]}
     return page_html(report["title"], {"maps": [], "report": report})

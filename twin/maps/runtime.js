@@ -488,6 +488,17 @@
         el("td", "twin-" + row.status, row.mark, tr);
       });
     }
+    if (r.changes) {
+      el("h2", null, r.changes.title, page);
+      var ct = el("table", "twin-report-table", null, page);
+      var ch = el("tr", null, null, ct);
+      r.changes.head.forEach(function (h) { el("th", "twin-head", h, ch); });
+      r.changes.rows.forEach(function (row) {
+        var tr = el("tr", null, null, ct);
+        el("th", null, row.th, tr);
+        row.cells.forEach(function (c) { el("td", c.c || null, c.t, tr); });
+      });
+    }
     if (r.charts.length) {
       el("h2", null, r.sections.charts, page);
       r.charts.forEach(function (c) {
