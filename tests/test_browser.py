@@ -480,7 +480,7 @@ def test_citizen_story_steps_with_arrow_keys(browser, maps) -> None:
     assert "Fjernvarmerør" not in checked()
     pg.page.keyboard.press("ArrowRight")  # 2: where the energy goes
     assert t("story.energy.title") in story.inner_text() and "Fjernvarmerør" in checked()
-    assert "33 % av bygningene" in story.inner_text()
+    assert "33 % av gulvarealet" in story.inner_text()
     pg.page.keyboard.press("ArrowRight")  # 3: water in a cloudburst
     text = story.inner_text()
     assert t("story.water.title") in text and "50 mm" in text and "300 m³" in text

@@ -254,7 +254,7 @@ def test_indicator_panel_targets(tiny_result) -> None:
     # co2 69.9 > 60 -> missed; dh 33 % < 50 % -> missed; the bold target met
     assert [r["status"] for r in p["targets"]["rows"]] == ["missed", "missed", "met"]
     assert p["targets"]["rows"][0]["cells"] == ["69.9", "60.0"]
-    assert ["Connected to district heating", "33 %"] in p["rows"]
+    assert ["Floor area on district heating", "33 %"] in p["rows"]
 
 
 def test_target_status_probability_and_ranges() -> None:
@@ -368,7 +368,7 @@ def test_target_values_formatted_by_kind() -> None:
     assert rows[0]["name"] == "Cut CO2 by half"
     citizen = indicator_panel(ind, scenario="s", description="", lang="nb", audience="citizen")
     assert "Cut CO2" not in json.dumps(citizen["targets"]["rows"][0]["label"])
-    assert "Bygninger med fjernvarme" in json.dumps(citizen, ensure_ascii=False)
+    assert "Gulvareal varmet med fjernvarme" in json.dumps(citizen, ensure_ascii=False)
 
 
 # ----------------------------------------------------------------------------- walking area
@@ -625,3 +625,11 @@ def test_report_what_changed_against_the_baseline(tiny_result_pair) -> None:
     co2 = next(x for x in r["changes"]["rows"] if x["th"] == "CO₂ total (t/yr)")
     assert [c["t"] for c in co2["cells"]] == ["69.9", "55.0", "−14.9"]
     assert _blob(report_page(base, baseline=base))["report"]["changes"] is None
+
+
+def test_every_colouring_has_its_theme_layers(tiny_result) -> None:
+    from twin.maps.scenario import THEME_LAYERS
+    assert set(COLOR_BY) <= set(THEME_LAYERS)
+    for k in COLOR_BY:
+        m = scenario_map(tiny_result, offline=True, color_by=k)
+        assert next(la for la in m.layers if la["key"] == "buildings")["show"]

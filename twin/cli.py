@@ -405,8 +405,9 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
 
     Writes filled.tif and depressions.gpkg; with --rain-mm also
     water_depth.tif; with --buildings also buildings.gpkg with flood columns.
-    With --chunks the DEM is filled tile by tile on dask: filled.tif and
-    depressions.gpkg (area, depth, volume, spill level; no rain routing yet).
+    With --chunks the DEM is screened tile by tile on dask: filled.tif,
+    depressions.gpkg (area, depth, volume, spill level) and, with
+    --buildings, buildings.gpkg (every depression full); no rain routing yet.
     """
     from twin.flood import FloodParams
     from twin.flood_io import run_flood, run_flood_tiled
@@ -415,10 +416,10 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
                [out / n for n in ("filled.tif", "depressions.gpkg", "water_depth.tif", "buildings.gpkg",
                                   "map.html")])
     if chunks is not None:
-        if rain_mm is not None or basins or buildings:
-            raise input_error("--chunks", "the tiled path finds depressions only (no rain, basins or buildings yet)",
-                              "leave out --chunks for the full screening, or --rain-mm/--basins/--buildings")
-        summary = run_flood_tiled(dem, out, chunks=chunks, scheduler=scheduler)
+        if rain_mm is not None or basins:
+            raise input_error("--chunks", "the tiled path has no rain routing yet (depressions and buildings only)",
+                              "leave out --chunks for the rain event, or leave out --rain-mm/--basins")
+        summary = run_flood_tiled(dem, out, chunks=chunks, scheduler=scheduler, buildings_path=buildings)
     else:
         summary = run_flood(dem, out, rain_mm=rain_mm, basins_path=basins, buildings_path=buildings,
                             params=FloodParams(uniform_runoff=not runoff_coefficients))

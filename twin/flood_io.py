@@ -33,8 +33,9 @@ def _dem_size_check(path: Path, params: FloodParams) -> None:
     if need_gb > params.max_memory_gb:
         raise input_error(str(path), f"the DEM has {cells:,} cells and needs about {need_gb:.1f} GB "
                           f"of memory, above the limit of {params.max_memory_gb:g} GB",
-                          "clip the DEM to the district (gdalwarp -te ...) or resample it to a coarser "
-                          "cell size, or raise FloodParams.max_memory_gb")
+                          "screen it tile by tile (`twin flood DEM --chunks 4096`: fill, depressions, "
+                          "buildings), clip it to the district (gdalwarp -te ...) or resample it to a coarser "
+                          "cell size")
 
 
 def read_vector(path: str | os.PathLike, dem: Raster, *, layer: str,
@@ -157,7 +158,8 @@ def run_flood(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, rain_m
 
 
 def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, chunks: int = 4096,
-                    scheduler: Any = "threads", params: FloodParams = FloodParams()) -> dict[str, Any]:
+                    scheduler: Any = "threads", buildings_path: str | os.PathLike | None = None,
+                    params: FloodParams = FloodParams()) -> dict[str, Any]:
     """Fill a DEM tile by tile on dask (:func:`twin.flood_tiled.fill_tiled`): ``filled.tif`` and
     ``depressions.gpkg`` (area, depth, volume, spill level and outline of every reported depression).
 
@@ -171,13 +173,16 @@ def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, 
         Tile side in cells.
     scheduler : str or dask.distributed.Client
         ``threads``, ``processes``, a scheduler address or a Client.
+    buildings_path : path-like, optional
+        Building footprints: they get ``flood_depth_m`` (fill depth of the
+        reported depressions, every depression full) and ``in_low_lying_area``.
     params : FloodParams
-        Reporting thresholds of the depressions.
+        Reporting thresholds of the depressions, building buffer, flooded depth.
 
     Returns
     -------
     dict
-        ``files``, ``tiles``, ``depressions``, ``fill_volume_m3``, ``graph_nodes``,
+        ``files``, ``tiles``, ``depressions``, ``flooded_buildings``, ``fill_volume_m3``, ``graph_nodes``,
         ``graph_edges``, ``seconds``.
     """
     from twin.flood_tiled import fill_tiled
@@ -186,8 +191,22 @@ def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, 
     target = out / "filled.tif"
     if target.resolve() == Path(dem_path).resolve():
         raise input_error(str(target), "the output would overwrite an input file", "choose another --out folder")
-    s, depressions = fill_tiled(dem_path, target, chunks=chunks, scheduler=scheduler, params=params)
+    buildings = None
+    if buildings_path is not None:
+        from twin.raster import open_dem_lazy
+
+        grid = open_dem_lazy(dem_path, chunks)
+        buildings = read_vector(buildings_path, grid, layer="buildings")  # type: ignore[arg-type]
+        inputs = {Path(buildings_path).resolve()}
+        if (out / "buildings.gpkg").resolve() in inputs:
+            raise input_error(str(out / "buildings.gpkg"), "the output would overwrite an input file",
+                              "choose another --out folder")
+    s, depressions, out_b = fill_tiled(dem_path, target, chunks=chunks, scheduler=scheduler, params=params,
+                                       buildings=buildings)
     files = {"filled": target, "depressions": _write_gpkg(depressions, out / "depressions.gpkg", "depressions")}
+    if out_b is not None:
+        files["buildings"] = _write_gpkg(out_b, out / "buildings.gpkg", "buildings")
     return {"files": files, "shape": s.shape, "tiles": s.tiles, "depressions": int(len(depressions)),
+            "flooded_buildings": s.flooded_buildings,
             "fill_volume_m3": float(depressions["volume_m3"].sum()), "graph_nodes": s.graph_nodes,
             "graph_edges": s.graph_edges, "seconds": {k: round(v, 2) for k, v in s.seconds.items()}}

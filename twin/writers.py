@@ -55,6 +55,9 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
 
         write_geotiff(folder / "water_depth.tif", result.water_depth)
     ds = None
+    hourly = result.extra.get("hourly")
+    if hourly is not None:
+        write_hourly(hourly, folder, scenario=result.scenario)
     if scenario is not None and getattr(scenario, "phases", ()):
         from twin.pipeline import evaluate_pathway
 
@@ -73,6 +76,15 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
         write_text(folder / "report.html", report_page(result, lang=lang, pathway_ds=ds,
                                                        baseline=baseline))
     return folder
+
+
+def write_hourly(hourly: Any, folder: Path, *, scenario: str = "") -> list[Path]:
+    """Write hourly loads as ``hourly.nc`` (time × carrier [× grid_area]) and ``hourly.csv`` (district totals)."""
+    folder = Path(folder)
+    with atomic_path(folder / "hourly.nc") as tmp:
+        hourly.dataset(scenario=scenario).to_netcdf(tmp)
+    write_text(folder / "hourly.csv", hourly.table().to_csv(index=False, float_format="%.3f"))
+    return [folder / "hourly.nc", folder / "hourly.csv"]
 
 
 def write_pathway(ds: Any, folder: Path, *, lang: str = "en") -> list[Path]:

@@ -46,6 +46,9 @@ DISPLAY: dict[str, Display] = {
     "max_flood_depth_m": Display(2), "co2_ev_charging_t_yr": Display(1),
     "co2_workplace_per_job_kg_yr": Display(0), "electricity_co2_g_kwh": Display(1),
     "floors_default_buildings": Display(0),
+    "peak_electricity_mw": Display(1), "peak_district_heat_mw": Display(1),
+    "design_peak_electricity_mw": Display(1), "ev_charging_peak_mw": Display(1),
+    "grid_areas_over_capacity": Display(0),
 }
 #: Citizen display where it differs (labels in ``citizen.ind.*`` name these units).
 CITIZEN_DISPLAY: dict[str, Display] = {

@@ -184,11 +184,13 @@ def _indicators() -> dict[str, _Indicator]:
         "charger": _Indicator("charger", lambda d: _col(d, "dist_charger_m"),
                               numeric_classes("dist_charger_m", RDYLGN5_REV)),
         "dh": _Indicator("dh", dh, Classes((0.5,), (DH_NO, DH_YES))),
+        "peak": _Indicator("peak", lambda d: _col(d, "electricity_kw_at_peak"),
+                           numeric_classes("peak_kw", YLORRD5)),
     }
 
 
 #: Colour-by choices for buildings, in selector order.
-COLOR_BY: tuple[str, ...] = ("energy", "co2", "heating", "flood", "charger", "dh")
+COLOR_BY: tuple[str, ...] = ("energy", "co2", "heating", "flood", "charger", "dh", "peak")
 #: The themes of citizen maps (one shown at a time).
 CITIZEN_THEMES: tuple[str, ...] = ("dh", "flood", "charger")
 
@@ -223,7 +225,8 @@ def _building_popups(t: Strings, b: pd.DataFrame, audience: str) -> tuple[list[s
             "building_id", "address", "use", "floor_area_m2", "residents", "jobs", "heating",
             "dh_connected", "energy_kwh_yr", "energy_kwh_m2_yr", "heat_kwh_yr",
             "electricity_kwh_yr", "co2_kg_yr", "dist_heat_network_m", "car_km_yr", "ev_kwh_yr",
-            "co2_transport_kg_yr", "dist_charger_m", "flood_depth_m", "in_low_lying_area")]
+            "co2_transport_kg_yr", "dist_charger_m", "flood_depth_m", "in_low_lying_area",
+            "electricity_kw_at_peak")]
         cols = [
             [v or "–" for v in _text(b, "building_id")],
             [v or "–" for v in _text(b, "address")],
@@ -245,6 +248,7 @@ def _building_popups(t: Strings, b: pd.DataFrame, audience: str) -> tuple[list[s
             nums(t, _col(b, "dist_charger_m")),
             nums(t, _col(b, "flood_depth_m"), 2),
             _yes_no(t, _bool(b, "in_low_lying_area")),
+            nums(t, _col(b, "electricity_kw_at_peak"), 1),
         ]
     return labels, [list(r) for r in zip(*cols, strict=True)]
 
@@ -294,6 +298,8 @@ def add_buildings(m: TwinMap, buildings: gpd.GeoDataFrame, *, lang: str = "en",
     # citizens: one theme shown (no selector); the story mode switches between these
     choices = COLOR_BY if audience == "planner" else (first,) + tuple(
         k for k in CITIZEN_THEMES if k != first)
+    if "electricity_kw_at_peak" not in buildings.columns and color_by != "peak":
+        choices = tuple(k for k in choices if k != "peak")  # no hourly loads: no weather year
     inds = _indicators()
 
     def props(b: pd.DataFrame) -> list[dict[str, Any]]:
