@@ -633,3 +633,37 @@ def test_every_colouring_has_its_theme_layers(tiny_result) -> None:
     for k in COLOR_BY:
         m = scenario_map(tiny_result, offline=True, color_by=k)
         assert next(la for la in m.layers if la["key"] == "buildings")["show"]
+
+
+# ----------------------------------------------------------------------------- per-language text
+def test_per_language_manifest_and_scenario_text(tmp_path: Path) -> None:
+    from twin._text import local
+    from twin.district import load_district
+    from twin.pipeline import _attribution
+    from twin.scenario import load_scenario
+    fornebu = Path(__file__).resolve().parent.parent / "twin" / "data" / "districts" / "fornebu"
+    b = gpd.read_file(fornebu / "buildings.gpkg").head(3)
+    (tmp_path / "d").mkdir()
+    b.to_file(tmp_path / "d" / "buildings.gpkg", layer="buildings")
+    manifest = {"name": "T", "crs": "EPSG:25833", "layers": {"buildings": "buildings.gpkg"},
+                "synthetic_note": {"en": "Made up.", "nb": "Oppdiktet."},
+                "attribution": {"en": "Data: us", "nb": "Data: oss"}, "licence": "CC0",
+                "description": {"en": "A test", "da": "En test"}}
+    (tmp_path / "d" / "district.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True),
+                                                  encoding="utf-8")
+    d = load_district(tmp_path / "d")
+    assert _attribution(d) == {"en": "Made up. · Data: us · CC0", "nb": "Oppdiktet. · Data: oss · CC0"}
+    assert local(_attribution(d), "sv") == "Made up. · Data: us · CC0"  # English when missing
+    bad = {**manifest, "description": {"de": "Ein Test"}}
+    (tmp_path / "d" / "district.yaml").write_text(yaml.safe_dump(bad), encoding="utf-8")
+    with pytest.raises(InputError, match="unknown language 'de'"):
+        load_district(tmp_path / "d")
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump({
+        "name": "s", "title": {"en": "Plan", "nb": "Plan nb"}, "description": "plain"}),
+        encoding="utf-8")
+    sc = load_scenario(tmp_path / "s.yaml")
+    assert local(sc.title, "nb") == "Plan nb" and sc.description == "plain"
+    (tmp_path / "s2.yaml").write_text(yaml.safe_dump({"name": "s", "title": {"xx": "?"}}),
+                                      encoding="utf-8")
+    with pytest.raises(InputError, match="unknown language"):
+        load_scenario(tmp_path / "s2.yaml")
