@@ -371,22 +371,31 @@ _GEOMETRY = """() => {
     const box = m.getContainer().getBoundingClientRect();
     const area = box.width * box.height;
     let covered = 0, inside = true, scrolls = true;
+    const rects = [];
     for (const q of [".twin-panel", ".twin-legend", ".twin-note", ".leaflet-control-layers",
                      ".leaflet-control-zoom", ".twin-title"]) {
         const e = m.getContainer().querySelector(q);
         if (!e || e.offsetParent === null) continue;
         const r = e.getBoundingClientRect();
         covered += r.width * r.height;
+        rects.push([q, r]);
         if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1
             || r.bottom > box.bottom + 1) inside = false;
         const st = getComputedStyle(e);
         if (e.scrollHeight > e.clientHeight + 2 && !["auto", "scroll"].includes(st.overflowY))
             scrolls = false;
     }
+    const overlaps = [];
+    for (let i = 0; i < rects.length; i++) for (let j = i + 1; j < rects.length; j++) {
+        const [a, ra] = rects[i], [b, rb] = rects[j];
+        const w = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+        const h = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+        if (w > 2 && h > 2) overlaps.push(a + " / " + b);
+    }
     const banner = document.querySelector(".twin-banner");
     return {zoom: m.getZoom(), lat: m.getCenter().lat,
             fits: m.getBounds().contains(L.latLngBounds(spec.bounds)),
-            share: covered / area, inside: inside, scrolls: scrolls,
+            share: covered / area, inside: inside, scrolls: scrolls, overlaps: overlaps,
             bannerAbove: !banner || banner.getBoundingClientRect().bottom <= box.top + 0.5,
             panelOpen: !!(document.querySelector(".twin-panel details") || {}).open};
 }"""
@@ -403,6 +412,7 @@ def test_district_fitted_and_panels_within_bounds(browser, maps, kind: str,
     assert 14 <= g["zoom"] <= 18 and g["lat"] == pytest.approx(59.91, abs=0.01)
     assert g["share"] <= 0.34, g  # panels cover at most about a third of the map
     assert g["inside"] and g["scrolls"] and g["bannerAbove"], g
+    assert g["overlaps"] == [], g  # no panel lies over another (layer box, legend, note)
     assert g["panelOpen"] == (viewport[0] > 700)  # collapsed on a phone
     assert pg.errors == []
     if viewport[0] <= 700:  # a tap opens the collapsed panel, which then scrolls
