@@ -1081,3 +1081,10 @@ def test_register_import_with_a_population_grid(tmp_path):
     dist = load_district(folder)
     assert dist.manifest["layers"]["population"] == "population.gpkg"
     assert dist.manifest["import_summary"]["residents_from"].startswith("population grid")
+
+
+def test_json_nested_too_deeply_is_an_input_error(tmp_path):
+    f = tmp_path / "deep.json"
+    f.write_text('{"elements": ' + "[" * 20000 + "]" * 20000 + "}", encoding="utf-8")
+    with pytest.raises(InputError, match="nested too deeply"):
+        import_osm(f)

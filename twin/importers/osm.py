@@ -1095,9 +1095,10 @@ def _read(path: Path) -> _Raw:
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise input_error(where, f"not valid JSON ({exc})",
-                          "download the file again; it is truncated or not JSON") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        what = "nested too deeply" if isinstance(exc, RecursionError) else ' '.join(str(exc).split())[:200]
+        raise input_error(where, f"not valid JSON ({what})",
+                          "download the file again; it is truncated, nested too deeply or not JSON") from None
     if isinstance(data, dict) and "elements" in data:
         return _read_overpass(data, where)
     if isinstance(data, dict) and data.get("type") == "FeatureCollection":
