@@ -7,7 +7,7 @@ Usage::
     python benchmarks/bench_flood_tiled.py equal N [--chunks C]   # tiled == in-memory, bit for bit
 
 ``make`` writes a seamless fractal DEM: one periodic spectral-synthesis tile
-(``bench_flood.fractal_dem``'s generator without its slope, 4096 x 4096,
+(``bench_flood.periodic_fractal``, the surface of ``fractal_dem`` without its slope, 4096 x 4096,
 float32) repeated across the grid, plus one regional slope over the whole
 DEM, so depressions cross every tile border and water has to travel across
 the whole DEM; only one 4096 x 4096 tile is ever in memory.
@@ -40,31 +40,16 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 BASE = 4096
 
 
-def periodic_fractal(n: int = BASE, seed: int = 0) -> np.ndarray:
-    """Periodic fractal surface (irfft2 synthesis is periodic), relief 0..RELIEF_M, float64."""
-    from bench_flood import BETA, RELIEF_M
-
-    rng = np.random.default_rng(seed)
-    kx = np.fft.fftfreq(n)[:, None]
-    ky = np.fft.rfftfreq(n)[None, :]
-    k = np.sqrt(kx**2 + ky**2)
-    k[0, 0] = 1.0
-    spec = (rng.normal(size=k.shape) + 1j * rng.normal(size=k.shape)) * k ** (-BETA / 2)
-    spec[0, 0] = 0.0
-    z = np.fft.irfft2(spec, s=(n, n))
-    return (z - z.min()) / (z.max() - z.min()) * RELIEF_M
-
-
 def make(n: int, path: Path) -> None:
     """Write an n x n DEM (see the module docstring) window by window."""
     from affine import Affine
-    from bench_flood import RELIEF_M, TILT
+    from bench_flood import RELIEF_M, TILT, periodic_fractal
     from pyproj import CRS
     from rasterio.windows import Window
 
     from twin.raster import geotiff_writer
 
-    base = periodic_fractal()
+    base = periodic_fractal(BASE)
     ramp = np.linspace(0.0, TILT * RELIEF_M * n / BASE, n)
     t = Affine(1.0, 0.0, 500000.0, 0.0, -1.0, 6600000.0 + n)
     with geotiff_writer(path, (n, n), t, CRS.from_epsg(25833)) as dst:
@@ -127,7 +112,7 @@ def equal(n: int, chunks: int) -> dict:
         t_mem = time.perf_counter() - t
         del a
         t = time.perf_counter()
-        s = fill_tiled(dem, Path(tmp) / "filled.tif", chunks=chunks, scheduler="threads")
+        s, deps, _ = fill_tiled(dem, Path(tmp) / "filled.tif", chunks=chunks, scheduler="threads")
         t_tiled = time.perf_counter() - t
         with rasterio.open(Path(tmp) / "filled.tif") as src:
             got = src.read(1)

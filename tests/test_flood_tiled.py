@@ -80,7 +80,7 @@ def test_fornebu_tiled_file_equals_in_memory(tmp_path):
 
     dem = read_dem(FORNEBU)
     ref = fill_depressions(dem.data)
-    s, _ = fill_tiled(FORNEBU, tmp_path / "filled.tif", chunks=300, scheduler="threads")
+    s, _, _ = fill_tiled(FORNEBU, tmp_path / "filled.tif", chunks=300, scheduler="threads")
     assert s.tiles == 30 and s.graph_nodes > 1000
     with rasterio.open(tmp_path / "filled.tif") as src:
         got = src.read(1, masked=True).filled(np.nan).astype("float64")
@@ -106,6 +106,7 @@ def test_cli_chunks_writes_filled_and_equals_the_in_memory_run(tmp_path):
 @pytest.mark.parametrize("args, word", [
     (["--chunks", "16", "--scheduler", "bogus"], "--scheduler"),
     (["--chunks", "16", "--rain-mm", "50"], "--chunks"),
+    (["--chunks", "16", "--basins", "b.gpkg"], "--chunks"),
     (["--chunks", "4"], "--chunks"),
 ])
 def test_cli_bad_tiled_options_exit_2(tmp_path, args, word):
@@ -126,7 +127,7 @@ def test_on_a_dask_distributed_local_cluster(tmp_path):
     ref = fill_depressions(a)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
                                   dashboard_address=None) as cluster, distributed.Client(cluster) as client:
-        s, _ = fill_tiled(dem, tmp_path / "api" / "filled.tif", chunks=20, scheduler=client)
+        s, _, _ = fill_tiled(dem, tmp_path / "api" / "filled.tif", chunks=20, scheduler=client)
         assert s.tiles == 16 and s.scheduler == "Client"
         r = CliRunner().invoke(main, ["flood", str(dem), "--chunks", "20", "--scheduler",
                                       cluster.scheduler_address, "--out", str(tmp_path / "cli")])
@@ -186,7 +187,7 @@ def test_depressions_across_tiles_equal_in_memory(seed):
     dem = Raster(a, T, CRS.from_epsg(25833))
     params = FloodParams(min_depth_m=0.0, min_area_m2=0.0, min_volume_m3=0.0) if seed < 3 else FloodParams()
     mem = screen(dem, params=params).depressions
-    tiled = depressions_tiled(dem, int(rng.integers(5, 20)), params=params)
+    tiled, _ = depressions_tiled(dem, int(rng.integers(5, 20)), params=params)
     assert len(mem) > (20 if seed < 3 else 0)
     _compare_depressions(tiled, mem)
 
@@ -198,7 +199,7 @@ def test_bowl_on_tile_corners_is_one_depression():
     from twin.flood_tiled import depressions_tiled
     from twin.raster import Raster
 
-    d = depressions_tiled(Raster(bowl_on_tile_corners(), T, CRS.from_epsg(25833)), 4,
+    d, _ = depressions_tiled(Raster(bowl_on_tile_corners(), T, CRS.from_epsg(25833)), 4,
                           params=FloodParams(min_depth_m=0.0, min_area_m2=0.0, min_volume_m3=0.0))
     assert len(d) == 1
     assert d["volume_m3"].iloc[0] == pytest.approx(36 * 5.0)     # 6 x 6 cells, 5 m deep, 1 m2 each
@@ -218,3 +219,63 @@ def test_fornebu_depressions_tiled_equal_in_memory(tmp_path):
     tiled = gpd.read_file(tmp_path / "depressions.gpkg")
     assert len(tiled) == len(mem) > 20
     _compare_depressions(tiled, mem)
+
+
+def test_building_exposure_across_tiles_equals_in_memory():
+    # footprints crossing tile borders and corners, water within the 1-cell buffer in
+    # the neighbour tile, tiny sheds that cover no cell centre (their point's cell)
+    import geopandas as gpd
+    import shapely
+    from pyproj import CRS
+
+    from twin.flood import FloodParams, screen
+    from twin.flood_tiled import depressions_tiled
+    from twin.raster import Raster
+
+    rng = np.random.default_rng(8)
+    a = (rng.random((70, 64)) * 3 + np.linspace(0, 1, 64)[None, :]).astype("float32").astype("float64")
+    a[rng.random(a.shape) < 0.02] = np.nan
+    dem = Raster(a, T, CRS.from_epsg(25833))
+    # footprints do not overlap (as in a building register): one per 7 m lattice cell
+    gx, gy = np.meshgrid(np.arange(9) * 7.0, np.arange(10) * 7.0)
+    n = gx.size
+    size = np.where(np.arange(n) % 10 == 0, 0.3, rng.uniform(1, 6.5, n))
+    x = 500000 + gx.ravel() + rng.uniform(0, 7 - size)
+    y = 6600000 - 70 + gy.ravel() + rng.uniform(0, 7 - size)
+    b = gpd.GeoDataFrame({"building_id": np.arange(n)}, geometry=shapely.box(x, y, x + size, y + size),
+                         crs="EPSG:25833")
+    params = FloodParams(min_depth_m=0.0, min_area_m2=2.0, min_volume_m3=0.0, building_buffer_m=1.0)
+    mem = screen(dem, buildings=b, params=params)
+    deps, tiled = depressions_tiled(dem, 16, params=params, buildings=b)
+    assert np.array_equal(tiled["in_low_lying_area"], mem.buildings["in_low_lying_area"])
+    assert np.allclose(tiled["flood_depth_m"], mem.buildings["flood_depth_m"], rtol=1e-9, atol=0, equal_nan=True)
+    assert mem.buildings["in_low_lying_area"].sum() > 10 and (mem.buildings["flood_depth_m"] > 0).sum() > 20
+
+
+def test_fornebu_cli_tiled_buildings(tmp_path):
+    import geopandas as gpd
+
+    from twin.flood import screen
+    from twin.raster import read_dem
+
+    bpath = "twin/data/districts/fornebu/buildings.gpkg"
+    dem = read_dem(FORNEBU)
+    b = gpd.read_file(bpath).to_crs(dem.crs)
+    mem = screen(dem, buildings=b)
+    r = CliRunner().invoke(main, ["flood", FORNEBU, "--chunks", "400", "--buildings", bpath, "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    tiled = gpd.read_file(tmp_path / "buildings.gpkg")
+    assert np.array_equal(tiled["in_low_lying_area"], mem.buildings["in_low_lying_area"])
+    assert np.allclose(tiled["flood_depth_m"], mem.buildings["flood_depth_m"], rtol=1e-9, atol=0, equal_nan=True)
+    assert f"flooded_buildings: {mem.flooded_buildings}" in r.output
+
+
+def test_cli_chunks_bad_dem_is_one_line_exit_2(tmp_path):
+    # validated at open, as the in-memory path does: missing file, degrees
+    r = CliRunner().invoke(main, ["flood", str(tmp_path / "nope.tif"), "--chunks", "64", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "file not found" in r.output
+    with rasterio.open(tmp_path / "deg.tif", "w", driver="GTiff", height=20, width=20, count=1, dtype="float32",
+                       crs="EPSG:4326", transform=Affine(0.001, 0, 10.6, 0, -0.001, 59.9)) as dst:
+        dst.write(np.ones((1, 20, 20), dtype="float32"))
+    r = CliRunner().invoke(main, ["flood", str(tmp_path / "deg.tif"), "--chunks", "64", "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "not in metres" in r.output and "Traceback" not in r.output

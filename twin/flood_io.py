@@ -33,8 +33,9 @@ def _dem_size_check(path: Path, params: FloodParams) -> None:
     if need_gb > params.max_memory_gb:
         raise input_error(str(path), f"the DEM has {cells:,} cells and needs about {need_gb:.1f} GB "
                           f"of memory, above the limit of {params.max_memory_gb:g} GB",
-                          "clip the DEM to the district (gdalwarp -te ...) or resample it to a coarser "
-                          "cell size, or raise FloodParams.max_memory_gb")
+                          "screen it tile by tile (`twin flood DEM --chunks 4096`: fill, depressions, "
+                          "buildings), clip it to the district (gdalwarp -te ...) or resample it to a coarser "
+                          "cell size")
 
 
 def read_vector(path: str | os.PathLike, dem: Raster, *, layer: str,
@@ -87,7 +88,7 @@ def _write_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
 def run_flood(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, rain_mm: float | None = None,
               basins_path: str | os.PathLike | None = None,
               buildings_path: str | os.PathLike | None = None,
-              params: FloodParams = FloodParams()) -> dict[str, Any]:
+              params: FloodParams = FloodParams(), map_lang: str | None = "en") -> dict[str, Any]:
     """Run the flood screening on files and write its outputs.
 
     Parameters
@@ -102,6 +103,8 @@ def run_flood(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, rain_m
         Vector files (any GDAL format), reprojected to the DEM's CRS.
     params : FloodParams
         Screening parameters.
+    map_lang : str or None
+        Language of the offline ``map.html`` written with the outputs (None: no map).
 
     Returns
     -------
@@ -139,6 +142,15 @@ def run_flood(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, rain_m
         files["water_depth"] = write_geotiff(target("water_depth.tif"), dem.with_data(res.water_depth))
     if res.buildings is not None:
         files["buildings"] = _write_gpkg(res.buildings, target("buildings.gpkg"), "buildings")
+    if map_lang is not None:
+        from twin.maps import write_map
+        from twin.maps.flood import flood_map
+
+        m = flood_map(res.depressions, None if res.water_depth is None else dem.with_data(res.water_depth),
+                      buildings=res.buildings, basins=basins, rain_mm=rain_mm, balance=res.balance,
+                      flooded_buildings=res.flooded_buildings if res.buildings is not None else None,
+                      name=dem_path.name, lang=map_lang)
+        files["map"] = write_map(m, target("map.html"), offline=True)
     return {"files": files, "balance": res.balance, "depressions": int(len(res.depressions)),
             "flooded_buildings": res.flooded_buildings,
             "basins": None if res.basins is None else res.basins.to_dict("records"),
@@ -146,7 +158,8 @@ def run_flood(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, rain_m
 
 
 def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, chunks: int = 4096,
-                    scheduler: Any = "threads", params: FloodParams = FloodParams()) -> dict[str, Any]:
+                    scheduler: Any = "threads", buildings_path: str | os.PathLike | None = None,
+                    params: FloodParams = FloodParams()) -> dict[str, Any]:
     """Fill a DEM tile by tile on dask (:func:`twin.flood_tiled.fill_tiled`): ``filled.tif`` and
     ``depressions.gpkg`` (area, depth, volume, spill level and outline of every reported depression).
 
@@ -160,13 +173,16 @@ def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, 
         Tile side in cells.
     scheduler : str or dask.distributed.Client
         ``threads``, ``processes``, a scheduler address or a Client.
+    buildings_path : path-like, optional
+        Building footprints: they get ``flood_depth_m`` (fill depth of the
+        reported depressions, every depression full) and ``in_low_lying_area``.
     params : FloodParams
-        Reporting thresholds of the depressions.
+        Reporting thresholds of the depressions, building buffer, flooded depth.
 
     Returns
     -------
     dict
-        ``files``, ``tiles``, ``depressions``, ``fill_volume_m3``, ``graph_nodes``,
+        ``files``, ``tiles``, ``depressions``, ``flooded_buildings``, ``fill_volume_m3``, ``graph_nodes``,
         ``graph_edges``, ``seconds``.
     """
     from twin.flood_tiled import fill_tiled
@@ -175,8 +191,22 @@ def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, 
     target = out / "filled.tif"
     if target.resolve() == Path(dem_path).resolve():
         raise input_error(str(target), "the output would overwrite an input file", "choose another --out folder")
-    s, depressions = fill_tiled(dem_path, target, chunks=chunks, scheduler=scheduler, params=params)
+    buildings = None
+    if buildings_path is not None:
+        from twin.raster import open_dem_lazy
+
+        grid = open_dem_lazy(dem_path, chunks)
+        buildings = read_vector(buildings_path, grid, layer="buildings")  # type: ignore[arg-type]
+        inputs = {Path(buildings_path).resolve()}
+        if (out / "buildings.gpkg").resolve() in inputs:
+            raise input_error(str(out / "buildings.gpkg"), "the output would overwrite an input file",
+                              "choose another --out folder")
+    s, depressions, out_b = fill_tiled(dem_path, target, chunks=chunks, scheduler=scheduler, params=params,
+                                       buildings=buildings)
     files = {"filled": target, "depressions": _write_gpkg(depressions, out / "depressions.gpkg", "depressions")}
+    if out_b is not None:
+        files["buildings"] = _write_gpkg(out_b, out / "buildings.gpkg", "buildings")
     return {"files": files, "shape": s.shape, "tiles": s.tiles, "depressions": int(len(depressions)),
+            "flooded_buildings": s.flooded_buildings,
             "fill_volume_m3": float(depressions["volume_m3"].sum()), "graph_nodes": s.graph_nodes,
             "graph_edges": s.graph_edges, "seconds": {k: round(v, 2) for k, v in s.seconds.items()}}

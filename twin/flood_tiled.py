@@ -71,6 +71,7 @@ class TiledSummary:
     graph_edges: int = 0
     seconds: dict[str, float] = field(default_factory=dict)
     scheduler: str = "threads"
+    flooded_buildings: int = 0
 
 
 # --------------------------------------------------------------------------- one tile
@@ -111,7 +112,8 @@ def tile_graph(block: np.ndarray) -> dict[str, Any]:
     return {"nnodes": nnodes, "edges": (ea, eb, ew), "ring": _ring(filled, lab, node)}
 
 
-def tile_filled(block: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, dict[str, Any]]:
+def tile_filled(block: np.ndarray, level: np.ndarray,
+                report: tuple[float, float, float] | None = None) -> tuple[np.ndarray, dict[str, Any]]:
     """Stage 3 for one tile: its cells raised to the spill level of their watershed,
     and the pieces of the depressions in it (:func:`tile_depressions`).
 
@@ -121,10 +123,35 @@ def tile_filled(block: np.ndarray, level: np.ndarray) -> tuple[np.ndarray, dict[
     del _
     _k.raise_to_spill(filled, lab, level[node])
     del lab
-    return filled, tile_depressions(np.asarray(block[1:-1, 1:-1], dtype=np.float64), filled)
+    return filled, tile_depressions(np.asarray(block[1:-1, 1:-1], dtype=np.float64), filled, report)
 
 
-def tile_depressions(z: np.ndarray, filled: np.ndarray) -> dict[str, Any]:
+def _piece_labels(z: np.ndarray, filled: np.ndarray) -> tuple[np.ndarray, int]:
+    """8-connected pieces of the depression cells (``filled > z``) of a tile; -1 elsewhere."""
+    nr, nc = z.shape
+    dep = np.zeros((nr + 2, nc + 2), dtype=np.bool_)
+    np.greater(filled, z, out=dep[1:-1, 1:-1], where=~np.isnan(z))
+    comp, n = _k.label_components(dep)
+    return comp.reshape(nr + 2, nc + 2)[1:-1, 1:-1], int(n)
+
+
+def tile_fill_depth(block: np.ndarray, level: np.ndarray, piece_keep: np.ndarray) -> np.ndarray:
+    """Fill depth (m) of one tile's cells in reported depressions, 0 elsewhere (nodata too).
+
+    ``piece_keep[k]``: whether the depression of the tile's piece ``k`` is reported.
+    """
+    filled, lab, node, _ = _tile_flood(block)
+    _k.raise_to_spill(filled, lab, level[node])
+    del lab
+    z = np.asarray(block[1:-1, 1:-1], dtype=np.float64)
+    pieces, _n = _piece_labels(z, filled)
+    kept = pieces >= 0
+    kept[kept] = piece_keep[pieces[kept]]
+    return np.where(kept, filled - z, 0.0)
+
+
+def tile_depressions(z: np.ndarray, filled: np.ndarray,
+                     report: tuple[float, float, float] | None = None) -> dict[str, Any]:
     """The depression cells (``filled > z``) of one tile as 8-connected pieces.
 
     Per piece: cells, summed fill depth (m), deepest fill, level, first cell
@@ -132,13 +159,8 @@ def tile_depressions(z: np.ndarray, filled: np.ndarray) -> dict[str, Any]:
     four perimeter lines (-1: none) and the outline rings of the pieces
     (:func:`twin._flood_kernels.trace_rings`, tile cell corners).
     """
-    nr, nc = z.shape
-    dep = np.zeros((nr + 2, nc + 2), dtype=np.bool_)
-    inner = dep[1:-1, 1:-1]
-    np.greater(filled, z, out=inner, where=~np.isnan(z))
-    comp, n = _k.label_components(dep)
-    del dep
-    lab = comp.reshape(nr + 2, nc + 2)[1:-1, 1:-1]
+    nc = z.shape[1]
+    lab, n = _piece_labels(z, filled)
     cells = np.flatnonzero(lab.ravel() >= 0)
     pc = lab.ravel()[cells]
     depth = (filled.ravel()[cells] - z.ravel()[cells])
@@ -150,7 +172,18 @@ def tile_depressions(z: np.ndarray, filled: np.ndarray) -> dict[str, Any]:
     level[pc] = filled.ravel()[cells]
     first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, pc, cells)
-    vr, vc, ring_off, ring_lab = _k.trace_rings(np.where(lab >= 0, lab + 1, 0).astype(np.int32))
+    # outlines only of pieces that may be reported: a piece off the tile's perimeter is a
+    # whole depression, decided here by ``report`` (least max depth m, cells, fill depth
+    # sum m); the others are decided after the merge (keeps the client's memory small)
+    outline = np.ones(n, dtype=bool)
+    if report is not None and n:
+        edge = np.zeros(n, dtype=bool)
+        for line in (lab[0], lab[-1], lab[:, 0], lab[:, -1]):
+            edge[line[line >= 0]] = True
+        outline = edge | ((maxd >= report[0]) & (cnt >= report[1]) & (sdepth >= report[2]))
+    sel = np.zeros(n + 1, dtype=np.int32)
+    sel[1:] = np.where(outline, np.arange(1, n + 1), 0)
+    vr, vc, ring_off, ring_lab = _k.trace_rings(sel[lab + 1])
     return {"n": int(n), "cnt": cnt, "sdepth": sdepth, "maxd": maxd, "level": level,
             "first": np.column_stack(np.divmod(first, nc)) if n else np.zeros((0, 2), dtype=np.int64),
             "ring": {"top": lab[0].copy(), "bottom": lab[-1].copy(), "left": lab[:, 0].copy(),
@@ -327,7 +360,71 @@ def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, s
         geoms.append(part[0] if len(part) == 1 else shapely.union_all(part))
     table = pd.DataFrame({"depression_id": ids + 1, "area_m2": cnt[ids] * area, "max_depth_m": maxd[ids],
                           "volume_m3": vol[ids], "spill_elev_m": level[ids]})
-    return gpd.GeoDataFrame(table, geometry=geoms, crs=crs)
+    piece_keep = [keep[gid[off:off + p["n"]]] for p, off in zip(pieces, offs)]
+    return gpd.GeoDataFrame(table, geometry=geoms, crs=crs), piece_keep
+
+
+def exposure_tiled(depth_path: str | os.PathLike, windows: list[tuple[slice, slice]], transform: Any, crs: Any,
+                   buildings: Any, params: Any) -> tuple[Any, int]:
+    """``flood_depth_m`` and ``in_low_lying_area`` of buildings, tile by tile.
+
+    ``depth_path`` holds the fill depth of the reported depressions
+    (:func:`tile_fill_depth`); every tile is read with a halo of the
+    building buffer, so the deepest water within ``building_buffer_m`` of a
+    footprint is found across tile borders. Footprints are burnt by the same
+    cell-centre rule as :func:`twin.flood.screen`; a building that covers no
+    cell centre in any tile gets the cell under its representative point.
+    """
+    import shapely
+    from affine import Affine
+
+    from twin.flood import _apply, _max_filter, _rasterize_index
+    from twin.raster import Raster
+
+    radius = int(np.ceil(params.building_buffer_m / abs(transform.a) - 1e-9))
+    nb = len(buildings)
+    fd = np.full(nb, -np.inf)
+    touched = np.zeros(nb, dtype=bool)
+    low = np.zeros(nb, dtype=bool)
+    sindex = buildings.sindex
+    one = np.array([True])
+    for rs, cs in windows:
+        (x0, x1), (y0, y1) = _apply(transform, np.array([cs.start, cs.stop]), np.array([rs.stop, rs.start]))
+        cand = np.sort(sindex.query(shapely.box(min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1))))
+        if len(cand) == 0:
+            continue
+        h, w = rs.stop - rs.start, cs.stop - cs.start
+        # the window's grid (only its shape and transform are read)
+        win = Raster(np.broadcast_to(np.float64(0), (h, w)), transform @ Affine.translation(cs.start, rs.start),
+                     crs)
+        idx = _rasterize_index(buildings.iloc[cand], win, all_touched=False)
+        depth = read_halo(str(depth_path), rs, cs, halo=radius, fill=0.0)
+        near = _max_filter(depth, radius)[radius:radius + h, radius:radius + w]
+        core = depth[radius:radius + h, radius:radius + w]
+        comp = np.full((h + 2, w + 2), -1, dtype=np.int32)
+        comp[1:-1, 1:-1][core > 0] = 0
+        f_s, t_s, l_s = _k.building_exposure(idx, np.ascontiguousarray(near), comp.ravel(), one, len(cand))
+        np.maximum.at(fd, cand[t_s], f_s[t_s])
+        touched[cand] |= t_s
+        low[cand] |= l_s
+    geoms = np.asarray(buildings.geometry.array, dtype=object)
+    miss = np.flatnonzero(~touched & ~(shapely.is_missing(geoms) | shapely.is_empty(geoms)))
+    if len(miss):
+        pts = shapely.point_on_surface(geoms[miss])
+        cols, rows = _apply(~transform, shapely.get_x(pts), shapely.get_y(pts))
+        height, width = windows[-1][0].stop, windows[-1][1].stop
+        for b, r, c in zip(miss, np.floor(rows).astype(np.int64), np.floor(cols).astype(np.int64)):
+            if not (0 <= r < height and 0 <= c < width):
+                continue
+            around = read_halo(str(depth_path), slice(r, r + 1), slice(c, c + 1), halo=radius, fill=0.0)
+            touched[b] = True
+            fd[b] = around.max()
+            low[b] = around[radius, radius] > 0
+    fd = np.where(touched, fd, np.nan)
+    out = buildings.copy()
+    out["flood_depth_m"] = fd
+    out["in_low_lying_area"] = low
+    return out, int(np.sum(np.nan_to_num(fd, nan=-1.0) >= params.flooded_depth_m))
 
 
 # --------------------------------------------------------------------------- dask plumbing
@@ -398,24 +495,24 @@ def _windows(chunks: tuple[tuple[int, ...], tuple[int, ...]]) -> list[tuple[slic
             for r in range(len(rows) - 1) for c in range(len(cols) - 1)]
 
 
-def read_halo(path: str, rows: slice, cols: slice) -> np.ndarray:
-    """One tile of a GeoTIFF with a one-cell halo, read as a rasterio window.
+def read_halo(path: str, rows: slice, cols: slice, *, halo: int = 1, fill: float = np.nan) -> np.ndarray:
+    """One tile of a GeoTIFF with a halo of ``halo`` cells, read as a rasterio window.
 
-    NaN for nodata and beyond the raster edge; float32 files stay float32,
-    others become float64. Each task opens the file itself, so only its own
-    window is ever in memory (on any worker, in any process).
+    NaN for nodata; ``fill`` beyond the raster edge; float32 files stay
+    float32, others become float64. Each task opens the file itself, so only
+    its own window is ever in memory (on any worker, in any process).
     """
     import rasterio
     from rasterio.windows import Window
 
     with rasterio.open(path) as src:
-        r0, r1 = max(rows.start - 1, 0), min(rows.stop + 1, src.height)
-        c0, c1 = max(cols.start - 1, 0), min(cols.stop + 1, src.width)
+        r0, r1 = max(rows.start - halo, 0), min(rows.stop + halo, src.height)
+        c0, c1 = max(cols.start - halo, 0), min(cols.stop + halo, src.width)
         a = src.read(1, window=Window(c0, r0, c1 - c0, r1 - r0))
         nodata = src.nodata
     dtype = np.float32 if a.dtype == np.float32 else np.float64
-    out = np.full((rows.stop - rows.start + 2, cols.stop - cols.start + 2), np.nan, dtype=dtype)
-    tile = out[r0 - rows.start + 1:r1 - rows.start + 1, c0 - cols.start + 1:c1 - cols.start + 1]
+    out = np.full((rows.stop - rows.start + 2 * halo, cols.stop - cols.start + 2 * halo), fill, dtype=dtype)
+    tile = out[r0 - rows.start + halo:r1 - rows.start + halo, c0 - cols.start + halo:c1 - cols.start + halo]
     tile[...] = a
     if nodata is not None and not np.isnan(nodata):
         tile[a.astype(np.float64) == nodata] = np.nan
@@ -423,9 +520,21 @@ def read_halo(path: str, rows: slice, cols: slice) -> np.ndarray:
     return out
 
 
+def _batches(fn: Any, args: list[tuple[Any, ...]], sched: Any) -> Iterator[tuple[int, Any]]:
+    """``fn(*args[q])`` for every q, computed a few tiles at a time (twice the workers), in order."""
+    import dask
+
+    batch = max(1, 2 * _workers(sched))
+    for s in range(0, len(args), batch):
+        part = dask.compute(*[dask.delayed(fn)(*a) for a in args[s:s + batch]], scheduler=sched)
+        yield from enumerate(part, start=s)
+
+
 def fill_blocks(sources: list[Any], windows: list[tuple[slice, slice]], grid: tuple[int, int],
                 scheduler: Any = "threads", summary: TiledSummary | None = None,
-                pieces: list[dict[str, Any]] | None = None) -> Iterator[tuple[tuple[slice, slice], np.ndarray]]:
+                pieces: list[dict[str, Any]] | None = None,
+                levels: list[np.ndarray] | None = None,
+                report: tuple[float, float, float] | None = None) -> Iterator[tuple[tuple[slice, slice], np.ndarray]]:
     """Filled tiles, as ``((rows, cols), values)``, a few at a time.
 
     Parameters
@@ -442,6 +551,10 @@ def fill_blocks(sources: list[Any], windows: list[tuple[slice, slice]], grid: tu
         Filled in with the graph size and the seconds per stage.
     pieces : list, optional
         Receives every tile's :func:`tile_depressions`, row-major.
+    levels : list, optional
+        Receives every tile's spill levels (:func:`spill_graph`).
+    report : (float, float, float), optional
+        Reporting thresholds in cell units (see :func:`tile_depressions`).
     """
     import dask
 
@@ -453,17 +566,16 @@ def fill_blocks(sources: list[Any], windows: list[tuple[slice, slice]], grid: tu
         for q, g in enumerate(graphs):
             table.flat[q] = g
         del graphs
-        levels, nnodes, nedges = spill_graph(table)
+        tile_levels, nnodes, nedges = spill_graph(table)
         del table
+        if levels is not None:
+            levels.extend(tile_levels)
         t2 = time.perf_counter()
-        batch = max(1, 2 * _workers(sched))
-        for s in range(0, len(sources), batch):
-            part = dask.compute(*[dask.delayed(tile_filled)(sources[q], levels[q])
-                                  for q in range(s, min(s + batch, len(sources)))], scheduler=sched)
-            for q, (arr, deps) in enumerate(part):
-                if pieces is not None:
-                    pieces.append(deps)
-                yield windows[s + q], arr
+        args = [(src, lv, report) for src, lv in zip(sources, tile_levels)]
+        for q, (arr, deps) in _batches(tile_filled, args, sched):
+            if pieces is not None:
+                pieces.append(deps)
+            yield windows[q], arr
         t3 = time.perf_counter()
     if summary is not None:
         summary.graph_nodes, summary.graph_edges = nnodes, nedges
@@ -495,22 +607,28 @@ def fill_tiled_array(dem: np.ndarray, chunks: int, *, nodata: float | None = Non
     return out
 
 
-def depressions_tiled(dem: Any, chunks: int, *, params: Any = None, scheduler: Any = "synchronous") -> Any:
-    """Depression table of an in-memory :class:`twin.raster.Raster`, computed tile by tile
-    (the tiled counterpart of the depressions of :func:`twin.flood.screen`)."""
-    import dask.array as da
+def depressions_tiled(dem: Any, chunks: int, *, params: Any = None, buildings: Any = None,
+                      scheduler: Any = "synchronous") -> tuple[Any, Any]:
+    """Depressions (and building exposure) of an in-memory :class:`twin.raster.Raster`,
+    computed tile by tile: the tiled counterpart of :func:`twin.flood.screen` without rain.
 
-    from twin.flood import FloodParams
+    Returns the depression table and the buildings with ``flood_depth_m`` and
+    ``in_low_lying_area`` (``None`` without buildings).
+    """
+    import tempfile
 
-    pieces: list[dict[str, Any]] = []
-    fill_tiled_array(dem.data, chunks, scheduler=scheduler, pieces=pieces)
-    data = da.from_array(dem.data, chunks=chunks)
-    return merge_depressions(pieces, _windows(data.chunks), data.numblocks, dem.transform, dem.crs,
-                             params or FloodParams())
+    from twin.raster import write_geotiff
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_geotiff(Path(tmp) / "dem.tif", dem, dtype="float64")
+        _, deps, out_b = fill_tiled(path, Path(tmp) / "filled.tif", chunks=chunks, scheduler=scheduler,
+                                    params=params, buildings=buildings)
+    return deps, out_b
 
 
 def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chunks: int = 4096,
-               scheduler: Any = "threads", params: Any = None) -> tuple[TiledSummary, Any]:
+               scheduler: Any = "threads", params: Any = None,
+               buildings: Any = None) -> tuple[TiledSummary, Any, Any]:
     """Fill a GeoTIFF DEM tile by tile and write the filled surface window by window.
 
     Parameters
@@ -526,35 +644,68 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
         address or a Client.
 
     params : twin.flood.FloodParams, optional
-        Reporting thresholds of the depressions.
+        Reporting thresholds of the depressions, building buffer and the
+        flooded depth.
+    buildings : geopandas.GeoDataFrame, optional
+        Footprints in the DEM's CRS: they get ``flood_depth_m`` (fill depth of
+        the reported depressions on or within ``building_buffer_m`` of the
+        footprint: the worst case, every depression full) and
+        ``in_low_lying_area``.
 
     Returns
     -------
     TiledSummary
     geopandas.GeoDataFrame
         The depressions (:func:`merge_depressions`).
+    geopandas.GeoDataFrame or None
+        The buildings with the flood columns.
     """
+    import dask
+    from rasterio.windows import Window
+
     from twin.flood import FloodParams
 
+    params = params or FloodParams()
     dem: LazyDem = open_dem_lazy(dem_path, chunks)
     out_path = Path(out_path)
     if out_path.resolve() == Path(dem_path).resolve():
         raise input_error(str(out_path), "the output would overwrite the input DEM", "choose another --out folder")
     summary = TiledSummary(shape=dem.shape, chunks=chunks, tiles=int(np.prod(dem.data.numblocks)),
                            scheduler=scheduler if isinstance(scheduler, str) else type(scheduler).__name__)
-    import dask
-
     windows = _windows(dem.data.chunks)
     sources = [dask.delayed(read_halo)(str(dem_path), rs, cs) for rs, cs in windows]
-    with geotiff_writer(out_path, dem.shape, dem.transform, dem.crs) as dst:
-        from rasterio.windows import Window
 
+    def window(rs: slice, cs: slice) -> Window:
+        return Window(cs.start, rs.start, cs.stop - cs.start, rs.stop - rs.start)
+
+    out_b = None
+    with dask_scheduler(scheduler) as sched:
         pieces: list[dict[str, Any]] = []
-        for (rs, cs), block in fill_blocks(sources, windows, dem.data.numblocks, scheduler, summary, pieces):
-            values = np.where(np.isnan(block), -9999.0, block).astype("float32")
-            dst.write(values, 1, window=Window(cs.start, rs.start, cs.stop - cs.start, rs.stop - rs.start))
-    t = time.perf_counter()
-    depressions = merge_depressions(pieces, windows, dem.data.numblocks, dem.transform, dem.crs,
-                                    params or FloodParams())
-    summary.seconds["depressions"] = time.perf_counter() - t
-    return summary, depressions
+        levels: list[np.ndarray] = []
+        with geotiff_writer(out_path, dem.shape, dem.transform, dem.crs) as dst:
+            area = abs(dem.transform.a * dem.transform.e)
+            # a little below the thresholds: the tile only drops outlines; merge_depressions decides
+            lax = 1.0 - 1e-9
+            report = (params.min_depth_m * lax, params.min_area_m2 / area * lax, params.min_volume_m3 / area * lax)
+            for (rs, cs), block in fill_blocks(sources, windows, dem.data.numblocks, sched, summary, pieces,
+                                               levels, report):
+                dst.write(np.where(np.isnan(block), -9999.0, block).astype("float32"), 1, window=window(rs, cs))
+        t = time.perf_counter()
+        depressions, piece_keep = merge_depressions(pieces, windows, dem.data.numblocks, dem.transform, dem.crs,
+                                                    params)
+        del pieces
+        summary.seconds["depressions"] = time.perf_counter() - t
+        if buildings is not None:
+            t = time.perf_counter()
+            depth_path = out_path.parent / f".{out_path.stem}.fill_depth.tif"
+            try:
+                with geotiff_writer(depth_path, dem.shape, dem.transform, dem.crs, dtype="float64") as dst:
+                    for q, depth in _batches(tile_fill_depth, list(zip(sources, levels, piece_keep)), sched):
+                        dst.write(depth, 1, window=window(*windows[q]))
+                out_b, summary.flooded_buildings = exposure_tiled(depth_path, windows, dem.transform, dem.crs,
+                                                                  buildings, params)
+            finally:
+                if depth_path.exists():
+                    depth_path.unlink()
+            summary.seconds["buildings"] = time.perf_counter() - t
+    return summary, depressions, out_b

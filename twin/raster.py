@@ -171,8 +171,8 @@ def open_dem_lazy(path: str | os.PathLike, chunks: int, *, where: str | None = N
     label = where or str(path)
     if not path.exists():
         raise input_error(label, "file not found", "check the path in district.yaml or on the command line")
-    if chunks < 16:
-        raise input_error("--chunks", f"a tile side of {chunks} cells is too small", "use e.g. --chunks 4096")
+    if chunks < 1:
+        raise input_error("--chunks", f"a tile side of {chunks} cells is not possible", "use e.g. --chunks 4096")
     try:
         with rasterio.open(path) as src:
             crs, transform, nodata, dtype = src.crs, src.transform, src.nodata, src.dtypes[0]
