@@ -18,8 +18,9 @@ from pyproj import Transformer
 
 from twin._errors import InputError
 from twin.importers import write_imported
-from twin.importers.osm import (OSMWarning, _assemble_multipolygon, buildings_from_tags, import_osm,
+from twin.importers.osm import (OSMWarning, buildings_from_tags, import_osm,
                                 parse_kw, parse_number, parse_year, utm_crs, year_bound)
+from twin.importers.osm_files import assemble_multipolygon
 from twin.importers.vector import import_vector, load_mapping
 
 DATA = Path(__file__).parent / "data"
@@ -418,7 +419,7 @@ def test_multipolygon_even_odd_area(w, h, frac, off):
     outer = shapely.box(0, 0, w, h)
     inner = shapely.box(w * off, h * off, w * off + w * frac * (1 - 2 * off) , h * off + h * frac * (1 - 2 * off))
     lines = [shapely.LineString(outer.exterior.coords), shapely.LineString(inner.exterior.coords)]
-    g = _assemble_multipolygon(lines)
+    g = assemble_multipolygon(lines)
     assert g.area == pytest.approx(outer.area - inner.area, rel=1e-9)
 
 
