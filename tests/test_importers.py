@@ -1089,3 +1089,24 @@ def test_json_nested_too_deeply_is_an_input_error(tmp_path):
     f.write_text('{"elements": ' + "[" * 20000 + "]" * 20000 + "}", encoding="utf-8")
     with pytest.raises(InputError, match="nested too deeply"):
         import_osm(f)
+
+
+def test_a_district_with_a_population_grid_and_no_residents_gets_them_from_the_grid(tmp_path):
+    import yaml
+
+    from twin.district import load_district, write_district
+    from twin.importers import data_note
+
+    b = _houses([("apartment", 4, (10, 10, 30, 30)), ("house", 2, (50, 50, 60, 60)),
+                 ("office", 5, (100, 100, 140, 140)), ("apartment", 1, (240, 0, 260, 20))])
+    b = b.assign(year=1990, heating="electric")
+    folder = write_district(tmp_path / "d", name="D", crs="EPSG:25833", layers={"buildings": b})
+    grid = _grid([(0, 0, 100), (250, 0, 30)]).rename(columns={"population": "pop_tot", "cell_id": "ru250m"})
+    grid.to_file(folder / "pop.gpkg", driver="GPKG", engine="pyogrio")
+    m = yaml.safe_load((folder / "district.yaml").read_text(encoding="utf-8"))
+    m["layers"]["population"] = "pop.gpkg"
+    (folder / "district.yaml").write_text(yaml.safe_dump(m), encoding="utf-8")
+    d = load_district(folder)
+    # the hand-computed allocation of test_dasymetric_allocation_hand_computed, cells c0 and c1
+    np.testing.assert_allclose(d.buildings["residents"], [80.0, 10.0, 0.0, 40.0])
+    assert "residents from the population grid" in data_note(d)
