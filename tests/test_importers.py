@@ -934,6 +934,10 @@ def test_nobil_register_maps_to_charging_points(tmp_path):
     r = subprocess.run([sys.executable, "-m", "twin.cli", "import-vector", str(dump), "--mapping", "nobil",
                         "--layer", "charging_points", "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "never overwritten" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "import-vector", str(dump), "--mapping", "nobil",
+                        "--layer", "charging_points", "--out", str(tmp_path / "c2.gpkg"), "--population", "x.gpkg"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--population: applies to building registers" in r.stderr
 
 
 def test_osm_charging_stations_map_like_a_register(tmp_path):
