@@ -101,7 +101,7 @@ def main() -> int:
     h = hourly_loads(b, w, params=params, grid_areas=areas)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    print(f"{len(b):,} buildings, {len(areas)} grid areas, {len(h.archetypes)} (category, period) archetypes: "
+    print(f"{len(b):,} buildings, {len(areas)} grid areas, {h.n_shapes} archetype shapes: "
           f"hourly_loads {min(times):.2f} s wall, {min(cpu):.2f} s CPU (best of {args.repeat}; wall "
           f"{', '.join(f'{x:.2f}' for x in times)}; load average {os.getloadavg()[0]:.1f}), "
           f"peak traced memory {peak / 1e6:.0f} MB")
