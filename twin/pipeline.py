@@ -400,6 +400,8 @@ def _uncertainty(b: gpd.GeoDataFrame, ind: dict[str, Any], extra: dict[str, Any]
 
 def _attribution(d: District) -> str | dict[str, str]:
     text = d.attribution
+    if d.weather is not None and d.weather.label:  # the weather year's credit travels with every map
+        text = " · ".join(x for x in (text, f"Weather: {d.weather.label}") if x)
     note = d.manifest.get("synthetic_note", "")
     if isinstance(note, dict):  # one note per language
         return {lang: " · ".join(x for x in (str(v).strip(), text) if x) for lang, v in note.items()}
