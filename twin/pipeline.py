@@ -385,7 +385,7 @@ def _uncertainty(b: gpd.GeoDataFrame, ind: dict[str, Any], extra: dict[str, Any]
     ep = extra["energy_params"]
     factors = extra["carrier_factors"]
     params = unc.parameters(emission_set=ep.emission_set, electricity_g_kwh=factors["electricity"],
-                            dh_g_kwh=factors["district_heat"], dh_is_default=True,
+                            dh_g_kwh=factors["district_heat"],
                             ev_share=float(mp.ev_share), ev_kwh_per_km=float(mp.ev_kwh_per_km))
     comp = unc.components(b, factors)
     samples, values = unc.draws(comp, params, n=n, factors=factors, co2_per_fossil_km=_co2_per_fossil_km())
