@@ -402,10 +402,12 @@ def _uncertainty(b: gpd.GeoDataFrame, ind: dict[str, Any], extra: dict[str, Any]
 def _attribution(d: District) -> str | dict[str, str]:
     keys = ("synthetic_note", "attribution", "licence")
     langs = sorted({lang for k in keys if isinstance(d.manifest.get(k), dict) for lang in d.manifest[k]})
+    weather = f"Weather: {d.weather.label}" if d.weather is not None and d.weather.label else ""
 
     def line(lang: str) -> str:
+        # the weather year's credit travels with every map
         note = local(d.manifest.get("synthetic_note", ""), lang).strip()
-        return " · ".join(x for x in (note, d.attribution_in(lang)) if x)
+        return " · ".join(x for x in (note, d.attribution_in(lang), weather) if x)
 
     return {lang: line(lang) for lang in langs} if langs else line("en")
 
