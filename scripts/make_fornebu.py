@@ -776,6 +776,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--out-layers", type=Path, default=ROOT / "twin" / "data" / "districts" / "fornebu")
     ap.add_argument("--out-scenarios", type=Path, default=ROOT / "twin" / "data" / "scenarios" / "data")
     ap.add_argument("--ssb", type=Path, default=SSB_SRC)
+    ap.add_argument("--weather", type=Path,
+                    default=ROOT / "twin" / "data" / "districts" / "fornebu" / "weather_rygge_2019.csv",
+                    help="hourly weather year (Rygge 2019, see the district README)")
     ap.add_argument("--preview", type=Path, default=Path("/tmp/fornebu_preview.png"))
     ap.add_argument("--no-preview", action="store_true")
     args = ap.parse_args(argv)
@@ -1031,6 +1034,13 @@ def main(argv: list[str] | None = None) -> int:
     write_atomic_gpkg(nqb, scen / "new_quarter_basins.gpkg", "basins")
     write_atomic_text(MANIFEST, out / "district.yaml")
     write_atomic_text(README, out / "README.md")
+    weather_out = out / "weather_rygge_2019.csv"
+    if Path(args.weather).resolve() != weather_out.resolve():
+        copy_atomic(args.weather, weather_out)
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from make_fornebu_grid_areas import make_grid_areas
+
+    make_grid_areas(out)
 
     validate(out, scen, ssb)
     summary(gdf, heat, chargers, basins, streets, z, land_mask)
@@ -1387,6 +1397,7 @@ layers:
   basins: basins.gpkg
   streets: streets.gpkg
   dem: dem.tif
+  grid_areas: grid_areas.gpkg
   population: {SSB_NAME}
 """
 
@@ -1480,6 +1491,15 @@ agrometeorological service — credit "Agrometeorology Norway, lmt.nibio.no,
 Rygge, 2019". It is a real year, not a typical (TMY) year for Oslo; the
 design outdoor temperature used with it is Oslo's −20 °C
 (`twin/params/design_temperature.csv`).
+
+## Grid areas (`grid_areas.gpkg`, synthetic)
+24 invented secondary-substation supply areas (`area_id` ss01…ss24,
+`capacity_kw`, `synthetic: true`), made by `scripts/make_fornebu_grid_areas.py`:
+Voronoi cells around k-means clusters of the buildings; capacity = the
+smallest number of 1,000 kVA transformers (IEC 60076-1 rating, power factor
+0.95) carrying the baseline scenario's hourly peak of the area with a 10 %
+margin. No real grid data (Elvia) is used; the layer only demonstrates the
+headroom check.
 
 ## Licence
 Population grid: CC BY 4.0, Statistics Norway. Weather year: MIT (relsad), data credit Agrometeorology Norway (NIBIO). Synthetic layers: CC0 1.0.

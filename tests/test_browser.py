@@ -232,7 +232,7 @@ def test_citizen_map_in_norwegian_has_no_english_ui_string(browser, maps) -> Non
     assert "Omriss av forsenkninger" in text
     # per-language scenario texts: the Norwegian ones
     assert "Fjernvarme for alle" in text and "Fjernvarme til hele Bakken" in text
-    assert pg.page.title() == "Fjernvarme for alle – Scenario"  # tab title: panel.title is the same in nb
+    assert pg.page.title() == "Fjernvarme for alle – Scenario"  # "Scenario" is also Norwegian
     assert "District heating for" not in text
     assert "Bygninger som varmes med fjernvarme" in text
     assert "SYNTETISKE DATA" in text
@@ -301,7 +301,7 @@ def hostile_run(tmp_path_factory) -> dict:
     twin_exe = Path(sys.executable).with_name("twin")
     cmd = [str(twin_exe)] if twin_exe.exists() else [sys.executable, "-m", "twin.cli"]
     res = subprocess.run([*cmd, "run", *files, "--district", str(inputs / "district"),
-                          "--out", "out", "--offline"], cwd=cwd, capture_output=True,
+                          "--out", "out", "--offline", "--pdf"], cwd=cwd, capture_output=True,
                          text=True, timeout=600)
     return {"res": res, "cwd": cwd, "inputs": inputs, "before": before}
 
@@ -312,11 +312,14 @@ def test_hostile_text_run_exits_0_and_creates_nothing_else(hostile_run) -> None:
     assert "Traceback" not in res.stderr
     assert sorted(p.name for p in cwd.iterdir()) == ["out"]
     out = cwd / "out"
-    assert sorted(p.name for p in out.iterdir() if p.is_file()) == ["compare.csv",
-                                                                  "compare.html"]
+    assert {"compare.csv", "compare.html"} <= {p.name for p in out.iterdir() if p.is_file()}
+    assert len([p for p in out.iterdir() if p.is_dir()]) == len(PAYLOADS)
     for folder in (p for p in out.iterdir() if p.is_dir()):
-        assert sorted(p.name for p in folder.iterdir()) == [
-            "buildings.gpkg", "indicators.json", "map.html"]
+        names = {p.name for p in folder.iterdir()}
+        assert {"buildings.gpkg", "indicators.json", "map.html", "map.pdf"} <= names
+        # `twin run --pdf`: one A4 sheet per scenario
+        assert len(re.findall(rb"/Type\s*/Page\b", (folder / "map.pdf").read_bytes())) == 1
+        assert all(p.is_file() for p in folder.iterdir())  # no folder made by a payload
     assert _listing(hostile_run["inputs"]) == hostile_run["before"]
     assert not any(p.name == "x" for p in hostile_run["cwd"].parent.rglob("x"))
     assert "49" not in res.stdout
@@ -448,3 +451,65 @@ def test_flood_map_draws_depth_per_cell_with_typical_depth(browser, maps) -> Non
     assert "Her samler vannet seg ved styrtregn" in on and "Fjernvarmerør" not in on
     assert pg.errors == [] and pg.requests == []
     pg.close()
+
+
+# ----------------------------------------------------------------------------- issue 13, 13
+def test_citizen_story_steps_with_arrow_keys(browser, maps) -> None:
+    from twin.maps._i18n import Strings
+    t = Strings("nb")
+    pg = Page(browser, maps["flood_nb"], (1024, 768))
+    story = pg.page.locator(".twin-story")
+    assert story.is_visible() and t("story.title") in story.inner_text()
+
+    def checked() -> list[str]:
+        return pg.page.evaluate("""() => Array.from(document.querySelectorAll(
+            '.leaflet-control-layers-overlays label')).filter(l => l.querySelector('input')
+            .checked).map(l => l.innerText.trim())""")
+
+    pg.page.keyboard.press("ArrowRight")  # 1: your district today
+    assert t("story.today.title") in story.inner_text()
+    assert "6 bygninger og 73 innbyggere" in story.inner_text()
+    assert "Fjernvarmerør" not in checked()
+    pg.page.keyboard.press("ArrowRight")  # 2: where the energy goes
+    assert t("story.energy.title") in story.inner_text() and "Fjernvarmerør" in checked()
+    assert "33 % av bygningene" in story.inner_text()
+    pg.page.keyboard.press("ArrowRight")  # 3: water in a cloudburst
+    text = story.inner_text()
+    assert t("story.water.title") in text and "50 mm" in text and "300 m³" in text
+    assert "Her samler vannet seg ved styrtregn" in checked()
+    legend = pg.page.inner_text(".twin-legend")
+    assert t("citizen.layer.buildings_flood") in legend
+    pg.page.keyboard.press("ArrowRight")  # 4: what the plan changes
+    assert t("story.plan.title") in story.inner_text()
+    assert "Gangavstand til offentlig lader (300 m)" in checked()
+    assert t("citizen.layer.buildings_charger") in pg.page.inner_text(".twin-legend")
+    pg.page.keyboard.press("ArrowRight")  # stays on the last step
+    assert story.get_attribute("data-step") == "3"
+    pg.page.keyboard.press("ArrowLeft")
+    assert t("story.water.title") in story.inner_text()
+    pg.page.locator(".twin-story-close").click()
+    assert not story.is_visible()
+    assert pg.errors == [] and pg.requests == []
+    pg.close()
+
+
+# ----------------------------------------------------------------------------- issue 13, 11
+@pytest.mark.parametrize("kind", ["planner", "citizen_nb"])
+def test_print_to_pdf_one_a4_sheet_with_the_district(browser, maps, kind: str,
+                                                     tmp_path: Path) -> None:
+    from twin.maps.output import A4_LANDSCAPE_PX, save_pdf
+    # the print layout: A4 landscape, every panel open, the whole district on the sheet
+    pg = Page(browser, maps[kind], A4_LANDSCAPE_PX)
+    pg.page.emulate_media(media="print")
+    pg.page.evaluate("twin.printMode()")
+    g = pg.page.evaluate(_GEOMETRY)
+    assert g["fits"] and g["panelOpen"], g
+    assert pg.page.locator(".leaflet-control-zoom").is_hidden()
+    assert pg.page.locator(".twin-sources").is_visible()  # sources and the synthetic note
+    assert pg.errors == []
+    pg.close()
+    pdf = save_pdf(maps[kind], tmp_path / "map.pdf", browser=browser).read_bytes()
+    assert pdf.startswith(b"%PDF")
+    assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
+    box = [float(v) for v in re.search(rb"/MediaBox\s*\[([^\]]*)\]", pdf).group(1).split()]
+    assert box[2] == pytest.approx(842, abs=2) and box[3] == pytest.approx(595, abs=2)

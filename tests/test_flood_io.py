@@ -48,7 +48,7 @@ def test_outputs_on_same_grid(tmp_path, dem):
     info = run_flood(dem, out, rain_mm=100.0, buildings_path=tmp_path / "b.gpkg",
                      basins_path=tmp_path / "basins.gpkg", params=ALL)
     assert sorted(p.name for p in out.iterdir()) == ["buildings.gpkg", "depressions.gpkg", "filled.tif",
-                                                    "water_depth.tif"]
+                                                    "map.html", "water_depth.tif"]
     with rasterio.open(out / "filled.tif") as src, rasterio.open(dem) as ref:
         assert src.transform == ref.transform and src.crs == ref.crs and src.shape == ref.shape
         assert np.allclose(src.read(1)[1:4, 1:4], 2.5)
@@ -64,7 +64,8 @@ def test_outputs_on_same_grid(tmp_path, dem):
 
 def test_without_rain_writes_only_fill_and_depressions(tmp_path, dem):
     run_flood(dem, tmp_path / "o", params=ALL)
-    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["depressions.gpkg", "filled.tif"]
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == ["depressions.gpkg", "filled.tif",
+                                                                  "map.html"]
 
 
 @pytest.mark.parametrize("case", ["degrees", "nocrs", "allnodata", "broken", "missing"])

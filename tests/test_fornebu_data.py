@@ -61,7 +61,7 @@ def test_manifest_keys(manifest):
     assert manifest["synthetic"] is True
     assert "Statistics Norway, population by 250 m grid cell 2023, CC BY 4.0" in manifest["attribution"]
     assert set(manifest["layers"]) == {"buildings", "heat_network", "heat_plants", "charging_points",
-                                       "basins", "streets", "dem", "population"}
+                                       "basins", "streets", "dem", "population", "grid_areas"}
     for f in manifest["layers"].values():
         assert (DISTRICT / f).is_file(), f
 

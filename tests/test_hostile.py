@@ -310,7 +310,7 @@ CASES: dict[str, tuple[Setup, int, str]] = {
     "DEM too large": (_big_dem, 2, "GB of memory"),
     # smaller items (item 9)
     "degenerate footprint": (_degenerate, 2, "row 2 (building_id=sliver): degenerate polygon"),
-    "population layer": (_bad_population, 2, "column 'pop_tot': missing required column"),
+    "population layer": (_bad_population, 2, "pop.gpkg: layer population: no population column"),
     "chargers 800 km away": (_far_chargers, 2, "chargers.gpkg: layer charging_points: 1 of 1 features lie far"),
     "flood --buildings points": (_flood_points, 2, "pts.gpkg: layer buildings: holds Point features"),
     "control characters": (_control_chars, 2, "unknown key 'evil[2J]0;owned'"),
@@ -391,7 +391,7 @@ def test_rerun_replaces_the_scenario_folder_as_a_whole(tmp_path):
     assert res.returncode == 0, res.stderr
     assert not stale.exists()
     assert sorted(p.name for p in (out / "baseline").iterdir()) == [".twin-output", "buildings.gpkg",
-                                                                    "indicators.json"]
+                                                                    "indicators.json", "sensitivity.csv"]
     assert sorted(p.name for p in out.iterdir()) == ["baseline"]  # no lock or temp folder left
 
 
@@ -468,5 +468,12 @@ def test_every_indicator_a_run_reports_is_in_the_registry(tmp_path):
 
     r = twin.evaluate(twin.load_district(tiny_district(tmp_path / "d")), None)
     reported = {k for k, v in r.indicators.items() if isinstance(v, numbers.Number) and not isinstance(v, bool)}
-    assert reported - set(INDICATORS) - {"year"} == set()  # year: the scenario year, a label
+    settings = {"year", "draws"}  # the scenario year and the number of range draws: settings echoed, not indicators
+    assert reported - set(INDICATORS) - settings == set()
     assert {"co2_total_t_yr", "car_km_yr", "flooded_buildings"} <= set(INDICATORS)
+
+
+def test_catalogue_lists_every_case():
+    text = (Path(__file__).parent / "hostile" / "CATALOGUE.md").read_text(encoding="utf-8")
+    missing = [case for case in CASES if f"| {case} |" not in text]
+    assert not missing, f"add to tests/hostile/CATALOGUE.md: {missing}"

@@ -195,11 +195,12 @@ def test_tags_map_to_schema_with_provenance(small_xml):
     school = b.loc["relation/40"]
     assert (school["use"], school["year"], school["year_source"]) == ("school", 1850, "inferred")
     assert b.loc["relation/41", "use"] == "kindergarten"  # building=yes refined by amenity
-    # building=yes without tags: default use; floors default for houses; year = median of tagged
+    # building=yes without tags: default use; floors default for houses; only 2 of 6 buildings have a
+    # year (under half): the national default year, not the median of the two
     bare = b.loc["way/11"]
     assert (bare["use"], bare["use_source"]) == ("house", "default")
     assert (bare["floors"], bare["floors_source"]) == (2, "default")
-    assert (bare["year"], bare["year_source"]) == (round(np.median([1965, 1850])), "inferred")
+    assert (bare["year"], bare["year_source"]) == (1970, "default")
     assert (bare["heating"], bare["heating_source"]) == ("electric", "default")
     garage = b.loc["way/12"]
     assert (garage["use"], garage["heating"], garage["heating_source"]) == ("unheated", "none", "inferred")
@@ -715,19 +716,25 @@ def test_use_from_all_evidence():
         ({"building": "yes", "building:levels": "5"}, 30, (7000, 0)),                           # 9 no evidence
         ({"building": "guardhouse"}, 6, (8000, 0)),                                             # 10 small unknown
         ({"building": "yes", "building:levels": "4"}, 30, (2000, 100)),                         # 11 homes
+        ({"building": "residential", "shop": "bakery", "building:levels": "5"}, 30, (2000, 200)),  # 12 homes
+        ({"building": "yes", "shop": "supermarket", "building:levels": "6"}, 30, (2100, 0)),     # 13 homes above
+        ({"building": "yes", "shop": "department_store", "building:levels": "6"}, 30, (9000, 0)),  # 14 retail
+        ({"building": "yes", "shop": "supermarket", "building:levels": "1"}, 30, (9100, 0)),     # 15 retail
     ])
     pois = _points([({"shop": "bakery"}, (2005, 5)), ({"amenity": "cafe"}, (2010, 5)),
                     ({"shop": "kiosk"}, (3005, 5)), ({"office": "company"}, (4005, 5)),
                     ({"shop": "clothes"}, (4010, 5)), ({"amenity": "bench"}, (7005, 5))])
     areas = _tagged([({"landuse": "commercial"}, 200, (950, -50)),
-                     ({"landuse": "residential"}, 300, (1950, -50)),
+                     ({"landuse": "residential"}, 300, (1950, -50)),  # around 4, 11, 12, 13
                      ({"amenity": "school"}, 100, (5980, -20)),
                      ({"landuse": "residential"}, 5000, (5500, -1000))])  # around the school grounds too
     out = buildings_from_tags(b, pois=pois, landuse=areas)
     assert list(out["use"]) == ["hotel", "office", "office", "office", "apartment", "retail", "office",
-                                "unheated", "school", "apartment", "unheated", "apartment"]
+                                "unheated", "school", "apartment", "unheated", "apartment",
+                                "apartment", "apartment", "retail", "retail"]
     assert list(out["use_source"]) == ["tagged", "default", "default", "inferred", "inferred", "inferred",
-                                       "inferred", "inferred", "inferred", "inferred", "default", "inferred"]
+                                       "inferred", "inferred", "inferred", "inferred", "default", "inferred",
+                                       "inferred", "inferred", "tagged", "tagged"]
     assert (out["heating"][out["use"] == "hotel"] != "none").all()
 
 
@@ -1019,3 +1026,58 @@ def test_oslo_bjorvika_scenarios_name_their_district_and_run(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "bjorvika-2030: 1158 buildings" in r.stdout and "flooding not evaluated" in r.stdout
     assert "target every_resident_within_300m_of_a_charger: met" in r.stdout
+
+
+def test_edge_cells_are_shared_with_buildings_outside_the_bbox(fixtures):
+    # one cell holds way/10 (inside the bbox) and way/11 (outside): way/10 gets only its share
+    grid = _grid([(X0 - 100, Y0 - 100, 57)], crs=CRS)
+    lo = _TO_LONLAT.transform(X0 - 5, Y0 - 5)
+    hi = _TO_LONLAT.transform(X0 + 25, Y0 + 25)
+    layers = import_osm(fixtures["xml"], bbox=(lo[0], lo[1], hi[0], hi[1]), crs=CRS, population=grid)
+    b = layers["buildings"]
+    assert list(b["building_id"]) == ["way/10"]
+    assert b["residents"].iloc[0] == pytest.approx(57 * 1760 / 1936, rel=1e-3)  # not all 57
+    assert list(layers["population"]["cell_id"]) == ["c0"]
+
+
+def test_run_summary_names_inferred_use_and_residents_from_floor_area(tmp_path, fixtures):
+    import subprocess
+    import sys
+
+    d = tmp_path / "d"
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "import-osm", str(fixtures["xml"]), "--out", str(d),
+                        "--crs", CRS], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "run", "--district", str(d), "--out", str(tmp_path / "o"),
+                        "--no-map"], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    # 6 buildings: way/11 (building=yes, no evidence) has a default use, none is inferred
+    assert "data: use inferred for 0 % of buildings, default for 17 % (not tagged)" in r.stdout
+    assert "residents estimated from floor area only (no population grid)" in r.stdout
+
+
+def test_median_year_only_from_a_representative_share():
+    years = ["1950", "1960", "1990", None, None]  # 3 of 5 tagged: the median 1960 stands for the others
+    b = _tagged([({"building": "house", **({"start_date": y} if y else {})}, 10, (i * 50, 0))
+                 for i, y in enumerate(years)])
+    out = buildings_from_tags(b)
+    assert list(out["year"]) == [1950, 1960, 1990, 1960, 1960]
+    assert list(out["year_source"])[3:] == ["inferred", "inferred"]
+
+
+def test_register_import_with_a_population_grid(tmp_path):
+    from twin.district import load_district
+
+    # Matrikkel codes: 111 house, 142 apartment block, 311 office; all three in one 250 m cell of 30
+    p = _register(tmp_path / "m.gpkg", [111, 142, 311], extra={"etasjer": [2, 4, 5]})
+    m, _ = load_mapping("matrikkel_no")
+    d = m.model_dump()
+    d["columns"]["floors"] = "etasjer"
+    grid = _grid([(-10, -10, 30)])
+    layers = import_vector(p, mapping=d, population=grid)
+    # footprints 20 x 20 m: house 2 storeys, block 4 storeys: residential floor area 1 : 2
+    np.testing.assert_allclose(layers["buildings"]["residents"], [10.0, 20.0, 0.0])
+    folder = write_imported(layers, tmp_path / "reg", name="R", source_file=p)
+    dist = load_district(folder)
+    assert dist.manifest["layers"]["population"] == "population.gpkg"
+    assert dist.manifest["import_summary"]["residents_from"].startswith("population grid")

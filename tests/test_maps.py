@@ -229,17 +229,17 @@ def test_every_layer_in_the_layer_control(tiny_result) -> None:
         assert t(k) in names
     assert any(n.startswith("Low-lying areas") for n in names)
     assert any(n.startswith("Walking distance") for n in names)
-    assert len(names) == 9
+    assert len(names) == 10 and t("layer.street_names") in names
     # the map's question first (planner: energy -> buildings and heat network); rest one click away
     shown = {la["key"] for la in m.layers if la["show"]}
-    assert shown == {"streets", "buildings", "heat_network", "heat_plants"}
+    assert shown == {"streets", "street_names", "buildings", "heat_network", "heat_plants"}
     citizen = scenario_map(tiny_result, offline=True, audience="citizen", lang="nb")
     cnames = [la["name"] for la in citizen.layers]
     assert "Bygninger som varmes med fjernvarme" in cnames
-    assert len(cnames) <= 7
+    assert len(cnames) <= 8
     flood = scenario_map(tiny_result, offline=True, audience="citizen", color_by="flood")
     assert {la["key"] for la in flood.layers if la["show"]} == {
-        "streets", "buildings", "depressions", "basins"}
+        "streets", "street_names", "buildings", "depressions", "basins"}
 
 
 def test_synthetic_label_only_when_synthetic(tiny_result) -> None:
@@ -254,7 +254,7 @@ def test_indicator_panel_targets(tiny_result) -> None:
     # co2 69.9 > 60 -> missed; dh 33 % < 50 % -> missed; the bold target met
     assert [r["status"] for r in p["targets"]["rows"]] == ["missed", "missed", "met"]
     assert p["targets"]["rows"][0]["cells"] == ["69.9", "60.0"]
-    assert ["Connected to district heating", "33 %"] in p["rows"]
+    assert ["Floor area on district heating", "33 %"] in p["rows"]
 
 
 def test_target_status_probability_and_ranges() -> None:
@@ -368,7 +368,7 @@ def test_target_values_formatted_by_kind() -> None:
     assert rows[0]["name"] == "Cut CO2 by half"
     citizen = indicator_panel(ind, scenario="s", description="", lang="nb", audience="citizen")
     assert "Cut CO2" not in json.dumps(citizen["targets"]["rows"][0]["label"])
-    assert "Bygninger med fjernvarme" in json.dumps(citizen, ensure_ascii=False)
+    assert "Gulvareal varmet med fjernvarme" in json.dumps(citizen, ensure_ascii=False)
 
 
 # ----------------------------------------------------------------------------- walking area
@@ -529,3 +529,71 @@ def test_grid_areas_layer_hand_values(tiny_result) -> None:
     assert layer["show"] is False
     with_grid = replace(tiny_result, layers={**tiny_result.layers, "grid_areas": areas})
     assert "grid_areas" in [la["key"] for la in scenario_map(with_grid, offline=True).layers]
+
+
+# ----------------------------------------------------------------------------- twin flood, CSV
+def test_twin_flood_writes_a_map_and_a_readable_summary(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    import rasterio
+    from affine import Affine
+    # a 40 x 40 m bowl of 1 m cells, 2 m deep in the middle 20 x 20 m
+    a = np.full((40, 40), 10.0, dtype="float32")
+    a[10:30, 10:30] = 8.0
+    dem = tmp_path / "dem.tif"
+    with rasterio.open(dem, "w", driver="GTiff", height=40, width=40, count=1, dtype="float32",
+                       crs=CRS, transform=Affine(1.0, 0, X0, 0, -1.0, Y0)) as dst:
+        dst.write(a, 1)
+    exe = Path(sys.executable).with_name("twin")
+    res = subprocess.run([str(exe), "flood", str(dem), "--rain-mm", "50", "--out", "out"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert res.returncode == 0, res.stderr
+    out = res.stdout
+    assert "PosixPath" not in out and "{" not in out and "e+" not in out
+    assert not re.search(r"\d\.\d{4,}", out)  # no 449499.9999999999
+    # 40 x 40 m x 50 mm = 80 m3 of rain; the parts of the balance add up to it
+    line = next(x for x in out.splitlines() if x.startswith("rain "))
+    parts = [float(v.replace(",", "")) for v in re.findall(r"([\d,]+) m³", line)]
+    assert parts[0] == 80.0 and sum(parts[1:]) == pytest.approx(80.0, abs=2.0)
+    assert parts[1] >= 20.0  # at least the rain on the bowl itself stays
+    assert "map.html" in out
+    page = (tmp_path / "out" / "map.html").read_text(encoding="utf-8")
+    blob = _blob(page)
+    keys = [la["key"] for la in blob["maps"][0]["layers"]]
+    assert keys[:2] == ["water_depth", "depressions"] and remote_references(page) == []
+
+
+def test_csv_numbers_without_scientific_notation() -> None:
+    import pandas as pd
+
+    from twin.writers import _csv, plain_number
+    assert [plain_number(v) for v in (1.24e8, 0.001077, 123456.789, 1e-7, 2.0, float("nan"))] == [
+        "124000000", "0.001077", "123457", "0.0000001", "2", ""]
+    text = _csv(pd.DataFrame({"a": [1.397e8, 5e-6]}, index=["x", "y"]))
+    assert "e+" not in text and "e-" not in text and "139700000" in text
+
+
+# ----------------------------------------------------------------------------- offline context
+def test_sea_from_the_dem_and_street_labels() -> None:
+    from affine import Affine
+    from pyproj import CRS as PCRS
+
+    from twin.maps._context import sea_area, street_label_points
+    from twin.raster import Raster
+    # 10 x 10 cells of 2 m: the left 3 columns are sea (-1 m); an inland hollow at -0.5 m
+    z = np.full((10, 10), 5.0)
+    z[:, :3] = -1.0
+    z[5, 7] = -0.5
+    sea = sea_area(Raster(z, Affine(2.0, 0, X0, 0, -2.0, Y0), PCRS.from_user_input(CRS)))
+    assert sea.geometry.area.sum() == pytest.approx(3 * 10 * 4.0)  # the hollow is not sea
+    assert sea.geometry.iloc[0].bounds == (X0, Y0 - 20.0, X0 + 6.0, Y0)
+    streets = gpd.GeoDataFrame(
+        {"name": ["Storgata", "Storgata", None, " "]},
+        geometry=[shapely.LineString([(X0, Y0), (X0 + 100, Y0)]),
+                  shapely.LineString([(X0, Y0 + 50), (X0 + 300, Y0 + 50)]),
+                  shapely.LineString([(X0, Y0), (X0, Y0 + 10)]),
+                  shapely.LineString([(X0, Y0), (X0, Y0 + 10)])], crs=CRS)
+    pts = street_label_points(streets)
+    assert pts["name"].tolist() == ["Storgata"]
+    assert pts.geometry.iloc[0].equals(shapely.Point(X0 + 150, Y0 + 50))

@@ -119,7 +119,7 @@ def test_fornebu_2027_cuts_co2_and_reports_targets(run_out):
         assert t["status"] in ("met", "missed", "not_evaluated", "set_by_input")
         assert (t["met"] is None) == (t["status"] in ("not_evaluated", "set_by_input"))
     # ranges and probabilities from the default 200 Latin-hypercube draws
-    assert z["draws"] == 200
+    assert z["uncertainty"]["draws"] == 200
     q = z["ranges"]["co2_total_t_yr"]
     assert q["p10"] < z["co2_total_t_yr"] < q["p90"]
     red = z["targets"]["baerum_direct_emissions_minus_65pct_vs_2009"]
@@ -159,7 +159,7 @@ def test_draws_zero_turns_ranges_off(tmp_path):
                                     "--no-map", "--draws", "0"])
     assert res.exit_code == 0, res.output
     ind = _ind(tmp_path / "o", "baseline")
-    assert ind["ranges"] == {} and ind["draws"] == 0
+    assert ind["ranges"] == {} and ind["uncertainty"]["draws"] == 0
     assert all(t["probability_met"] is None for t in ind["targets"].values())
     assert not (tmp_path / "o" / "baseline" / "sensitivity.csv").exists()
 

@@ -89,3 +89,16 @@ def test_probability_met_of_set_by_input_target_is_none():
     v = pd.DataFrame({"zero_emission_car_share": [0.9, 0.95]})
     t = {"indicator": "zero_emission_car_share", "kind": "min", "threshold": 0.9, "status": "set_by_input"}
     assert unc.probability_met(t, v) is None
+
+
+def test_probability_against_a_referenced_scenario_pairs_the_draws():
+    v = pd.DataFrame({"car_km_yr": [90.0, 110.0, 130.0, 95.0]})
+    ref = pd.DataFrame({"car_km_yr": [100.0, 120.0, 125.0, 100.0]})
+    t = {"indicator": "car_km_yr", "kind": "not_above", "threshold": 118.75, "status": "met"}
+    # paired: draw by draw 90<=100, 110<=120, 130>125, 95<=100 -> 3 of 4
+    assert unc.probability_met(t, v, ref) == pytest.approx(0.75)
+    # unpaired: against the threshold -> 90, 110, 95 -> 3 of 4 as well, but 130 vs 118.75 is the miss
+    assert unc.probability_met(t, v) == pytest.approx(0.75)
+    r = {"indicator": "car_km_yr", "kind": "reduction", "threshold": 0.1, "reference": 117.5, "status": "met"}
+    # paired cuts: 0.1, 0.0833, -0.04, 0.05 -> only the first meets 10 %
+    assert unc.probability_met(r, v, ref) == pytest.approx(0.25)

@@ -204,13 +204,15 @@ def _scenario_folders(loaded: list[Any], out: Path) -> list[Path]:
 @click.option("--audience", type=click.Choice(AUDIENCES), default="planner", show_default=True,
               help="planner: every layer and number; citizen: a few plain-language layers, large text.")
 @click.option("--png", is_flag=True, help="Also save a PNG of each map (needs Chromium).")
+@click.option("--pdf", is_flag=True,
+              help="Also print each map to a one-sheet A4 landscape map.pdf (needs Chromium).")
 @click.option("--no-map", is_flag=True, help="Skip writing maps (tables only).")
 @click.option("--draws", type=click.IntRange(0, 10000), default=None,
               help="Latin-hypercube draws of the uncertain parameters for ranges and target probabilities "
                    "(default 200; 0 turns them off).")
 @_handle_errors
 def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offline: bool, lang: str,
-        audience: str, png: bool, no_map: bool, draws: int | None) -> None:
+        audience: str, png: bool, pdf: bool, no_map: bool, draws: int | None) -> None:
     """Evaluate scenarios and write maps and indicator tables.
 
     With no SCENARIOS, every scenario in scenarios/ is evaluated on the
@@ -275,7 +277,8 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
             r = evaluate(district, sc, session=session)
             bar.set_postfix_str(f"{label}: writing maps and tables")
             with atomic_folder(target) as tmp:
-                write_result(r, tmp, lang=lang, audience=audience, offline=offline, png=png, no_map=no_map,
+                write_result(r, tmp, lang=lang, audience=audience, offline=offline, png=png, pdf=pdf,
+                             no_map=no_map,
                              scenario=sc, session=session, district=district)
             results.append(r)
             ind = r.indicators
@@ -410,7 +413,8 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
     from twin.flood_io import run_flood, run_flood_tiled
 
     _check_out(out, [dem] + [p for p in (basins, buildings) if p],
-               [out / n for n in ("filled.tif", "depressions.gpkg", "water_depth.tif", "buildings.gpkg")])
+               [out / n for n in ("filled.tif", "depressions.gpkg", "water_depth.tif", "buildings.gpkg",
+                                  "map.html")])
     if chunks is not None:
         if rain_mm is not None or basins:
             raise input_error("--chunks", "the tiled path has no rain routing yet (depressions and buildings only)",
@@ -419,8 +423,34 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
     else:
         summary = run_flood(dem, out, rain_mm=rain_mm, basins_path=basins, buildings_path=buildings,
                             params=FloodParams(uniform_runoff=not runoff_coefficients))
-    for k, v in summary.items():
-        click.echo(f"{k}: {v}")
+    for line in flood_summary(summary, out):
+        click.echo(line)
+
+
+def flood_summary(summary: dict[str, Any], out: Path) -> list[str]:
+    """Readable lines of a ``twin flood`` summary (whole numbers with thousands separators)."""
+    bal = summary.get("balance") or {}
+
+    def m3(key: str) -> str:
+        v = bal.get(key)
+        return "–" if v is None else f"{v:,.0f} m³"
+
+    files = ", ".join(Path(p).name for p in summary["files"].values())
+    lines = [f"wrote {files} to {out}",
+             f"low-lying areas (depressions): {summary['depressions']:,}"]
+    if summary.get("fill_volume_m3") is not None:
+        lines.append(f"volume of the low-lying areas when full: {summary['fill_volume_m3']:,.0f} m³")
+    if summary.get("tiles") is not None:
+        lines.append(f"tiles: {summary['tiles']}")
+    if bal.get("rain_m3"):
+        lines.append(f"rain {m3('rain_m3')}: {m3('stored_m3')} stays in low-lying areas, "
+                     f"{m3('basin_m3')} in basins, {m3('outflow_m3')} flows out, "
+                     f"{m3('loss_m3')} infiltrates or evaporates")
+    if "buildings" in summary["files"]:
+        lines.append(f"flooded buildings: {summary['flooded_buildings']:,}")
+    if summary.get("nodata_cells"):
+        lines.append(f"DEM cells without data: {summary['nodata_cells']:,}")
+    return lines
 
 
 @main.command("import-osm")

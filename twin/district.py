@@ -264,9 +264,11 @@ def load_district(path: str | os.PathLike) -> District:
         except InputError as exc:
             problems.extend(exc.problems)
             layers[key] = empty_layer(layer_schema, crs)
-    if "population" in manifest["layers"]:  # only checked: the models do not read it
+    if "population" in manifest["layers"]:  # checked as `twin run` reads it
+        from twin.population import read_population_grid
+
         try:
-            read_layer(folder / str(manifest["layers"]["population"]), sch.POPULATION, crs=crs)
+            read_population_grid(folder / str(manifest["layers"]["population"]), crs=crs)
         except InputError as exc:
             problems.extend(exc.problems)
     dem = None

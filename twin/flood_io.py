@@ -122,7 +122,7 @@ def gpkg_appender(path: Path, layer: str) -> Iterator[Any]:
 def run_flood(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, rain_mm: float | None = None,
               basins_path: str | os.PathLike | None = None,
               buildings_path: str | os.PathLike | None = None,
-              params: FloodParams = FloodParams()) -> dict[str, Any]:
+              params: FloodParams = FloodParams(), map_lang: str | None = "en") -> dict[str, Any]:
     """Run the flood screening on files and write its outputs.
 
     Parameters
@@ -137,6 +137,8 @@ def run_flood(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, rain_m
         Vector files (any GDAL format), reprojected to the DEM's CRS.
     params : FloodParams
         Screening parameters.
+    map_lang : str or None
+        Language of the offline ``map.html`` written with the outputs (None: no map).
 
     Returns
     -------
@@ -174,6 +176,15 @@ def run_flood(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, rain_m
         files["water_depth"] = write_geotiff(target("water_depth.tif"), dem.with_data(res.water_depth))
     if res.buildings is not None:
         files["buildings"] = _write_gpkg(res.buildings, target("buildings.gpkg"), "buildings")
+    if map_lang is not None:
+        from twin.maps import write_map
+        from twin.maps.flood import flood_map
+
+        m = flood_map(res.depressions, None if res.water_depth is None else dem.with_data(res.water_depth),
+                      buildings=res.buildings, basins=basins, rain_mm=rain_mm, balance=res.balance,
+                      flooded_buildings=res.flooded_buildings if res.buildings is not None else None,
+                      name=dem_path.name, lang=map_lang)
+        files["map"] = write_map(m, target("map.html"), offline=True)
     return {"files": files, "balance": res.balance, "depressions": int(len(res.depressions)),
             "flooded_buildings": res.flooded_buildings,
             "basins": None if res.basins is None else res.basins.to_dict("records"),

@@ -49,6 +49,12 @@ INDICATORS: dict[str, str] = {
     "max_flood_depth_m": "m",
     "floors_default_buildings": "count",
     "electricity_co2_g_kwh": "g CO2/kWh",
+    "peak_electricity_mw": "MW",
+    "peak_district_heat_mw": "MW",
+    "design_peak_electricity_mw": "MW",
+    "design_peak_district_heat_mw": "MW",
+    "ev_charging_peak_mw": "MW",
+    "grid_areas_over_capacity": "count",
 }
 
 #: Indicators that are scenario inputs echoed, not model outcomes: a target on

@@ -40,6 +40,7 @@ class Session:
 
     districts: dict[str, District] = field(default_factory=dict)
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
+    reference_draws: dict[str, Any] = field(default_factory=dict)
     floods: dict[tuple, Any] = field(default_factory=dict)
     progress: Any = None  # callable(stage: str) told each stage as it starts (the CLI's progress bar)
     draws: int | None = None  # Latin-hypercube draws (CLI --draws); None: the scenario's or the default
@@ -87,9 +88,15 @@ class Session:
         key = str(path.resolve())
         if key not in self.references:
             ref_sc = load_scenario(path)
-            self.references[key] = evaluate(district if ref_sc.district is None else None, ref_sc,
-                                            session=self, with_targets=False, draws=0).indicators
+            r = evaluate(district if ref_sc.district is None else None, ref_sc, session=self,
+                         with_targets=False, draws=self.draws)
+            self.references[key] = r.indicators
+            self.reference_draws[key] = r.extra.get("draw_values")
         return self.references[key]
+
+    def reference_draw_values(self, ref: str | Path, scenario: Scenario) -> Any:
+        """The draws of a referenced scenario (same Latin hypercube: common random numbers), or None."""
+        return self.reference_draws.get(str(scenario.resolve(str(ref)).resolve()))
 
 
 def _geometry_key(gdf: gpd.GeoDataFrame | None, columns: tuple[str, ...] = ()) -> str | None:
@@ -246,6 +253,12 @@ def estimate(district: District, scenario: Scenario, applied: Applied, *, year: 
         b = b.copy()
         b["flood_depth_m"] = np.nan
         b["in_low_lying_area"] = False
+    if d.dem is not None:  # the shore for offline maps
+        from twin.maps._context import sea_area
+
+        sea = sea_area(d.dem)
+        if len(sea):
+            layers["sea"] = sea
     extra["flood_params"] = fp
     extra["mobility_params"] = mp
     return b, layers, water_depth, {**extra, "balance": balance}
@@ -302,6 +315,15 @@ def evaluate(district: District | None = None, scenario: Scenario | str | Path |
         electricity_co2_g_kwh=float(extra["carrier_factors"]["electricity"]))
     ind["country"] = extra["country"].country
     ind["country_inferred"] = extra["country"].inferred
+    hourly = hourly_stage(b, applied.district, scenario, session)
+    if hourly is not None:
+        b = b.assign(electricity_kw_at_peak=hourly.building_peak_kw)
+        ind.update(hourly.indicators())
+        extra["hourly"] = hourly
+        if applied.district.grid_areas is not None and len(applied.district.grid_areas):
+            from twin.loads import grid_area_layer
+
+            layers["grid_areas"] = grid_area_layer(applied.district.grid_areas, hourly)
     ind["year"] = int(year)
     ind["district"] = district.name
     ind["synthetic"] = district.synthetic
@@ -313,7 +335,13 @@ def evaluate(district: District | None = None, scenario: Scenario | str | Path |
         ind["targets"] = evaluate_targets(ind, scenario.targets, reference_value, kinds)
     n = draws if draws is not None else session.draws if session.draws is not None else \
         scenario.parameters.draws
-    extra.update(_uncertainty(b, ind, extra, mp, n))
+    ref_draws = {}
+    if with_targets:
+        for t in scenario.targets:
+            ref = t.reference if isinstance(t.reference, str) else t.not_above
+            if isinstance(ref, str):
+                ref_draws[t.name] = session.reference_draw_values(ref, scenario)
+    extra.update(_uncertainty(b, ind, extra, mp, n, ref_draws))
     cols = [c for c in BUILDING_COLUMNS if c in b.columns] + [c for c in b.columns if c not in BUILDING_COLUMNS]
     b = b[cols]
     return Result(scenario=scenario.name, title=scenario.title, description=scenario.description,
@@ -323,15 +351,35 @@ def evaluate(district: District | None = None, scenario: Scenario | str | Path |
                   year=int(year), extra=extra)
 
 
+def hourly_stage(buildings: gpd.GeoDataFrame, district: District, scenario: Scenario,
+                 session: Session) -> Any:
+    """Hourly loads, peaks and grid headroom when the district has a weather year (else None)."""
+    if district.weather is None:
+        return None
+    from twin.loads import HourlyParams, hourly_loads
+
+    session.stage("hourly loads and peaks")
+    smart = scenario.parameters.ev_smart_charging
+    params = HourlyParams(ev_smart_charging=float(smart) if smart is not None else 0.0)
+    return hourly_loads(buildings, district.weather, params=params, charging_points=district.charging_points,
+                        grid_areas=district.grid_areas)
+
+
 def _uncertainty(b: gpd.GeoDataFrame, ind: dict[str, Any], extra: dict[str, Any], mp: Any,
-                 n: int | None) -> dict[str, Any]:
-    """Ranges, target probabilities and the sensitivity table (adds ``ranges`` to ``ind``)."""
+                 n: int | None, ref_draws: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Ranges, target probabilities and the sensitivity table (adds ``ranges`` to ``ind``).
+
+    ``ref_draws`` maps a target name to the draws of the scenario it refers to
+    (drawn with the same Latin hypercube), so a comparison between scenarios
+    shares the uncertainty of the parameters both use.
+    """
     from twin import uncertainty as unc
     from twin.mobility import _co2_per_fossil_km
 
     n = unc.DEFAULT_DRAWS if n is None else int(n)
     ind["ranges"] = {}
-    ind["draws"] = n
+    ind["uncertainty"] = {"method": "latin_hypercube", "draws": n, "seed": unc.SEED,
+                          "distribution": "triangular(low, central, high) per parameter"}
     if n <= 0:
         return {}
     ep = extra["energy_params"]
@@ -342,8 +390,8 @@ def _uncertainty(b: gpd.GeoDataFrame, ind: dict[str, Any], extra: dict[str, Any]
     comp = unc.components(b, factors)
     samples, values = unc.draws(comp, params, n=n, factors=factors, co2_per_fossil_km=_co2_per_fossil_km())
     ind["ranges"] = unc.ranges(values)
-    for t in ind.get("targets", {}).values():
-        t["probability_met"] = unc.probability_met(t, values)
+    for name, t in ind.get("targets", {}).items():
+        t["probability_met"] = unc.probability_met(t, values, (ref_draws or {}).get(name))
     sens = unc.sensitivity(samples, values)
     ind["sensitivity"] = unc.summarise(sens)
     return {"sensitivity": sens, "draw_samples": samples, "draw_values": values,

@@ -239,15 +239,6 @@ STREETS = LayerSchema(
     ),
 )
 
-POPULATION = LayerSchema(
-    name="population",
-    geometry=("Polygon", "MultiPolygon"),
-    columns=(
-        Column("pop_tot", "int", "persons", required=True, min=0, max=1_000_000, nullable=False,
-               description="residents per grid cell (Statistics Norway's 250 m grid column)"),
-    ),
-)
-
 GRID_AREAS = LayerSchema(
     name="grid_areas",
     geometry=("Polygon", "MultiPolygon"),

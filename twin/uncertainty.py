@@ -275,17 +275,30 @@ def sensitivity(samples: pd.DataFrame, values: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rho, index=samples.columns, columns=values.columns)
 
 
-def probability_met(target: dict[str, Any], values: pd.DataFrame) -> float | None:
-    """Share of draws in which an evaluated target is met (None when the indicator has no draws)."""
+def probability_met(target: dict[str, Any], values: pd.DataFrame,
+                    reference: pd.DataFrame | None = None) -> float | None:
+    """Share of draws in which an evaluated target is met (None when the indicator has no draws).
+
+    ``reference`` holds the draws of the scenario a ``reduction`` or
+    ``not_above`` target refers to, drawn from the same Latin hypercube
+    (common random numbers): draw *i* of the scenario is compared with draw
+    *i* of the reference. Without it the reference is its central value.
+    """
     from twin.indicators import target_met
 
     ind = target["indicator"]
     if ind not in values or target.get("status") not in ("met", "missed"):
         return None
     v = values[ind].to_numpy()
+    paired = reference is not None and ind in reference and len(reference) == len(v)
     if target["kind"] == "reduction":
-        ref = float(target["reference"])
-        v = 1 - v / ref if ref else np.full_like(v, np.nan)
+        ref = reference[ind].to_numpy() if paired else np.full_like(v, float(target["reference"]))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.where(ref != 0, 1 - v / ref, np.nan)
+        return float(np.mean(target_met("reduction", v, float(target["threshold"]))))
+    if target["kind"] == "not_above" and paired:
+        ref = reference[ind].to_numpy()
+        return float(np.mean(v <= ref * (1 + 1e-9) + 1e-9))
     return float(np.mean(target_met(target["kind"], v, float(target["threshold"]))))
 
 

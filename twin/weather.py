@@ -95,10 +95,6 @@ class Weather:
         """Number of hours in the year."""
         return int(len(self.time))
 
-    def heating_degree_hours(self, base_c: float) -> np.ndarray:
-        """Heating degree-hours per hour, ``max(0, base_c - T)`` (K·h)."""
-        return np.maximum(0.0, base_c - self.temperature_c)
-
 
 def design_temperature(place: str) -> tuple[float, str]:
     """Design outdoor temperature of a place from ``twin/params/design_temperature.csv``.
@@ -245,6 +241,10 @@ def _validate(df: pd.DataFrame, where: str) -> None:
                        f"{df['time'].iloc[k]} → {df['time'].iloc[k + 1]})",
                 "give every hour once, in order, with no gaps (fill short gaps by interpolation)",
                 column="time"))
+    if not bad_t.any() and n and (df["time"].iloc[0].hour != 0 or df["time"].iloc[0].minute != 0):
+        problems.append(Problem(where, f"the year starts at {df['time'].iloc[0]}, not at 00:00",
+                                "start the file at midnight (local standard time) of the first day",
+                                column="time"))
     temp = df["temperature_c"].to_numpy(float)
     miss = ~np.isfinite(temp)
     if miss.any():

@@ -28,12 +28,14 @@ def _gpkg_ready(gdf: Any) -> Any:
 
 def write_result(result: Result, folder: Path, *, lang: str = "en", audience: str = "planner",
                  offline: bool = False, png: bool = False, no_map: bool = False, scenario: Any = None,
+                 pdf: bool = False,
                  session: Any = None, district: Any = None) -> Path:
     """Write one scenario's outputs into ``folder``.
 
     Writes ``buildings.gpkg`` (per-building results), ``indicators.json``,
     ``sensitivity.csv`` (when the run drew ranges),
-    ``map.html`` (and ``map.png`` with ``png``), ``depressions.gpkg`` and
+    ``map.html`` (and ``map.png`` with ``png``, a one-sheet A4 ``map.pdf`` with
+    ``pdf``), ``depressions.gpkg`` and
     ``water_depth.tif`` when a DEM was screened, and ``pathway.nc``,
     ``pathway.csv``, ``pathway.png`` when the scenario has phases.
     """
@@ -53,19 +55,33 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
         from twin.raster import write_geotiff
 
         write_geotiff(folder / "water_depth.tif", result.water_depth)
+    hourly = result.extra.get("hourly")
+    if hourly is not None:
+        write_hourly(hourly, folder, scenario=result.scenario)
     if scenario is not None and getattr(scenario, "phases", ()):
         from twin.pipeline import evaluate_pathway
 
         ds = evaluate_pathway(district, scenario, session=session)
         write_pathway(ds, folder, lang=lang)
     if not no_map:
-        from twin.maps import save_png, scenario_map, write_map
+        from twin.maps import save_pdf, save_png, scenario_map, write_map
 
         m = scenario_map(result, lang=lang, audience=audience, offline=offline)
         html = write_map(m, folder / "map.html", offline=offline)
         if png:
             save_png(html, folder / "map.png")
+        if pdf:
+            save_pdf(html, folder / "map.pdf")
     return folder
+
+
+def write_hourly(hourly: Any, folder: Path, *, scenario: str = "") -> list[Path]:
+    """Write hourly loads as ``hourly.nc`` (time × carrier [× grid_area]) and ``hourly.csv`` (district totals)."""
+    folder = Path(folder)
+    with atomic_path(folder / "hourly.nc") as tmp:
+        hourly.dataset(scenario=scenario).to_netcdf(tmp)
+    write_text(folder / "hourly.csv", hourly.table().to_csv(index=False, float_format="%.3f"))
+    return [folder / "hourly.nc", folder / "hourly.csv"]
 
 
 def write_pathway(ds: Any, folder: Path, *, lang: str = "en") -> list[Path]:
@@ -76,7 +92,7 @@ def write_pathway(ds: Any, folder: Path, *, lang: str = "en") -> list[Path]:
     with atomic_path(folder / "pathway.nc") as tmp:
         ds.to_netcdf(tmp)
     df = ds.to_dataframe().reset_index()
-    write_text(folder / "pathway.csv", df.to_csv(index=False))
+    write_text(folder / "pathway.csv", _csv(df.set_index(df.columns[0])))
     with atomic_path(folder / "pathway.png") as tmp:
         Path(tmp).write_bytes(pathway_png(ds, lang=lang))
     return [folder / "pathway.nc", folder / "pathway.csv", folder / "pathway.png"]
@@ -95,10 +111,18 @@ def write_comparison(results: list[Result], out: Path, *, lang: str = "en", audi
     return [out / "compare.csv", Path(html)]
 
 
+def plain_number(v: float) -> str:
+    """A float for CSV files: 6 significant digits, never scientific notation ("" for NaN)."""
+    if not np.isfinite(v):
+        return ""
+    return np.format_float_positional(float(v), precision=6, unique=False, fractional=False,
+                                      trim="-")
+
+
 def _csv(df: pd.DataFrame) -> str:
     def fmt(v: Any) -> Any:
         if isinstance(v, (float, np.floating)):
-            return "" if np.isnan(v) else f"{float(v):.6g}"
+            return plain_number(v)
         return v
 
     return df.map(fmt).to_csv()

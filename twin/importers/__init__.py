@@ -87,6 +87,9 @@ def import_summary(buildings: gpd.GeoDataFrame, *, residents_from: str) -> dict[
         else:
             out[key] = {"tagged": 0.0, "inferred": 0.0, "default": 1.0 if n else 0.0}
     out["residents_from"] = residents_from
+    merged = buildings.attrs.get("duplicates_merged")
+    if merged is not None:
+        out["duplicates_merged"] = int(merged)
     return out
 
 
@@ -99,6 +102,8 @@ def format_summary(summary: dict[str, Any]) -> str:
             lines.append(f"  {key}: " + ", ".join(f"{100 * float(s.get(k, 0)):.0f} % {k}" for k in SOURCES))
     if summary.get("residents_from"):
         lines.append(f"  residents: {summary['residents_from']}")
+    if summary.get("duplicates_merged"):
+        lines.append(f"  {summary['duplicates_merged']} footprint(s) of buildings mapped twice merged (each building once)")
     return "\n".join(lines)
 
 

@@ -276,21 +276,23 @@ def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None,
     -----
     Rules, in order:
 
-    * ``use``: the ``building`` value when specific; otherwise ``amenity``,
-      ``shop``, ``office``, ``leisure``, ``tourism`` (tagged); otherwise
-      ``building=commercial/public/civic`` defaults; otherwise residential:
-      ``apartment`` from ``apartment_min_floors`` storeys or a footprint
-      above ``house_max_footprint_m2`` (inferred), ``house`` when storeys
-      are tagged below that (inferred), else the default use. Garages
-      and sheds with a footprint of at least ``unheated_max_footprint_m2``
+    * ``use``: :func:`twin.importers.uses.infer_uses` — the building's own
+      tags (tagged); else the points of interest inside it, the campus or
+      ``landuse`` around it, its size (inferred); else documented defaults.
+      Unknown ``building`` values are never homes by default. Garages and
+      sheds with a footprint of at least ``unheated_max_footprint_m2``
       become ``warehouse``, smaller ones ``unheated``.
     * ``floors``: ``building:levels`` + ``roof:levels`` (tagged); else
-      ``height`` / storey height (inferred); else the median tagged storeys
+      ``height`` / storey height (inferred); else the area-weighted storeys
+      of the ``building:part`` areas inside it (inferred); else the median tagged storeys
       of buildings of the same use in the input (inferred); else the
       default for the use.
     * ``year``: ``start_date`` / ``construction_date`` / ``building:year``
-      (tagged; inferred for decades, centuries and ranges); else the median
-      tagged year of the input (inferred); else the default.
+      (tagged; inferred for decades, centuries and ranges); ``before 1964``
+      / ``after 1990``: the median tagged year on that side of the bound
+      (inferred); else the median tagged year of the input when at least
+      ``year_median_min_share`` of the buildings have one (inferred); else
+      the default.
     * ``heating``: ``heating`` / ``building:heating`` (tagged); ``none`` for
       unheated uses (inferred); else the default.
     """
@@ -371,8 +373,11 @@ def buildings_from_tags(raw: gpd.GeoDataFrame, *, table: TagTable | None = None,
                 year_src[i] = "tagged" if exact else "inferred"
                 break
     have = ~np.isnan(year)
-    fill = float(np.median(year[have])) if have.any() else float(table.default("year"))
-    fill_src = "inferred" if have.any() else "default"
+    # the tagged years stand for the others only when enough are tagged (start_date is mapped
+    # mostly on historic buildings: a biased sample); else the national default
+    representative = have.any() and have.mean() >= float(table.default("year_median_min_share"))
+    fill = float(np.median(year[have])) if representative else float(table.default("year"))
+    fill_src = "inferred" if representative else "default"
     # "before 1964" / "after 1990": the median of the tagged years on that side, else next to the bound
     for i, t in enumerate(tags_list):
         if have[i]:
@@ -612,7 +617,8 @@ class _Raw:
     streets: list[tuple[str, dict, Any]] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # buildings without a complete geometry
     pois: list[tuple[str, dict, Any]] = field(default_factory=list)  # nodes with a use-bearing tag
-    landuse: list[tuple[str, dict, Any]] = field(default_factory=list)  # landuse=* areas
+    #: landuse=* areas and non-building areas with a use-bearing tag (school grounds, campuses)
+    landuse: list[tuple[str, dict, Any]] = field(default_factory=list)
     parts: list[tuple[str, dict, Any]] = field(default_factory=list)  # building:part areas
     #: building way id → building multipolygon relation it is an outer ring of
     outer_of: dict[str, str] = field(default_factory=dict)
@@ -719,8 +725,8 @@ def _read_osmium(path: Path) -> _Raw:
                 raw.parts.append((oid, tags, _single(g)))
             elif is_l:
                 raw.landuse.append((oid, tags, g))
-            else:  # a use-bearing area that is not a building (e.g. a school ground): its point
-                raw.pois.append((oid, tags, g.representative_point()))
+            else:  # a use-bearing area that is not a building (school grounds, a hospital campus)
+                raw.landuse.append((oid, tags, g))
     if bad_nodes:
         shown = ", ".join(f"node/{i}" for i in bad_nodes[:5]) + (" ..." if len(bad_nodes) > 5 else "")
         raise input_error(str(path), f"{len(bad_nodes)} node(s) have coordinates outside WGS 84's range "
@@ -793,8 +799,8 @@ def _read_overpass(data: dict, where: str) -> _Raw:
                 raw.parts.append((oid, tags, _valid(Polygon(coords))))
             elif closed and _is_landuse(tags):
                 raw.landuse.append((oid, tags, _valid(Polygon(coords))))
-            elif closed and _is_poi(tags) and "highway" not in tags:
-                raw.pois.append((oid, tags, _valid(Polygon(coords)).representative_point()))
+            elif closed and _is_poi(tags) and "highway" not in tags:  # school grounds, campuses
+                raw.landuse.append((oid, tags, _valid(Polygon(coords))))
             if "highway" in tags and coords and len(coords) >= 2:
                 raw.streets.append((oid, tags, LineString(coords)))
         elif typ == "relation":
@@ -1012,8 +1018,10 @@ def _read_geojson(data: dict, where: str) -> _Raw:
             raw.parts.append((oid, tags, _single(_valid(g))))
         elif polygonal and _is_landuse(tags):
             raw.landuse.append((oid, tags, _valid(g)))
-        elif _is_poi(tags) and g.geom_type in ("Point", "Polygon", "MultiPolygon"):
-            raw.pois.append((oid, tags, g if g.geom_type == "Point" else _valid(g).representative_point()))
+        elif polygonal and _is_poi(tags):  # school grounds, campuses
+            raw.landuse.append((oid, tags, _valid(g)))
+        elif _is_poi(tags) and g.geom_type == "Point":
+            raw.pois.append((oid, tags, g))
         elif "highway" in tags and g.geom_type in ("LineString", "MultiLineString"):
             raw.streets.append((oid, tags, g))
     return raw
@@ -1247,10 +1255,13 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
     Notes
     -----
     Buildings are closed ways and ``type=multipolygon`` relations tagged
-    ``building=*`` (not ``building=no``). ``type=building`` relations only
-    group an outline with its ``building:part`` areas; their outline member
-    is itself a building way or multipolygon and is imported as such, so
-    nothing is counted twice. ``building:part`` areas are not buildings.
+    ``building=*`` (not ``building=no``), each physical building once: a
+    building way that is also the outer ring of a building multipolygon is
+    merged into the relation (:func:`merge_relation_outers`); a footprint
+    lying more than half inside a larger one is a part of it
+    (:func:`drop_overlapping`), as are ``building:part`` areas, whose storeys
+    inform the building's. ``type=building`` relations only group an outline
+    with its parts and are not read. Footprints under 1 m² are left out.
 
     Warns
     -----
@@ -1331,7 +1342,9 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
             buildings, population, context=mapped[~in_bbox].reset_index(drop=True),
             where=str(population.attrs.get("path", "population grid")))
         layers = {"buildings": buildings, "population": cells}
-    buildings.attrs["duplicates_merged"] = len(dropped_ways) + len(dropped)
+    kept = set(buildings["building_id"])
+    buildings.attrs["duplicates_merged"] = (sum(raw.outer_of[w] in kept for w in dropped_ways)
+                                            + sum(k in kept for _, k in dropped))
     buildings.attrs["residents_from"] = residents_from
     layers["charging_points"] = chargers_from_tags(c.to_crs(target), table=table).reset_index(drop=True)
     layers["streets"] = streets_from_tags(s.to_crs(target), table=table).reset_index(drop=True)

@@ -9,7 +9,10 @@ its source):
    (``apartments``, ``school``); for generic or form-only values (``yes``,
    ``commercial``, ``tower``, ``construction``) the building's ``amenity``,
    ``shop``, ``office``, ``tourism``, ``healthcare`` or ``leisure`` tag
-   (``building=tower`` + ``tourism=hotel`` is a hotel).
+   (``building=tower`` + ``tourism=hotel`` is a hotel). A ``shop`` tag on a
+   building taller than ``retail_max_floors`` or tagged
+   ``building=residential`` is its ground-floor shop (department stores and
+   malls excepted) and counts as in rule 2.
 2. **Points of interest inside the footprint** (``inferred``): the most
    frequent use of the non-retail POIs (offices, hotels, clinics, schools)
    decides. Shops, cafés and restaurants sit on ground floors: they decide
@@ -47,6 +50,8 @@ __all__ = ["infer_uses", "USE_KEYS"]
 USE_KEYS = ("amenity", "healthcare", "office", "tourism", "shop", "leisure")
 #: Special result in the landuse rows: homes, apartment or house by storeys and size.
 RESIDENTIAL = "residential"
+#: Shops that fill a whole building whatever its height (OSM Wiki, Tag:shop=department_store, shop=mall).
+WHOLE_BUILDING_SHOPS = ("department_store", "mall")
 
 
 def _value(tags: dict[str, str], key: str) -> str | None:
@@ -141,15 +146,18 @@ def infer_uses(buildings: gpd.GeoDataFrame, floors: np.ndarray, floors_known: np
         known = bval in building_map
         res = building_map.get(bval)
         # 1. the building's own tags
+        own = use_of_tags(t, table)
+        tall = floors_known[i] and floors[i] > retail_max
+        if own == "retail" and (res == RESIDENTIAL or tall) and _value(t, "shop") not in WHOLE_BUILDING_SHOPS:
+            own = None  # a shop tag on a tall or residential building: the shop on its ground floor
         if res == RESIDENTIAL:  # building=residential: a home; its type from storeys and size
-            use[i], src[i] = use_of_tags(t, table) or homes(i), "tagged" if use_of_tags(t, table) else "inferred"
+            use[i], src[i] = (own, "tagged") if own is not None else (homes(i), "inferred")
             continue
         if known and res != "*":
             use[i], src[i] = res, "tagged"
             if bval in table.large and footprint[i] >= small:
                 use[i] = table.large[bval]
             continue
-        own = use_of_tags(t, table)
         if own is not None:
             use[i], src[i] = own, "tagged"
             continue
@@ -157,6 +165,8 @@ def infer_uses(buildings: gpd.GeoDataFrame, floors: np.ndarray, floors_known: np
         votes = Counter(u for u in (use_of_tags(p, table) for p in inside.get(i, [])) if u is not None)
         upper = Counter({u: c for u, c in votes.items() if u not in ("retail", "unheated")})
         low_rise = floors_known[i] and floors[i] <= retail_max
+        if use_of_tags(t, table) == "retail":  # its own shop tag counts as a shop inside
+            votes["retail"] += 1
         if upper:
             use[i], src[i] = upper.most_common(1)[0][0], "inferred"
             continue

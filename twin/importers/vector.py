@@ -500,6 +500,7 @@ def disambiguate_ids(buildings: gpd.GeoDataFrame, *, where: str,
     out[id_col] = pd.array(list(new_ids), dtype="str")
     out[geom_name] = gpd.GeoSeries(geoms, crs=buildings.crs, index=buildings.index)
     out = out[keep].reset_index(drop=True)
+    out.attrs["duplicates_merged"] = merged
     shown = ", ".join(repeated[:5]) + (" ..." if len(repeated) > 5 else "")
     warnings.warn(f"{where}: {len(repeated)} id(s) occur in {int(dup.sum())} rows ({shown}): "
                   f"{merged} touching part(s) with the same attributes merged into their building, "

@@ -20,7 +20,7 @@ from twin.maps.layers import (COLOR_BY, add_basins, add_buildings, add_charger_c
                               add_charging_gap, add_charging_points, add_depressions,
                               add_grid_areas, add_heat_network, add_heat_plants, add_streets,
                               add_water_depth, vector_layer)
-from twin.maps.output import save_png, write_map
+from twin.maps.output import save_pdf, save_png, write_map
 from twin.maps.panels import add_data_note, add_indicator_panel
 from twin.maps.scenario import new_map, scenario_map
 
@@ -29,5 +29,5 @@ __all__ = [
     "add_charger_coverage", "add_charging_gap", "add_charging_points", "add_data_note",
     "add_depressions", "add_grid_areas", "add_heat_network", "add_heat_plants",
     "add_indicator_panel", "add_streets", "add_water_depth", "compare_page", "new_map",
-    "save_png", "scenario_map", "vector_layer", "write_map",
+    "save_pdf", "save_png", "scenario_map", "vector_layer", "write_map",
 ]

@@ -44,6 +44,9 @@ DISPLAY: dict[str, Display] = {
     "zero_emission_car_share": _PCT, "rain_mm": Display(0), "flood_volume_m3": Display(0),
     "basin_storage_m3": Display(0), "flooded_buildings": Display(0),
     "max_flood_depth_m": Display(2),
+    "peak_electricity_mw": Display(1), "peak_district_heat_mw": Display(1),
+    "design_peak_electricity_mw": Display(1), "ev_charging_peak_mw": Display(1),
+    "grid_areas_over_capacity": Display(0),
 }
 #: Citizen display where it differs (labels in ``citizen.ind.*`` name these units).
 CITIZEN_DISPLAY: dict[str, Display] = {

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from twin._errors import input_error
+from twin.maps._context import street_label_points
 from twin.maps._format import nums
 from twin.maps._geo import bounds_latlon, display_geometry, feature_collection
 from twin.maps._i18n import Strings, check_audience
@@ -183,11 +184,15 @@ def _indicators() -> dict[str, _Indicator]:
         "charger": _Indicator("charger", lambda d: _col(d, "dist_charger_m"),
                               numeric_classes("dist_charger_m", RDYLGN5_REV)),
         "dh": _Indicator("dh", dh, Classes((0.5,), (DH_NO, DH_YES))),
+        "peak": _Indicator("peak", lambda d: _col(d, "electricity_kw_at_peak"),
+                           numeric_classes("peak_kw", YLORRD5)),
     }
 
 
 #: Colour-by choices for buildings, in selector order.
-COLOR_BY: tuple[str, ...] = ("energy", "co2", "heating", "flood", "charger", "dh")
+COLOR_BY: tuple[str, ...] = ("energy", "co2", "heating", "flood", "charger", "dh", "peak")
+#: The themes of citizen maps (one shown at a time).
+CITIZEN_THEMES: tuple[str, ...] = ("dh", "flood", "charger")
 
 
 def _building_legend_rows(t: Strings, ind: _Indicator, audience: str) -> list[dict[str, str]]:
@@ -220,7 +225,8 @@ def _building_popups(t: Strings, b: pd.DataFrame, audience: str) -> tuple[list[s
             "building_id", "address", "use", "floor_area_m2", "residents", "jobs", "heating",
             "dh_connected", "energy_kwh_yr", "energy_kwh_m2_yr", "heat_kwh_yr",
             "electricity_kwh_yr", "co2_kg_yr", "dist_heat_network_m", "car_km_yr", "ev_kwh_yr",
-            "co2_transport_kg_yr", "dist_charger_m", "flood_depth_m", "in_low_lying_area")]
+            "co2_transport_kg_yr", "dist_charger_m", "flood_depth_m", "in_low_lying_area",
+            "electricity_kw_at_peak")]
         cols = [
             [v or "–" for v in _text(b, "building_id")],
             [v or "–" for v in _text(b, "address")],
@@ -242,6 +248,7 @@ def _building_popups(t: Strings, b: pd.DataFrame, audience: str) -> tuple[list[s
             nums(t, _col(b, "dist_charger_m")),
             nums(t, _col(b, "flood_depth_m"), 2),
             _yes_no(t, _bool(b, "in_low_lying_area")),
+            nums(t, _col(b, "electricity_kw_at_peak"), 1),
         ]
     return labels, [list(r) for r in zip(*cols, strict=True)]
 
@@ -287,8 +294,12 @@ def add_buildings(m: TwinMap, buildings: gpd.GeoDataFrame, *, lang: str = "en",
     if color_by is not None and color_by not in COLOR_BY:
         raise input_error("map options", f"unknown color_by {color_by!r}",
                           f"use one of: {', '.join(COLOR_BY)}", column="color_by")
-    choices = COLOR_BY if audience == "planner" else (color_by or "dh",)
     first = color_by or ("energy" if audience == "planner" else "dh")
+    # citizens: one theme shown (no selector); the story mode switches between these
+    choices = COLOR_BY if audience == "planner" else (first,) + tuple(
+        k for k in CITIZEN_THEMES if k != first)
+    if "electricity_kw_at_peak" not in buildings.columns and color_by != "peak":
+        choices = tuple(k for k in choices if k != "peak")  # no hourly loads: no weather year
     inds = _indicators()
 
     def props(b: pd.DataFrame) -> list[dict[str, Any]]:
@@ -310,10 +321,13 @@ def add_buildings(m: TwinMap, buildings: gpd.GeoDataFrame, *, lang: str = "en",
     prefix = "indicator" if audience == "planner" else "citizen.indicator"
     legend = {"title": t("legend.buildings_by") if audience == "planner" else name,
               "names": [t(f"{prefix}.{k}") for k in choices],
-              "select": [_building_legend_rows(t, inds[k], audience) for k in choices]}
+              "select": [_building_legend_rows(t, inds[k], audience) for k in choices],
+              "selector": audience == "planner",
+              "titles": None if audience == "planner" else [
+                  t(f"citizen.layer.buildings_{k}") for k in choices]}
     return vector_layer(
         m, "buildings", buildings, props, name=name, kind="poly", show=show, legend=legend,
-        tooltip=True, labels=labels, cur=choices.index(first),
+        tooltip=True, labels=labels, cur=choices.index(first), choices=list(choices),
         palettes=[list(inds[k].classes.colours) for k in choices], nodata=NODATA,
         style={"color": "#555555", "weight": 0.6, "opacity": 0.9, "fillOpacity": 0.85})
 
@@ -535,8 +549,8 @@ def add_depressions(m: TwinMap, depressions: gpd.GeoDataFrame, *, lang: str = "e
         name = t("citizen.layer.depressions")
     return vector_layer(m, "depressions", d, props, name=name, kind="poly", show=show,
                         tooltip=True, labels=labels,
-                        style={"color": "#08306b", "weight": 1.5, "opacity": 0.9,
-                               "fill": True, "fillOpacity": 0.0, "dashArray": "4 3"})
+                        style={"color": "#08306b", "weight": 1.2, "opacity": 0.8,
+                               "fill": True, "fillOpacity": 0.0})
 
 
 def add_charging_gap(m: TwinMap, gap: gpd.GeoDataFrame, *, lang: str = "en",
@@ -625,3 +639,25 @@ def add_grid_areas(m: TwinMap, areas: gpd.GeoDataFrame, *, lang: str = "en",
                                 "rows": legend_rows(t, Classes(tuple(100 * b for b in cls.breaks),
                                                                cls.colours))},
                         style={"color": "#444444", "weight": 1.2, "fillOpacity": 0.35})
+
+
+def add_sea(m: TwinMap, sea: gpd.GeoDataFrame, *, lang: str = "en",
+            show: bool = True) -> dict[str, Any]:
+    """The sea (from the terrain model) as the offline map's background water."""
+    t = Strings(lang)
+    return vector_layer(m, "sea", sea, lambda s: [{} for _ in range(len(s))], name=t("layer.sea"),
+                        kind="poly", show=show, interactive=False,
+                        style={"stroke": False, "fillColor": "#aad3df", "fillOpacity": 1.0})
+
+
+def add_street_names(m: TwinMap, streets: gpd.GeoDataFrame, *, lang: str = "en",
+                     show: bool = True) -> dict[str, Any] | None:
+    """Street names (one label per name) shown from zoom ``street_label_min_zoom``."""
+    t = Strings(lang)
+    pts = street_label_points(streets)
+    if len(pts) == 0:
+        return None
+    return vector_layer(m, "street_names", pts,
+                        lambda p: [{"h": n} for n in _text(p, "name")],
+                        name=t("layer.street_names"), kind="labels", show=show,
+                        minZoom=int(param("street_label_min_zoom")))

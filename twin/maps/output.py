@@ -61,7 +61,8 @@ def render_page(maps: list[TwinMap], *, title: str, offline: bool,
     if offline:
         for m in maps:
             if m.tiles:
-                raise input_error(title or "map", "offline map has a tile layer (needs the internet)",
+                raise input_error(title or "map",
+                                  "offline map has a tile layer (needs the internet)",
                                   "build the map with scenario_map(..., offline=True)")
     data = {"maps": [m.spec() for m in maps], **(extra or {})}
     page = page_html(title, data)
@@ -143,3 +144,61 @@ def save_png(html_path: str | os.PathLike, png_path: str | os.PathLike, *, width
         finally:
             browser.close()
     return atomic_write_bytes(png_path, png)
+
+
+#: A4 landscape minus 8 mm margins (the @page rule of runtime.css) in CSS pixels (96 per inch).
+A4_LANDSCAPE_PX: tuple[int, int] = (round((297 - 16) / 25.4 * 96), round((210 - 16) / 25.4 * 96))
+
+
+def save_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
+             browser: Any = None) -> Path:
+    """Print a map page to a one-sheet A4 landscape PDF with headless Chromium.
+
+    The page is laid out at the sheet's size with the print stylesheet
+    (panels open, no zoom or layer buttons), the district fitted to the sheet,
+    then printed (Chromium print-to-PDF).
+
+    Parameters
+    ----------
+    html_path, pdf_path : path-like
+        The map page and the PDF to write.
+    browser : playwright Browser, optional
+        A running Chromium (else one is launched).
+
+    Returns
+    -------
+    Path
+        The PDF written (atomically).
+    """
+    html_path, pdf_path = Path(html_path).resolve(), Path(pdf_path)
+    if not html_path.is_file():
+        raise input_error(str(html_path), "map file not found", "write the map first")
+    if browser is not None:
+        return atomic_write_bytes(pdf_path, _print_pdf(browser, html_path))
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = launch_chromium(p)
+        try:
+            pdf = _print_pdf(b, html_path)
+        finally:
+            b.close()
+    return atomic_write_bytes(pdf_path, pdf)
+
+
+def _print_pdf(browser: Any, html_path: Path) -> bytes:
+    w, h = A4_LANDSCAPE_PX
+    page = browser.new_page(viewport={"width": w, "height": h})
+    try:
+        page.emulate_media(media="print")
+        page.goto(html_path.as_uri(), wait_until="load", timeout=READY_TIMEOUT_S * 1000)
+        page.wait_for_function("window.twinReady !== undefined", timeout=READY_TIMEOUT_S * 1000)
+        page.evaluate("twin.printMode()")
+        try:
+            page.wait_for_load_state("networkidle", timeout=10_000)
+        except Exception:  # tiles unreachable: print what is drawn
+            pass
+        page.wait_for_timeout(300)
+        return page.pdf(prefer_css_page_size=True, print_background=True)
+    finally:
+        page.close()

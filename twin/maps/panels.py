@@ -43,7 +43,7 @@ def target_status(target: dict) -> str:
 
 
 def status_text(t: Strings, target: dict, audience: str = "planner") -> str:
-    """``✓ met`` / ``✗ missed`` / not evaluated / set by input, with the probability when given."""
+    """``✓ met``, ``✗ missed``, not evaluated or set by input; the probability when given."""
     st = target_status(target)
     key = f"citizen.target_{st}" if audience == "citizen" else f"panel.{st}"
     mark = {"met": "✓ ", "missed": "✗ "}.get(st, "")

@@ -95,8 +95,30 @@
     return layer;
   }
 
+  /* Permanent text labels at points (street names), shown from o.minZoom. */
+  function labels(o) {
+    var g = L.layerGroup();
+    o.data.features.forEach(function (f) {
+      var c = f.geometry.coordinates;
+      g.addLayer(L.tooltip({ permanent: true, direction: "center", className: "twin-label",
+        interactive: false }).setLatLng([c[1], c[0]]).setContent(el("span", null, f.properties.h)));
+    });
+    var outer = L.layerGroup();
+    var map = null;
+    function upd() {
+      if (!map || !map.hasLayer(outer)) return;
+      if (map.getZoom() >= (o.minZoom || 0)) { if (!outer.hasLayer(g)) outer.addLayer(g); }
+      else if (outer.hasLayer(g)) outer.removeLayer(g);
+    }
+    outer.on("add", function () { map = outer._map; map.on("zoomend", upd); upd(); });
+    outer.on("remove", function () { if (map) map.off("zoomend", upd); outer.removeLayer(g); });
+    outer._twin = o;
+    return outer;
+  }
+
   /* The Leaflet layer of one layer spec. */
   function buildLayer(o) {
+    if (o.kind === "labels") return labels(o);
     if (o.kind === "image") {
       var img = L.imageOverlay(o.url, o.bounds, { opacity: o.opacity, interactive: false });
       img._twin = o;
@@ -163,10 +185,19 @@
     var box = legendBox(map, spec);
     var sec = el("div", "twin-legend-sec", null, o.key === "buildings" ? null : box);
     if (o.key === "buildings") box.insertBefore(sec, box.children[1] || null);
-    el("div", "twin-legend-title", o.legend.title, sec);
+    var title = el("div", "twin-legend-title", o.legend.title, sec);
     var rows = el("div", "twin-legend-rows");
     if (o.legend.select) {
-      if (o.legend.names.length > 1) {
+      /* Colour the layer by choice i (legend rows and title follow). */
+      layer._twinColour = function (i) {
+        o.cur = i;
+        layer.setStyle(function (f) { return styleOf(f, o); });
+        legendRows(o.legend.select[o.cur], rows);
+        if (o.legend.titles) title.textContent = o.legend.titles[o.cur];
+        var inputs = sec.querySelectorAll("input");
+        for (var j = 0; j < inputs.length; j++) inputs[j].checked = j === i;
+      };
+      if (o.legend.names.length > 1 && o.legend.selector !== false) {
         var sel = el("div", "twin-select", null, sec);
         o.legend.names.forEach(function (name, i) {
           var lab = el("label", null, null, sel);
@@ -176,11 +207,7 @@
           inp.value = String(i);
           inp.checked = i === o.cur;
           lab.appendChild(document.createTextNode(" " + name));
-          inp.addEventListener("change", function () {
-            o.cur = i;
-            layer.setStyle(function (f) { return styleOf(f, o); });
-            legendRows(o.legend.select[o.cur], rows);
-          });
+          inp.addEventListener("change", function () { layer._twinColour(i); });
         });
       }
       legendRows(o.legend.select[o.cur], rows);
@@ -313,12 +340,15 @@
     if (P.indicators) indicatorPanel(map, P.indicators, spec.audience === "citizen");
     if (P.title) control(map, "topleft", "twin-title", el("b", null, P.title));
     var overlays = {};
+    var built = [];
     spec.layers.forEach(function (o) {
       var layer = buildLayer(o);
       if (o.show) layer.addTo(map);
       if (o.legend) legendSection(map, spec, layer, o);
       overlays[esc(o.name)] = layer;
+      built.push({ o: o, layer: layer });
     });
+    if (P.story) storyBox(map, P.story, built);
     var lc = L.control.layers(null, overlays, { position: "topright", collapsed: medium() || !!P.title }).addTo(map);
     var toggle = lc.getContainer().querySelector(".leaflet-control-layers-toggle");
     if (toggle) { toggle.title = s.layers; toggle.setAttribute("aria-label", s.layers); }
@@ -327,9 +357,58 @@
     fit(map, spec);
     fitPopups(map);
     map.on("resize", function () { capPanels(map); fitPopups(map); });
+    map._twinSpec = spec;
     window.twinMaps = window.twinMaps || [];
     window.twinMaps.push(map);
     return map;
+  }
+
+  /* The story mode (citizen maps): steps switch layers and the buildings' colouring. */
+  function storyBox(map, story, built) {
+    var box = el("div", "twin-story", null, map.getContainer());
+    L.DomEvent.disableClickPropagation(box);
+    L.DomEvent.disableScrollPropagation(box);
+    var head = el("div", "twin-story-head", story.title, box);
+    var text = el("div", "twin-story-text", null, box);
+    var nav = el("div", "twin-story-nav", null, box);
+    var prev = el("button", null, story.prev, nav);
+    var count = el("span", "twin-story-count", null, nav);
+    var next = el("button", null, story.next, nav);
+    var close = el("button", "twin-story-close", story.close, nav);
+    var cur = -1;
+    function apply(i) {
+      cur = Math.max(0, Math.min(story.steps.length - 1, i));
+      var st = story.steps[cur];
+      head.textContent = st.title;
+      text.textContent = st.text;
+      count.textContent = (cur + 1) + " / " + story.steps.length;
+      built.forEach(function (b) {
+        var on = st.layers.indexOf(b.o.key) >= 0;
+        if (on && !map.hasLayer(b.layer)) map.addLayer(b.layer);
+        if (!on && map.hasLayer(b.layer)) map.removeLayer(b.layer);
+        if (b.o.key === "buildings" && b.o.choices && b.layer._twinColour) {
+          var k = b.o.choices.indexOf(st.theme);
+          if (k >= 0) b.layer._twinColour(k);
+        }
+      });
+      prev.disabled = cur === 0;
+      next.disabled = cur === story.steps.length - 1;
+      box.setAttribute("data-step", String(cur));
+    }
+    prev.addEventListener("click", function () { apply(cur - 1); });
+    next.addEventListener("click", function () { apply(cur + 1); });
+    close.addEventListener("click", function () { box.style.display = "none"; });
+    prev.disabled = true;
+    count.textContent = "0 / " + story.steps.length;
+    text.textContent = story.steps.map(function (s, i) { return (i + 1) + ". " + s.title; }).join(" · ");
+    document.addEventListener("keydown", function (e) {
+      var tag = (e.target && e.target.tagName) || "";
+      if (tag === "INPUT" || tag === "SELECT" || tag === "TEXTAREA" || box.style.display === "none") return;
+      if (e.key === "ArrowRight" || e.key === "PageDown") { apply(cur + 1); e.preventDefault(); }
+      if (e.key === "ArrowLeft" || e.key === "PageUp") { apply(cur - 1); e.preventDefault(); }
+    });
+    map._twinStory = { apply: apply, box: box };
+    return box;
   }
 
   /* The comparison table below the maps. */
@@ -371,6 +450,18 @@
       requestAnimationFrame(function () { window.twinReady = performance.now(); });
     });
   }
+
+  /* Print and PDF: every panel open, story hidden, the district fitted to the sheet. */
+  T.printMode = function () {
+    document.body.classList.add("twin-print");
+    var ds = document.querySelectorAll(".twin-box details");
+    for (var i = 0; i < ds.length; i++) ds[i].open = true;
+    (window.twinMaps || []).forEach(function (m) {
+      m.invalidateSize({ animate: false });
+      fit(m, m._twinSpec);
+    });
+  };
+  window.addEventListener("beforeprint", T.printMode);
 
   /* Entry point: build the page from the parsed JSON blob. */
   T.page = function (data) {

@@ -13,9 +13,11 @@ from twin.maps._service_area import service_area
 from twin.maps._water import depth_stats
 from twin.maps.layers import (COLOR_BY, add_basins, add_buildings, add_charger_coverage,
                               add_charging_gap, add_charging_points, add_depressions,
-                              add_grid_areas, add_heat_network, add_heat_plants, add_streets,
-                              add_water_depth, coverage_radius_m)
+                              add_grid_areas, add_heat_network, add_heat_plants, add_sea,
+                              add_street_names, add_streets, add_water_depth,
+                              coverage_radius_m)
 from twin.maps.panels import add_data_note, add_indicator_panel
+from twin.maps.story import story_spec
 from twin.result import Result
 
 #: Highest zoom of the maps (OSM tiles are upsampled above 19).
@@ -126,6 +128,8 @@ def scenario_map(result: Result, *, lang: str = "en", audience: str = "planner",
     kw = {"lang": lang, "audience": audience}
     L = result.layers
     streets = L.get("streets") if _has(result, "streets") else None
+    if offline and _has(result, "sea"):
+        add_sea(m, L["sea"], lang=lang)
     if offline and streets is not None:
         add_streets(m, streets, lang=lang)
     if result.water_depth is not None:
@@ -156,9 +160,14 @@ def scenario_map(result: Result, *, lang: str = "en", audience: str = "planner",
     if _has(result, "charging_points"):
         add_charging_points(m, L["charging_points"], radius_m=radius,
                             show="charging_points" in on, **kw)
+    if offline and streets is not None:
+        add_street_names(m, streets, lang=lang)
     if panel:
         add_indicator_panel(m, ind, scenario=name, description=local(result.description, lang),
                             **kw)
+        if not planner:
+            m.panels["story"] = story_spec(ind, scenario=name, lang=lang,
+                                           layer_keys={la["key"] for la in m.layers})
     else:
         m.panels["title"] = name
     note = add_data_note(m, attribution=local(result.attribution, lang),
