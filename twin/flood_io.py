@@ -104,7 +104,8 @@ def gpkg_appender(path: Path, layer: str) -> Iterator[Any]:
     state = {"crs": None, "rows": 0}
 
     def append(gdf: gpd.GeoDataFrame) -> None:
-        gdf.to_file(tmp, layer=layer, driver="GPKG", mode="a" if state["rows"] else "w")
+        # depressions joined across tiles can be multipolygons: one conformant layer type
+        gdf.to_file(tmp, layer=layer, driver="GPKG", mode="a" if state["rows"] else "w", promote_to_multi=True)
         state["rows"] += len(gdf)
         state["crs"] = gdf.crs
 
