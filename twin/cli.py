@@ -441,7 +441,9 @@ def flood_summary(summary: dict[str, Any], out: Path) -> list[str]:
     if summary.get("fill_volume_m3") is not None:
         lines.append(f"volume of the low-lying areas when full: {summary['fill_volume_m3']:,.0f} m³")
     if summary.get("tiles") is not None:
-        lines.append(f"tiles: {summary['tiles']}")
+        lines.append(f"tiles: {summary['tiles']}; spill graph: {summary['graph_nodes']:,} nodes, "
+                     f"{summary['graph_edges']:,} edges; seconds: "
+                     + ", ".join(f"{k} {v:,.1f}" for k, v in summary["seconds"].items()))
     if bal.get("rain_m3"):
         lines.append(f"rain {m3('rain_m3')}: {m3('stored_m3')} stays in low-lying areas, "
                      f"{m3('basin_m3')} in basins, {m3('outflow_m3')} flows out, "
