@@ -278,7 +278,7 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
             bar.set_postfix_str(f"{label}: writing maps and tables")
             with atomic_folder(target) as tmp:
                 write_result(r, tmp, lang=lang, audience=audience, offline=offline, png=png, pdf=pdf,
-                             no_map=no_map,
+                             no_map=no_map, baseline=results[0] if results else None,
                              scenario=sc, session=session, district=district)
             results.append(r)
             ind = r.indicators

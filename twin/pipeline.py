@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from twin._text import local
 from twin.district import District, default_district_path, load_district
 from twin.indicators import district_indicators, evaluate_targets
 from twin.modify import Applied, apply_scenario, mobility_params
@@ -402,11 +403,14 @@ def _uncertainty(b: gpd.GeoDataFrame, ind: dict[str, Any], extra: dict[str, Any]
 
 
 def _attribution(d: District) -> str | dict[str, str]:
-    text = d.attribution
-    note = d.manifest.get("synthetic_note", "")
-    if isinstance(note, dict):  # one note per language
-        return {lang: " · ".join(x for x in (str(v).strip(), text) if x) for lang, v in note.items()}
-    return " · ".join(x for x in (str(note).strip(), text) if x)
+    keys = ("synthetic_note", "attribution", "licence")
+    langs = sorted({lang for k in keys if isinstance(d.manifest.get(k), dict) for lang in d.manifest[k]})
+
+    def line(lang: str) -> str:
+        note = local(d.manifest.get("synthetic_note", ""), lang).strip()
+        return " · ".join(x for x in (note, d.attribution_in(lang)) if x)
+
+    return {lang: line(lang) for lang in langs} if langs else line("en")
 
 
 def evaluate_pathway(district: District | None, scenario: Scenario, *, session: Session | None = None):  # noqa: ANN201

@@ -42,6 +42,7 @@ from twin import schema as sch
 from twin._errors import InputError, Problem, input_error
 from twin._text import LocalText
 from twin._yaml import read_yaml
+from twin._yaml import short as _short  # one-line, bounded text of a value
 
 UseWord = Literal[sch.USES]  # type: ignore[valid-type]
 HeatingWord = Literal[sch.HEATING]  # type: ignore[valid-type]
@@ -408,14 +409,6 @@ def load_scenario(path: str | os.PathLike, *, _seen: tuple[str, ...] = ()) -> Sc
         )
     check_references(sc, node, _seen=_seen + (str(path.resolve()),))
     return sc
-
-
-def _short(value: Any, n: int = 60) -> str:
-    """A value for a message: one line, at most ``n`` characters (never a whole structure)."""
-    text = value if isinstance(value, str) else type(value).__name__ if isinstance(value, (dict, list)) \
-        else repr(value)
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _rebase(parent: Scenario, mods: tuple[Modification, ...]) -> tuple[Modification, ...]:
