@@ -204,11 +204,12 @@ def estimate(district: District, scenario: Scenario, applied: Applied, *, year: 
     p = scenario.parameters
     overridden = tuple(k for k, v in (("emission_set", p.emission_set),
                                       ("dh_emission_set", p.dh_emission_set or p.dh_co2_g_kwh),
-                                      ("travel_survey", p.mode_shares)) if v is not None)
+                                      ("travel_survey", p.mode_shares),
+                                      ("driver_share_of_car_trips", p.mode_shares)) if v is not None)
     warn_fallbacks(cd, overridden=overridden)
     ep = energy_params(scenario, applied, year=year, defaults=cd)
     b = energy.estimate_buildings(d.buildings, d.heat_network, params=ep)
-    mp = mobility_params(scenario)
+    mp = mobility_params(scenario, country=cd.country)
     streets = d.streets if len(d.streets) else None
     session.stage("mobility and charging")
     b = mobility.estimate_mobility(b, d.charging_points, params=mp, streets=streets)
@@ -217,6 +218,7 @@ def estimate(district: District, scenario: Scenario, applied: Applied, *, year: 
     layers: dict[str, gpd.GeoDataFrame] = {}
     extra: dict[str, Any] = {"energy_totals": energy.district_totals(b), "carrier_factors": factors,
                              "country": cd, "energy_params": ep,
+                             "dh_emission_set": p.dh_emission_set or cd.dh_emission_set,
                              "mobility": mobility.mobility_summary(b, d.charging_points, params=mp),
                              "modifications": list(applied.log)}
     if len(d.heat_network):
@@ -386,7 +388,8 @@ def _uncertainty(b: gpd.GeoDataFrame, ind: dict[str, Any], extra: dict[str, Any]
     ep = extra["energy_params"]
     factors = extra["carrier_factors"]
     params = unc.parameters(emission_set=ep.emission_set, electricity_g_kwh=factors["electricity"],
-                            dh_g_kwh=factors["district_heat"],
+                            dh_g_kwh=factors["district_heat"], country=mp.country,
+                            dh_emission_set=extra["dh_emission_set"],
                             ev_share=float(mp.ev_share), ev_kwh_per_km=float(mp.ev_kwh_per_km))
     comp = unc.components(b, factors)
     samples, values = unc.draws(comp, params, n=n, factors=factors, co2_per_fossil_km=_co2_per_fossil_km())
