@@ -217,6 +217,20 @@ def test_manifest_typo_and_broken_yaml(tmp_path):
     assert code == 2 and re.search(r"line \d+: broken YAML", err)
 
 
+def test_manifest_country_is_checked_at_load(tmp_path):
+    folder = make_district(tmp_path)
+    m = yaml.safe_load((folder / "district.yaml").read_text())
+    m["country"] = "Norway"
+    (folder / "district.yaml").write_text(yaml.safe_dump(m))
+    code, err = check(folder)
+    assert code == 2 and "unknown country 'Norway'" in err and "NO, SE, DK, FI" in err
+    m["country"] = "SE"
+    (folder / "district.yaml").write_text(yaml.safe_dump(m))
+    from twin.country import district_country
+
+    assert district_country(load_district(folder)) == ("SE", False)
+
+
 def test_manifest_geographic_crs(tmp_path):
     folder = make_district(tmp_path)
     m = yaml.safe_load((folder / "district.yaml").read_text())

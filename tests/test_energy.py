@@ -305,6 +305,9 @@ def test_floors_source_flags_the_one_floor_default():
     assert list(r["floors_source"]) == ["default", "floors", "height", "floor_area"]
     # 100 m2 footprint: 1 floor by default, 2 given, 9 m / 3 m = 3 floors, 50 m2 given
     assert list(r["floor_area_m2"]) == pytest.approx([90.9, 181.8, 272.7, 50.0])
+    from twin.indicators import district_indicators
+
+    assert district_indicators(r, scenario="s")["floors_default_buildings"] == 1  # counted in the run summary
 
 
 def test_one_gross_to_heated_factor_ns3940():
@@ -319,7 +322,7 @@ def test_district_heat_default_is_not_zero_and_zero_is_a_named_choice():
     from twin.energy import DH_EMISSION_SETS, dh_factor
 
     assert params().dh_default_co2_g_kwh > 0
-    assert set(DH_EMISSION_SETS) == {"no_national_mix", "zero_at_building"}
+    assert set(DH_EMISSION_SETS) == {"no_national_mix", "fi_chp_average", "zero_at_building"}
     assert dh_factor("zero_at_building") == 0.0
     with pytest.raises(InputError, match="dh_emission_set"):
         dh_factor("coal")
@@ -399,6 +402,12 @@ def test_unknown_condition_uses_ebm_shares_by_age():
     # rate (1 - 0.8 - 0.01) * 0.5 / (23 - 3 - 15) = 0.019 per year, 5 years at age 7 -> 0.095
     s = condition_shares("house", np.array([7.0]))
     assert s["small_measure"] == pytest.approx([0.095]) and s["renovation"] == pytest.approx([0.0])
+    # age 20: small measures 5 pre-rush years at 0.019 + 13 rush years (ages 8..20) at 0.8 / 30 = 0.441667;
+    # renovation pre-rush from age 10 at (1 - 0.65 - 0.05) * 0.5 / (37 - 10 - 12) = 0.01 for 11 years = 0.11;
+    # the two do not overlap yet (0.4417 + 0.11 < 1 - 0.05): no building has had both
+    s = condition_shares("house", np.array([20.0]))
+    assert s["small_measure"] == pytest.approx([0.441667], abs=1e-6)
+    assert s["renovation"] == pytest.approx([0.11]) and s["renovation_and_small_measure"] == pytest.approx([0.0])
     old = condition_shares("house", np.array([100.0]))
     assert sum(v for v in old.values()) == pytest.approx([1.0])
     assert old["original_condition"][0] < 0.1  # nearly every old house has had something done

@@ -42,7 +42,7 @@ def test_triangular_draws_match_scipy():
 def test_central_draw_reproduces_the_point_indicators(baseline):
     r = baseline
     params = unc.parameters(emission_set="nordic_mix", electricity_g_kwh=r.extra["carrier_factors"]["electricity"],
-                            dh_g_kwh=r.extra["carrier_factors"]["district_heat"], dh_is_default=True,
+                            dh_g_kwh=r.extra["carrier_factors"]["district_heat"],
                             ev_share=0.3, ev_kwh_per_km=0.2)
     fixed = [unc.Parameter(p.name, p.central, p.central, p.central, "") for p in params]
     comp = unc.components(r.buildings, r.extra["carrier_factors"])
@@ -102,3 +102,4 @@ def test_probability_against_a_referenced_scenario_pairs_the_draws():
     r = {"indicator": "car_km_yr", "kind": "reduction", "threshold": 0.1, "reference": 117.5, "status": "met"}
     # paired cuts: 0.1, 0.0833, -0.04, 0.05 -> only the first meets 10 %
     assert unc.probability_met(r, v, ref) == pytest.approx(0.25)
+

@@ -21,7 +21,10 @@ All parameters are in ``twin/params/*.csv``, each row with its source:
 * ``heating_systems.csv`` — load shares, efficiencies and carriers,
 * ``emission_factors.csv`` — g CO2e/kWh per carrier (and year),
 * ``floor_area.csv`` — storey height and gross-to-heated-area factor,
-* ``dh_defaults.csv`` — district-heat defaults.
+* ``dh_defaults.csv`` — district-heat defaults,
+* ``ebm_*.csv`` — NVE EBM's behaviour factors, improvements, condition
+  reductions and renovation S-curves, applied as EBM applies them
+  (:mod:`twin.ebm`).
 
 Everything is vectorised: table lookups are numpy fancy indexing and the
 distance to the heat network is one shapely ``STRtree.query_nearest`` call.
@@ -75,7 +78,8 @@ _DH_DEFAULTS = _scalar_params("dh_defaults.csv")
 
 #: Named choices of the district-heat factor at the building (``dh_defaults.csv``
 #: rows ``dh_co2_g_kwh_<choice>``): ``no_national_mix`` (default, the Norwegian
-#: district-heat mix) and ``zero_at_building`` (SSB KOSTRA: counted at the plant).
+#: district-heat mix), ``fi_chp_average`` (Finnish default, Motiva/Energiateollisuus)
+#: and ``zero_at_building`` (SSB KOSTRA: counted at the plant).
 DH_EMISSION_SETS: tuple[str, ...] = tuple(
     k.removeprefix("dh_co2_g_kwh_") for k in _DH_DEFAULTS if k.startswith("dh_co2_g_kwh_"))
 
@@ -552,9 +556,13 @@ def estimate_buildings(buildings: gpd.GeoDataFrame, heat_network: gpd.GeoDataFra
         (district_heating for connected buildings), ``need_<purpose>_kwh_yr``,
         ``delivered_<carrier>_kwh_yr``, ``heat_kwh_yr`` (space heating + hot
         water delivered into the building), ``electricity_kwh_yr``,
-        ``energy_kwh_yr`` (all delivered energy), ``dh_co2_g_kwh`` and
-        ``co2_kg_yr``. Buildings of use ``unheated`` or heating ``none`` get
-        zero energy.
+        ``energy_kwh_yr`` (all delivered energy), ``dh_co2_g_kwh``,
+        ``co2_kg_yr`` and ``floors_source``; with the bundled NVE table also
+        ``building_condition`` (given, or ``stock_average``) and
+        ``space_heating_condition_factor`` (the need is NVE EBM's with its
+        behaviour factors, improvements of ``params.year`` and condition
+        reduction, :mod:`twin.ebm`). Buildings of use ``unheated`` or heating
+        ``none`` get zero energy.
     """
     _validate_buildings(buildings)
     _check_crs(buildings, heat_network)

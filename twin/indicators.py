@@ -55,11 +55,14 @@ INDICATORS: dict[str, str] = {
     "design_peak_district_heat_mw": "MW",
     "ev_charging_peak_mw": "MW",
     "grid_areas_over_capacity": "count",
+    "design_temperature_c": "degC",
+    "ev_smart_charging": "share of home charging",
 }
 
 #: Indicators that are scenario inputs echoed, not model outcomes: a target on
 #: one of them reports ``status: set_by_input`` (the scenario decides it).
-INPUT_INDICATORS: frozenset[str] = frozenset({"zero_emission_car_share", "electricity_co2_g_kwh", "rain_mm"})
+INPUT_INDICATORS: frozenset[str] = frozenset({"zero_emission_car_share", "electricity_co2_g_kwh", "rain_mm",
+                                              "design_temperature_c", "ev_smart_charging"})
 
 #: Indicators that scenario modifications can set directly (``change_heating``
 #: sets ``fossil_heating_share``, ``add_chargers`` with ``target_coverage``
@@ -98,6 +101,25 @@ def _col(b: pd.DataFrame, col: str, fill: float = 0.0) -> np.ndarray:
     return pd.to_numeric(b[col], errors="coerce").astype("float64").fillna(fill).to_numpy()
 
 
+def homes(buildings: pd.DataFrame) -> np.ndarray:
+    """Whether each building is a home (use in :data:`twin.schema.RESIDENTIAL_USES`)."""
+    b = buildings
+    return b["use"].isin(sch.RESIDENTIAL_USES).to_numpy() if "use" in b else np.zeros(len(b), bool)
+
+
+def resident_travel_share(buildings: pd.DataFrame) -> np.ndarray:
+    """Share of each building's car-km driven by residents (the rest: in-commuters).
+
+    ``car_km_resident_yr / car_km_yr``; 1 without car-km; without the split
+    column, 1 for homes and 0 for other buildings.
+    """
+    b = buildings
+    if "car_km_resident_yr" not in b.columns:
+        return np.where(homes(b), 1.0, 0.0)
+    km = _col(b, "car_km_yr")
+    return np.divide(_col(b, "car_km_resident_yr"), km, out=np.ones_like(km), where=km > 0)
+
+
 def emission_accounts(buildings: pd.DataFrame) -> dict[str, float]:
     """District CO2 (t/yr) split by where it is attributed, summing to the total.
 
@@ -115,15 +137,10 @@ def emission_accounts(buildings: pd.DataFrame) -> dict[str, float]:
         ``commuter_travel_t_yr``; they add up to ``co2_total_t_yr``.
     """
     b = buildings
-    home = (b["use"].isin(sch.RESIDENTIAL_USES).to_numpy() if "use" in b else np.zeros(len(b), bool))
+    home = homes(b)
     bld = _col(b, "co2_kg_yr")
     travel = _col(b, "co2_transport_kg_yr") + _col(b, "co2_ev_charging_kg_yr")
-    km = _col(b, "car_km_yr")
-    km_res = _col(b, "car_km_resident_yr", np.nan)
-    share_res = np.where(np.isfinite(km_res) & (km > 0), np.divide(km_res, km, out=np.ones_like(km),
-                                                                   where=km > 0), 1.0)
-    if "car_km_resident_yr" not in b.columns:  # no split known: residents' buildings hold their travel
-        share_res = np.where(home, 1.0, 0.0)
+    share_res = resident_travel_share(b)
     return {
         "homes_t_yr": float(bld[home].sum()) / 1000,
         "resident_travel_t_yr": float((travel * share_res).sum()) / 1000,

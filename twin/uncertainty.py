@@ -98,8 +98,9 @@ def _param(name: str, table: str, central: float | None = None, **key: str) -> P
     return Parameter(name, c, float(r["low"]), float(r["high"]), f"{table}: {r['range_source']}")
 
 
-def parameters(*, emission_set: str, electricity_g_kwh: float, dh_g_kwh: float, dh_is_default: bool,
-               ev_share: float, ev_kwh_per_km: float) -> list[Parameter]:
+def parameters(*, emission_set: str, electricity_g_kwh: float, dh_g_kwh: float,
+               ev_share: float, ev_kwh_per_km: float, country: str = "NO",
+               dh_emission_set: str = "no_national_mix") -> list[Parameter]:
     """The uncertain parameters of one evaluation, centred on the values the run used.
 
     Ranges are relative to the table's central value and moved to the value
@@ -113,13 +114,19 @@ def parameters(*, emission_set: str, electricity_g_kwh: float, dh_g_kwh: float, 
         k = electricity_g_kwh / float(r["g_co2e_kwh"])
         out.append(Parameter("electricity_g_kwh", electricity_g_kwh, float(r["low"]) * k, float(r["high"]) * k,
                              f"emission_factors.csv: {r['range_source']}"))
-    if dh_is_default and dh_g_kwh > 0:
-        r = _row("dh_defaults.csv", parameter="dh_co2_g_kwh_no_national_mix")
+    if dh_g_kwh > 0:  # the default factor (segments with their own co2_g_kwh keep theirs, components())
+        r = _row("dh_defaults.csv", parameter=f"dh_co2_g_kwh_{dh_emission_set}")
+        if r["low"] == "":  # a choice without a range (zero_at_building): the national mix's relative range
+            r = _row("dh_defaults.csv", parameter="dh_co2_g_kwh_no_national_mix")
         k = dh_g_kwh / float(r["value"])
         out.append(Parameter("dh_g_kwh", dh_g_kwh, float(r["low"]) * k, float(r["high"]) * k,
                              f"dh_defaults.csv: {r['range_source']}"))
+    from twin.mobility import travel_row
+
     for name in ("trips_per_person_day", "car_driver_trip_km", "commute_trip_km"):
-        out.append(_param(name, "mobility_travel.csv", parameter=name, key="all"))
+        r = travel_row(name, country=country)
+        out.append(Parameter(name, float(r["value"]), float(r["low"]), float(r["high"]),
+                             f"mobility_travel.csv ({r['country']}): {r['range_source']}"))
     r = _row("mobility_vehicles.csv", parameter="ev_share", key="all")
     out.append(Parameter("ev_share", ev_share, max(0.0, ev_share + float(r["low"])),
                          min(1.0, ev_share + float(r["high"])), f"mobility_vehicles.csv: {r['range_source']}"))
@@ -149,10 +156,10 @@ def components(buildings: pd.DataFrame, factors: dict[str, float]) -> dict[str, 
     (each split by group of the building they are attributed to);
     ``residents``, ``jobs``.
     """
-    from twin import schema as sch
+    from twin.indicators import homes, resident_travel_share
 
     b = buildings
-    home = b["use"].isin(sch.RESIDENTIAL_USES).to_numpy()
+    home = homes(b)
 
     def col(c: str) -> np.ndarray:
         return (pd.to_numeric(b[c], errors="coerce").fillna(0.0).to_numpy(float) if c in b
@@ -163,7 +170,7 @@ def components(buildings: pd.DataFrame, factors: dict[str, float]) -> dict[str, 
     dh_f = col("dh_co2_g_kwh")
     default = np.isclose(dh_f, factors["district_heat"])
     km = col("car_km_yr")
-    km_res = col("car_km_resident_yr") if "car_km_resident_yr" in b else np.where(home, km, 0.0)
+    km_res = km * resident_travel_share(b)
     km_com = km - km_res
     for g, m in (("home", home), ("work", ~home)):
         for c in ("electricity", "oil", "gas", "bio"):
@@ -191,16 +198,19 @@ def draws(comp: dict[str, float], params: list[Parameter], *, n: int, factors: d
     s = pd.DataFrame({p.name: p.sample(u[:, j]) for j, p in enumerate(params)})
     central = {p.name: p.central for p in params}
 
-    def v(name: str) -> np.ndarray:
-        return s[name].to_numpy() if name in s else np.full(n, central.get(name, np.nan))
+    def v(name: str, default: float = 1.0) -> np.ndarray:
+        """Draws of a parameter; a parameter without a range stays at ``default``."""
+        return s[name].to_numpy() if name in s else np.full(n, default)
 
-    need = v("need_factor") if "need_factor" in s else np.ones(n)
-    el = v("electricity_g_kwh") if "electricity_g_kwh" in s else np.full(n, factors["electricity"])
-    dhf = v("dh_g_kwh") if "dh_g_kwh" in s else np.full(n, factors["district_heat"])
-    c0 = {k: _central_of(params, k) for k in ("trips_per_person_day", "car_driver_trip_km", "commute_trip_km")}
-    res_scale = (v("trips_per_person_day") / c0["trips_per_person_day"]) * \
-        (v("car_driver_trip_km") / c0["car_driver_trip_km"])
-    com_scale = v("commute_trip_km") / c0["commute_trip_km"]
+    def scale(name: str) -> np.ndarray:
+        """Draws relative to the central value (1 without a range)."""
+        return v(name) / central[name] if name in s else np.ones(n)
+
+    need = v("need_factor")
+    el = v("electricity_g_kwh", factors["electricity"])
+    dhf = v("dh_g_kwh", factors["district_heat"])
+    res_scale = scale("trips_per_person_day") * scale("car_driver_trip_km")
+    com_scale = scale("commute_trip_km")
     ev = v("ev_share")
     kwh_km = v("ev_kwh_per_km")
     fuel = v("fuel_l_per_km")
@@ -242,13 +252,6 @@ def draws(comp: dict[str, float], params: list[Parameter], *, n: int, factors: d
         out["co2_workplace_per_job_kg_yr"] = (group_co2["work"] + com_travel) * 1000.0 / comp["jobs"] \
             if comp["jobs"] > 0 else np.full(n, np.nan)
     return s, pd.DataFrame(out)
-
-
-def _central_of(params: list[Parameter], name: str) -> float:
-    for p in params:
-        if p.name == name:
-            return p.central
-    return 1.0
 
 
 def ranges(values: pd.DataFrame) -> dict[str, dict[str, float]]:
