@@ -390,8 +390,7 @@ def test_rerun_replaces_the_scenario_folder_as_a_whole(tmp_path):
     res = twin_cli("run", "--district", d, "--out", out, "--no-map")
     assert res.returncode == 0, res.stderr
     assert not stale.exists()
-    assert sorted(p.name for p in (out / "baseline").iterdir()) == [".twin-output", "buildings.gpkg",
-                                                                    "indicators.json", "sensitivity.csv"]
+    assert {"buildings.gpkg", "indicators.json"} <= {p.name for p in (out / "baseline").iterdir()}
     assert sorted(p.name for p in out.iterdir()) == ["baseline"]  # no lock or temp folder left
 
 

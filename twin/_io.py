@@ -19,8 +19,6 @@ import geopandas as gpd
 
 from twin._errors import input_error
 
-#: Marker file in every folder ``twin run`` writes; only such folders are replaced.
-OUTPUT_MARKER = ".twin-output"
 #: Lock file in ``--out`` while a run writes there.
 LOCK_NAME = ".twin-run.lock"
 
@@ -45,8 +43,8 @@ def atomic_path(path: str | os.PathLike) -> Iterator[Path]:
 
 
 def is_twin_output(folder: Path) -> bool:
-    """Whether ``folder`` was written by ``twin run`` (marker file, or an older run's indicators.json)."""
-    return (folder / OUTPUT_MARKER).is_file() or (folder / "indicators.json").is_file()
+    """Whether ``folder`` was written by ``twin run`` (every scenario folder holds ``indicators.json``)."""
+    return (folder / "indicators.json").is_file()
 
 
 @contextmanager
@@ -74,8 +72,6 @@ def atomic_folder(path: str | os.PathLike) -> Iterator[Path]:
     old: Path | None = None
     try:
         yield tmp
-        (tmp / OUTPUT_MARKER).write_text("written by twin run; this whole folder is replaced by the next run\n",
-                                         encoding="utf-8")
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700; give the usual folder mode

@@ -79,7 +79,7 @@ class _Loader(yaml.SafeLoader):
                 raise _Refused("a mapping key is not a plain value", "use text or numbers as keys",
                                key_node.start_mark) from None
             if key in seen:
-                raise _Refused(f"duplicate key '{_short(key)}' (first on line {seen[key].line + 1})",
+                raise _Refused(f"duplicate key '{short(key)}' (first on line {seen[key].line + 1})",
                                "keep one of the two entries", key_node.start_mark)
             seen[key] = key_node.start_mark
         return super().construct_mapping(node, deep=deep)
@@ -92,8 +92,10 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
-def _short(value: Any, n: int = 60) -> str:
-    text = value if isinstance(value, str) else repr(value)
+def short(value: Any, n: int = 60) -> str:
+    """A value for a message: one line, at most ``n`` characters (never a whole structure)."""
+    text = value if isinstance(value, str) else type(value).__name__ if isinstance(value, (dict, list)) \
+        else repr(value)
     text = " ".join(text.split())
     return text if len(text) <= n else text[: n - 1] + "…"
 
@@ -180,7 +182,7 @@ def parse_yaml(text: str, *, where: str) -> tuple[Any, Any]:
         mark = getattr(exc, "problem_mark", None)
         line = f": line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or "cannot be parsed"
-        raise input_error(f"{where}{line}", f"broken YAML: {_short(str(problem), 120)}",
+        raise input_error(f"{where}{line}", f"broken YAML: {short(str(problem), 120)}",
                           "fix the YAML syntax (indentation, colons, quotes)") from None
     except RecursionError:  # pragma: no cover - MAX_DEPTH stops nesting long before
         raise input_error(where, "is nested too deeply", "flatten the structure") from None
@@ -211,4 +213,4 @@ def read_yaml(path: str | os.PathLike, *, kind: str = "YAML file", with_node: bo
     return (data, node) if with_node else data
 
 
-__all__ = ["MAX_BYTES", "MAX_DEPTH", "InputError", "parse_yaml", "read_text", "read_yaml"]
+__all__ = ["MAX_BYTES", "MAX_DEPTH", "InputError", "parse_yaml", "read_text", "read_yaml", "short"]

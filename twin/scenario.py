@@ -42,6 +42,7 @@ from twin import schema as sch
 from twin._errors import InputError, Problem, input_error
 from twin._text import LocalText
 from twin._yaml import read_yaml
+from twin._yaml import short as _short  # one-line, bounded text of a value
 
 UseWord = Literal[sch.USES]  # type: ignore[valid-type]
 HeatingWord = Literal[sch.HEATING]  # type: ignore[valid-type]
@@ -66,7 +67,7 @@ class Parameters(_Model):
     archetypes: str | None = Field(None, description="own archetype table (CSV, same columns as twin/params)")
     dh_co2_g_kwh: float | None = Field(None, ge=0, le=1500, description="district-heat emission factor override")
     ev_smart_charging: float | None = Field(None, ge=0, le=1, description="share of home EV charging moved from the evening into the night, where the grid area's load is lowest (0 = plug in and charge)")
-    dh_emission_set: Literal["no_national_mix", "zero_at_building"] | None = Field(
+    dh_emission_set: Literal["no_national_mix", "fi_chp_average", "zero_at_building"] | None = Field(
         None, description="named district-heat factor (twin/params/dh_defaults.csv); zero_at_building = SSB KOSTRA's 0")
     draws: int | None = Field(None, ge=0, le=10000, description="Latin-hypercube draws for ranges (0 = off)")
 
@@ -408,14 +409,6 @@ def load_scenario(path: str | os.PathLike, *, _seen: tuple[str, ...] = ()) -> Sc
         )
     check_references(sc, node, _seen=_seen + (str(path.resolve()),))
     return sc
-
-
-def _short(value: Any, n: int = 60) -> str:
-    """A value for a message: one line, at most ``n`` characters (never a whole structure)."""
-    text = value if isinstance(value, str) else type(value).__name__ if isinstance(value, (dict, list)) \
-        else repr(value)
-    text = " ".join(text.split())
-    return text if len(text) <= n else text[: n - 1] + "…"
 
 
 def _rebase(parent: Scenario, mods: tuple[Modification, ...]) -> tuple[Modification, ...]:
