@@ -93,6 +93,24 @@ def density_check(district_dir: Path) -> dict[str, float]:
             "density_km2": density, "gamle_oslo_density_km2": ref, "ratio": density / ref}
 
 
+#: The measured weather year bundled with Fornebu, reused for Oslo (Rygge is about 55 km south).
+WEATHER_FILES = ("weather_rygge_2019.csv", "LICENSE_weather_relsad_MIT.txt")
+WEATHER = """weather:
+  file: weather_rygge_2019.csv
+  place: Oslo
+  label: "Measured hourly weather, Rygge 2019 (Agrometeorology Norway, lmt.nibio.no, via stinefm/relsad, MIT); about 55 km south of Bjørvika; a real year, not a typical year"
+"""
+
+
+def add_weather(folder: Path) -> None:
+    """Copy Fornebu's weather year into ``folder`` and name it in the manifest's ``weather:``."""
+    src = ROOT / "twin" / "data" / "districts" / "fornebu"
+    for name in WEATHER_FILES:
+        shutil.copyfile(src / name, folder / name)
+    manifest = folder / "district.yaml"
+    manifest.write_text(manifest.read_text(encoding="utf-8") + WEATHER, encoding="utf-8")
+
+
 def build(pbf: Path, out: Path) -> dict[str, float]:
     from twin.importers import write_imported
     from twin.importers.osm import import_osm
@@ -109,6 +127,7 @@ def build(pbf: Path, out: Path) -> dict[str, float]:
     try:
         folder = write_imported(layers, tmp / "d", name="Oslo Bjørvika–Sørenga–Gamlebyen",
                                 source_file=pbf, description=DESCRIPTION)
+        add_weather(folder)
         check = density_check(folder)
         lo, hi = PLAUSIBLE
         if not lo <= check["ratio"] <= hi:

@@ -1017,6 +1017,11 @@ def test_oslo_bjorvika_evaluates_with_plausible_residents(oslo):
     # delivered energy per heated m²: the range of the Nordic building stock (NVE EBM archetypes, existing
     # buildings ~100-300 kWh/m²·yr)
     assert 100 < ind["energy_kwh_m2_yr"] < 300
+    # the bundled weather year gives hourly peaks: an Oslo peak falls in the heating season
+    # (November-March) and lies above the mean hourly delivered energy
+    assert oslo.weather is not None
+    assert int(ind["peak_electricity_hour"][5:7]) in (11, 12, 1, 2, 3)
+    assert ind["peak_electricity_mw"] > ind["energy_mwh_yr"] / 8760
 
 
 def test_oslo_bjorvika_scenarios_name_their_district_and_run(tmp_path):
