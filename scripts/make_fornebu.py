@@ -1385,6 +1385,27 @@ description:
     {DH_CO2_G_KWH:.0f} g CO2e/kWh for fjernvarmen er en antagelse til illustration (se README.md).
 attribution: "{SSB_ATTRIBUTION}. Synthetic layers: twin project, generated data."
 licence: "Population grid CC BY 4.0 (Statistics Norway); synthetic layers CC0 1.0"
+# Real place names of the Fornebu peninsula at approximate real locations (WGS 84, read off the
+# Norwegian map, norgeskart.no, to about 100 m); the district around them is synthetic.
+places:
+  - name: Fornebulandet
+    lon: 10.6180
+    lat: 59.8960
+  - name: Storøya
+    lon: 10.5990
+    lat: 59.8930
+  - name: Oksenøya
+    lon: 10.6260
+    lat: 59.8860
+  - name: Rolfsbukta
+    lon: 10.6350
+    lat: 59.9010
+  - name: Koksa
+    lon: 10.6080
+    lat: 59.9030
+  - name: Nansenparken
+    lon: 10.6210
+    lat: 59.8945
 weather:
   file: weather_rygge_2019.csv
   place: Bærum

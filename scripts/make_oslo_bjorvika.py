@@ -175,6 +175,13 @@ Built by `scripts/make_oslo_bjorvika.py` with twin's OSM importer (the same code
 - `charging_points.gpkg`: {len(layers['charging_points'])} charging stations (`amenity=charging_station`,
   most with a NOBIL id `ref:nobil` in OSM).
 - `streets.gpkg`: {len(layers['streets'])} walkable ways.
+- `weather_rygge_2019.csv`: the measured hourly weather year Rygge 2019 (Agrometeorology Norway,
+  lmt.nibio.no, via stinefm/relsad, MIT licence in `LICENSE_weather_relsad_MIT.txt`), copied from
+  the Fornebu district; Rygge lies about 55 km south of Bjørvika. It gives hourly loads and
+  electricity/district-heat peaks (`twin run` reports `peak_electricity_mw`); the design
+  outdoor temperature is Oslo's (-20 °C, `twin/params/design_temperature.csv`).
+- `district.yaml`, `places:`: the {len(layers['buildings'].attrs.get('places') or [])} named OSM
+  `place=suburb|quarter|neighbourhood|locality|island|square` nodes in the box (map labels).
 
 Where each value comes from (`*_source` columns of `buildings.gpkg`; also in `district.yaml`,
 `import_summary`):

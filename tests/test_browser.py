@@ -259,6 +259,58 @@ def test_compare_page_maps_move_together(browser, maps) -> None:
     pg.close()
 
 
+# ----------------------------------------------------------------------------- issue 13, item 10
+def test_place_labels_drawn_offline_and_hostile_names_literal(browser, tmp_path) -> None:
+    import shapely
+    from conftest import CRS, X0, Y0
+
+    r = make_result()
+    names = [{"en": "Storoya island", "nb": "Storøya"}, "{{7*7}}", HOSTILE]
+    places = gpd.GeoDataFrame({"name": names}, crs=CRS, geometry=[
+        shapely.Point(X0 + 60, Y0 + 10), shapely.Point(X0 + 130, Y0 + 95), shapely.Point(X0 + 220, Y0 + 10)])
+    r = replace(r, layers={**r.layers, "places": places})
+    path = write_map(scenario_map(r, lang="nb", audience="citizen", offline=True), tmp_path / "places.html",
+                     offline=True)
+    for viewport in ((390, 844), (1280, 720)):
+        pg = Page(browser, path, viewport)
+        labels = pg.page.locator(".leaflet-tooltip.twin-place")
+        assert sorted(labels.all_inner_texts()) == sorted(["Storøya", "{{7*7}}", HOSTILE])
+        inside = pg.page.evaluate("""() => {
+            const box = window.twinMaps[0].getContainer().getBoundingClientRect();
+            return Array.from(document.querySelectorAll('.twin-place')).map(e => {
+                const r = e.getBoundingClientRect();
+                return r.width > 0 && r.left >= box.left && r.right <= box.right
+                    && r.top >= box.top && r.bottom <= box.bottom; });
+        }""")
+        assert inside == [True, True, True]  # on screen when the fitted map opens
+        assert "49" not in labels.all_inner_texts()
+        assert pg.page.locator("img[src=x]").count() == 0
+        assert pg.dialogs == [] and pg.errors == [] and pg.requests == []
+        pg.close()
+
+
+@pytest.mark.parametrize("viewport", [(390, 844), (1280, 720)], ids=lambda v: f"{v[0]}x{v[1]}")
+def test_compare_page_stacks_the_maps_on_a_phone(browser, maps, viewport) -> None:
+    pg = Page(browser, maps["compare"], viewport)
+    pg.page.wait_for_function("window.twinMaps.length === 2", timeout=READY_MS)
+    g = pg.page.evaluate("""() => window.twinMaps.map(m => {
+        const r = m.getContainer().getBoundingClientRect();
+        return {left: r.left, right: r.right, top: r.top, bottom: r.bottom, w: r.width, h: r.height,
+                fits: m.getBounds().contains(L.latLngBounds(m._twinSpec.bounds))};
+    })""")
+    a, b = g
+    for r in g:  # both visible, inside the window, the district fitted in each
+        assert r["w"] > 100 and r["h"] > 100 and r["fits"], g
+        assert r["left"] >= 0 and r["right"] <= viewport[0] + 0.5 and r["top"] >= 0
+        assert r["bottom"] <= viewport[1] + 0.5, g
+    if viewport[0] <= 600:  # one above the other, each the full width
+        assert b["top"] >= a["bottom"] - 0.5 and a["w"] == b["w"] == pytest.approx(viewport[0], abs=1), g
+    else:  # side by side
+        assert b["left"] >= a["right"] - 0.5 and a["top"] == b["top"], g
+    assert pg.errors == [] and pg.requests == []
+    pg.close()
+
+
 # ----------------------------------------------------------------------------- issue 10, item 1
 #: Template-engine payloads and HTML/JS payloads: each must appear literally.
 PAYLOADS = ("{{7*7}}", "Villa {{ Sol", "Kafé {% endfor %}",

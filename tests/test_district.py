@@ -231,6 +231,44 @@ def test_manifest_country_is_checked_at_load(tmp_path):
     assert district_country(load_district(folder)) == ("SE", False)
 
 
+@pytest.mark.parametrize("entry, message", [
+    ({"name": "Storøya", "lon": 10.6}, "`places[1]` needs numbers lon and lat"),
+    ({"name": "Storøya", "lon": 610000.0, "lat": 6640000.0}, "`places[1]` lon 610000.0, lat 6640000.0 is outside WGS 84"),
+    ({"lon": 10.6, "lat": 59.9}, "`places[1].name` is missing"),
+    ({"name": {"no": "Storøya"}, "x": 1.0, "y": 2.0}, "`places[1].name` unknown language 'no'"),
+    ("Storøya", "`places[1]` is a str, not a mapping"),
+])
+def test_manifest_places_checked_at_load(tmp_path, entry, message):
+    folder = make_district(tmp_path)
+    m = yaml.safe_load((folder / "district.yaml").read_text())
+    m["places"] = [{"name": {"en": "Oxen island", "nb": "Oksenøya"}, "x": X0 + 10.0, "y": Y0 + 10.0}, entry]
+    (folder / "district.yaml").write_text(yaml.safe_dump(m, allow_unicode=True))
+    proc = subprocess.run([sys.executable, "-m", "twin.cli", "check", str(folder)], capture_output=True,
+                          text=True)
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1, proc.stderr
+    assert message in proc.stderr and "district.yaml" in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_manifest_places_lon_lat_and_x_y_become_points(tmp_path):
+    from twin.district import places_layer
+
+    folder = make_district(tmp_path)
+    m = yaml.safe_load((folder / "district.yaml").read_text())
+    # Storøya, Fornebu: 10.5990 E, 59.8930 N is x 253 850.5 m, y 6 647 679.2 m in UTM 33N (EPSG:25833,
+    # central meridian 15 E), by Snyder's transverse Mercator series (Map Projections - A Working
+    # Manual, USGS PP 1395, 1987, eqs. 8-9 and 8-10, GRS80), evaluated by hand
+    m["places"] = [{"name": "Storøya", "lon": 10.599, "lat": 59.893}, {"name": {"nb": "Hjem"}, "x": X0, "y": Y0}]
+    (folder / "district.yaml").write_text(yaml.safe_dump(m, allow_unicode=True))
+    d = load_district(folder)
+    pl = places_layer(d.manifest, d.crs)
+    assert pl["name"].tolist() == ["Storøya", {"nb": "Hjem"}]
+    assert pl.geometry.iloc[0].x == pytest.approx(253_850.5, abs=0.5)
+    assert pl.geometry.iloc[0].y == pytest.approx(6_647_679.2, abs=0.5)
+    assert (pl.geometry.iloc[1].x, pl.geometry.iloc[1].y) == (X0, Y0)
+    out = subprocess.run([sys.executable, "-m", "twin.cli", "check", str(folder)], capture_output=True, text=True)
+    assert out.returncode == 0 and "2 place labels" in out.stdout
+
+
 def test_manifest_geographic_crs(tmp_path):
     folder = make_district(tmp_path)
     m = yaml.safe_load((folder / "district.yaml").read_text())

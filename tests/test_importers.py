@@ -1119,3 +1119,29 @@ def test_a_district_with_a_population_grid_and_no_residents_gets_them_from_the_g
     # the hand-computed allocation of test_dasymetric_allocation_hand_computed, cells c0 and c1
     np.testing.assert_allclose(d.buildings["residents"], [80.0, 10.0, 0.0, 40.0])
     assert "residents from the population grid" in data_note(d)
+
+
+def test_import_osm_writes_named_place_nodes_in_the_bbox_as_places(tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    path = _write_overpass(tmp_path / "ovp.json")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["elements"] += [
+        {"type": "node", "id": 9001, "lon": 10.7390, "lat": 59.9135, "tags": {"place": "suburb", "name": "Bjørvika"}},
+        {"type": "node", "id": 9002, "lon": 10.7400, "lat": 59.9130,
+         "tags": {"place": "square", "name": "{{7*7}} <b>"}},
+        {"type": "node", "id": 9003, "lon": 10.7395, "lat": 59.9133, "tags": {"place": "city", "name": "Oslo"}},
+        {"type": "node", "id": 9004, "lon": 10.7395, "lat": 59.9133, "tags": {"place": "quarter"}},  # no name
+        {"type": "node", "id": 9005, "lon": 10.9000, "lat": 59.9500, "tags": {"place": "suburb", "name": "Far"}},
+    ]
+    path.write_text(json.dumps(data), encoding="utf-8")
+    layers = import_osm(path, bbox=(10.73, 59.91, 10.75, 59.92), crs=CRS)
+    folder = write_imported(layers, tmp_path / "d", name="T", source_file=path)
+    m = yaml.safe_load((folder / "district.yaml").read_text(encoding="utf-8"))
+    assert m["places"] == [{"name": "Bjørvika", "lon": 10.739, "lat": 59.9135},
+                           {"name": "{{7*7}} <b>", "lon": 10.74, "lat": 59.913}]
+    res = subprocess.run([sys.executable, "-m", "twin.cli", "check", str(folder)], capture_output=True, text=True)
+    assert res.returncode == 0 and "2 place labels" in res.stdout

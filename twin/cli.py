@@ -378,7 +378,8 @@ def _check_one(path: Path, district_dir: Path | None, districts: dict[Path, Any]
     d = load_district(path)
     return (f"{path}: district '{printable(d.name)}' is valid: {len(d.buildings)} buildings, "
             f"{len(d.heat_network)} heat-network segments, {len(d.charging_points)} charging points, "
-            f"{len(d.basins)} basins, DEM {'%dx%d' % d.dem.shape[::-1] if d.dem is not None else 'none'}"
+            f"{len(d.basins)} basins, DEM {'%dx%d' % d.dem.shape[::-1] if d.dem is not None else 'none'}, "
+            f"{len(d.manifest.get('places') or [])} place labels"
             f"{' (synthetic data)' if d.synthetic else ''}")
 
 

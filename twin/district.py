@@ -47,7 +47,7 @@ from twin.raster import Raster, is_metric, read_dem
 #: Keys allowed at the top level of district.yaml.
 MANIFEST_KEYS = ("name", "crs", "synthetic", "synthetic_note", "description",
                  "attribution", "licence", "layers", "parameters", "country", "import_summary",
-                 "weather")
+                 "weather", "places")
 #: ISO 3166 codes a manifest's ``country`` may take (see twin/params/country_defaults.csv).
 COUNTRIES = ("NO", "SE", "DK", "FI")
 #: Non-vector layer keys allowed under ``layers:``.
@@ -219,12 +219,75 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
         if "buildings" not in layers:
             problems.append(Problem(str(path), "no buildings layer",
                                     "add `buildings: <file>` under `layers:`", column="layers"))
+    if manifest.get("places") is not None:
+        problems.extend(_place_problems(manifest["places"], str(path)))
     if "synthetic" in manifest and not isinstance(manifest["synthetic"], bool):
         problems.append(Problem(str(path), "`synthetic` must be true or false",
                                 "write `synthetic: true` or `synthetic: false`", column="synthetic"))
     if problems:
         raise InputError(problems)
     return manifest
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and bool(np.isfinite(v))
+
+
+def _place_problems(places: Any, where: str) -> list[Problem]:
+    """Problems of a manifest's ``places:`` (a list of ``{name, lon, lat}`` or ``{name, x, y}``)."""
+    fix = "write `places: [{name: Storøya, lon: 10.61, lat: 59.90}]` (or x, y in the district CRS)"
+    if not isinstance(places, list):
+        return [Problem(where, f"`places` is a {type(places).__name__}, not a list", fix, column="places")]
+    problems = []
+    for i, p in enumerate(places):
+        col = f"places[{i}]"
+        if not isinstance(p, dict):
+            problems.append(Problem(where, f"`{col}` is a {type(p).__name__}, not a mapping", fix, column=col))
+            continue
+        unknown = [str(k)[:20] for k in p if k not in ("name", "lon", "lat", "x", "y")]
+        if unknown:
+            problems.append(Problem(where, f"`{col}` has unknown key {unknown[0]!r}",
+                                    "use name with lon, lat or with x, y", column=col))
+        bad_name = check_text(p["name"]) if "name" in p else "is missing"
+        if bad_name:
+            problems.append(Problem(where, f"`{col}.name` {bad_name}",
+                                    "write `name: <text>` or `name: {en: ..., nb: ...}`", column=col))
+        pair = ("lon", "lat") if "lon" in p or "lat" in p else ("x", "y")
+        if ("lon" in p or "lat" in p) and ("x" in p or "y" in p):
+            problems.append(Problem(where, f"`{col}` gives both lon/lat and x/y", "give one pair", column=col))
+        elif not all(_number(p.get(k)) for k in pair):
+            problems.append(Problem(where, f"`{col}` needs numbers {pair[0]} and {pair[1]}", fix, column=col))
+        elif pair == ("lon", "lat") and not (-180 <= p["lon"] <= 180 and -90 <= p["lat"] <= 90):
+            problems.append(Problem(where, f"`{col}` lon {p['lon']}, lat {p['lat']} is outside WGS 84",
+                                    "give lon in -180..180 and lat in -90..90 (degrees), or x, y in the "
+                                    "district CRS", column=col))
+    return problems
+
+
+def places_layer(manifest: dict[str, Any], crs: Any) -> gpd.GeoDataFrame:
+    """The manifest's ``places:`` as points in the district CRS.
+
+    Parameters
+    ----------
+    manifest : dict
+        A manifest checked by :func:`read_manifest`.
+    crs : pyproj.CRS or str
+        The district CRS (``x``, ``y`` are in it; ``lon``, ``lat`` are WGS 84).
+
+    Returns
+    -------
+    GeoDataFrame
+        ``name`` (a text or a mapping of language to text) and a Point per place.
+    """
+    names, pts = [], []
+    for p in manifest.get("places") or []:
+        if "lon" in p:
+            pt = gpd.GeoSeries([shapely.Point(p["lon"], p["lat"])], crs="EPSG:4326").to_crs(crs).iloc[0]
+        else:
+            pt = shapely.Point(p["x"], p["y"])
+        names.append(p["name"])
+        pts.append(pt)
+    return gpd.GeoDataFrame({"name": pd.Series(names, dtype=object)}, geometry=pts, crs=crs)
 
 
 def load_district(path: str | os.PathLike) -> District:

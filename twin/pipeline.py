@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from twin._text import local
-from twin.district import District, default_district_path, load_district
+from twin.district import District, default_district_path, load_district, places_layer
 from twin.indicators import district_indicators, evaluate_targets
 from twin.modify import Applied, apply_scenario, mobility_params
 from twin.result import Result
@@ -228,6 +228,9 @@ def estimate(district: District, scenario: Scenario, applied: Applied, *, year: 
         gdf = getattr(d, key)
         if len(gdf):
             layers[key] = gdf
+    places = places_layer(d.manifest, d.crs)
+    if len(places):
+        layers["places"] = places
     try:
         layers["charging_gap"] = mobility.charging_gap_grid(b, d.charging_points, params=mp)
     except Exception:  # the gap grid is a map aid; no chargers or residents is not an error

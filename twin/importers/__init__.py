@@ -239,8 +239,8 @@ def write_imported(layers: dict[str, gpd.GeoDataFrame], out_dir: str | os.PathLi
         write_district(tmp, name=name, crs=crs, layers=dict(layers), dem_path=dem_path,
                        synthetic=False, attribution=attribution, licence=licence,
                        description=description)
-        if population is not None or summary is not None:
-            _extend_manifest(tmp, population=population, summary=summary, crs=crs)
+        _extend_manifest(tmp, population=population, summary=summary, crs=crs,
+                         places=buildings.attrs.get("places"))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             load_district(tmp)  # the folder must pass `twin check` before it gets its name
@@ -289,8 +289,9 @@ def write_layer(gdf: gpd.GeoDataFrame, out: str | os.PathLike, *, layer: str,
 
 
 def _extend_manifest(folder: Path, *, population: gpd.GeoDataFrame | None,
-                     summary: dict[str, Any] | None, crs: str) -> None:
-    """Add the population grid and the import summary to a freshly written district folder."""
+                     summary: dict[str, Any] | None, crs: str,
+                     places: list[dict[str, Any]] | None = None) -> None:
+    """Add the population grid, the import summary and place labels to a freshly written district folder."""
     from twin._io import write_gpkg, write_text
 
     path = folder / "district.yaml"
@@ -303,4 +304,6 @@ def _extend_manifest(folder: Path, *, population: gpd.GeoDataFrame | None,
         manifest["layers"]["population"] = "population.gpkg"
     if summary is not None:
         manifest["import_summary"] = summary
+    if places:
+        manifest["places"] = places
     write_text(path, yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True))

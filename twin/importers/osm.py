@@ -646,7 +646,10 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
     dict of str to geopandas.GeoDataFrame
         ``buildings``, ``charging_points`` (may be empty) and ``streets``
         (walkable highways, may be empty), in the output CRS; with a grid
-        also ``population`` (the cells that touch the buildings).
+        also ``population`` (the cells that touch the buildings). Named
+        ``place=suburb|quarter|neighbourhood|locality|island|square`` nodes
+        in the bbox are ``buildings.attrs["places"]`` (``{name, lon, lat}``),
+        written to the manifest's ``places:`` by ``write_imported``.
 
     Raises
     ------
@@ -750,9 +753,18 @@ def import_osm(path: str | os.PathLike, *, bbox: tuple[float, float, float, floa
     buildings.attrs["residents_from"] = residents_from
     layers["charging_points"] = chargers_from_tags(c.to_crs(target), table=table).reset_index(drop=True)
     layers["streets"] = streets_from_tags(s.to_crs(target), table=table).reset_index(drop=True)
+    buildings.attrs["places"] = _places(raw.places, bbox, where)
     for g in layers.values():
         g.attrs["osm"] = True  # write_imported adds the ODbL attribution
     return layers
+
+
+def _places(places: list[tuple[str, dict, Any]], bbox: tuple[float, float, float, float] | None,
+            where: str) -> list[dict[str, Any]]:
+    """Named ``place=*`` nodes (inside ``bbox``) as the manifest's ``places:`` (lon/lat, WGS 84)."""
+    box = _bbox(bbox, where) if bbox is not None else None
+    return [{"name": str(tags["name"]).strip(), "lon": round(g.x, 6), "lat": round(g.y, 6)}
+            for _, tags, g in places if box is None or box.intersects(g)]
 
 
 def _bbox(bbox: tuple[float, float, float, float], where: str) -> Polygon:

@@ -41,6 +41,7 @@ class _Raw:
     #: landuse=* areas and non-building areas with a use-bearing tag (school grounds, campuses)
     landuse: list[tuple[str, dict, Any]] = field(default_factory=list)
     parts: list[tuple[str, dict, Any]] = field(default_factory=list)  # building:part areas
+    places: list[tuple[str, dict, Any]] = field(default_factory=list)  # named place=* nodes (map labels)
     #: building way id → building multipolygon relation it is an outer ring of
     outer_of: dict[str, str] = field(default_factory=dict)
 
@@ -60,6 +61,14 @@ POI_KEYS = ("amenity", "shop", "office", "tourism", "healthcare", "craft", "leis
 
 def _is_poi(tags: dict[str, str]) -> bool:
     return any(k in tags for k in POI_KEYS) and not _is_charger(tags)
+
+
+#: ``place=*`` values drawn as labels on district maps (the scale of a district; not city or town).
+PLACE_VALUES = ("suburb", "quarter", "neighbourhood", "locality", "island", "square")
+
+
+def _is_place(tags: dict[str, str]) -> bool:
+    return tags.get("place") in PLACE_VALUES and bool(str(tags.get("name", "")).strip())
 
 
 def _is_landuse(tags: dict[str, str]) -> bool:
@@ -106,6 +115,8 @@ def _read_osmium(path: Path) -> _Raw:
                 bad_nodes.append(o.id)
             if len(o.tags) and o.location.valid():
                 tags = _tags(o)
+                if _is_place(tags):
+                    raw.places.append((f"node/{o.id}", tags, Point(o.location.lon, o.location.lat)))
                 if _is_charger(tags):
                     raw.chargers.append((f"node/{o.id}", tags, Point(o.location.lon, o.location.lat)))
                 elif _is_poi(tags):
@@ -199,6 +210,8 @@ def _read_overpass(data: dict, where: str) -> _Raw:
         typ, tags = e.get("type"), {str(k): str(v) for k, v in (e.get("tags") or {}).items()}
         oid = f"{typ}/{e.get('id')}"
         if typ == "node":
+            if _is_place(tags) and "lat" in e:
+                raw.places.append((oid, tags, Point(e["lon"], e["lat"])))
             if _is_charger(tags) and "lat" in e:
                 raw.chargers.append((oid, tags, Point(e["lon"], e["lat"])))
             elif _is_poi(tags) and "lat" in e:
@@ -428,6 +441,8 @@ def _read_geojson(data: dict, where: str) -> _Raw:
             raise input_error(where, f"feature {i} has an invalid geometry ({exc})",
                               "repair or drop the feature") from None
         polygonal = g.geom_type in ("Polygon", "MultiPolygon")
+        if _is_place(tags) and g.geom_type == "Point":
+            raw.places.append((oid, tags, g))
         if _is_building(tags):
             if polygonal:
                 raw.buildings.append((oid, tags, _single(_valid(g))))

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from twin._errors import input_error
+from twin._text import local
 from twin.maps._context import street_label_points
 from twin.maps._format import nums
 from twin.maps._geo import bounds_latlon, display_geometry, feature_collection
@@ -662,3 +663,14 @@ def add_street_names(m: TwinMap, streets: gpd.GeoDataFrame, *, lang: str = "en",
                         lambda p: [{"h": n} for n in _text(p, "name")],
                         name=t("layer.street_names"), kind="labels", show=show,
                         minZoom=int(param("street_label_min_zoom")))
+
+
+def add_places(m: TwinMap, places: gpd.GeoDataFrame, *, lang: str = "en",
+               show: bool = True) -> dict[str, Any] | None:
+    """Place names (the district manifest's ``places:``) as permanent text labels."""
+    t = Strings(lang)
+    if len(places) == 0:
+        return None
+    return vector_layer(m, "places", places,
+                        lambda p: [{"h": local(n, lang)} for n in p["name"]],
+                        name=t("layer.places"), kind="labels", show=show, cls="twin-label twin-place")

@@ -100,7 +100,7 @@
     var g = L.layerGroup();
     o.data.features.forEach(function (f) {
       var c = f.geometry.coordinates;
-      g.addLayer(L.tooltip({ permanent: true, direction: "center", className: "twin-label",
+      g.addLayer(L.tooltip({ permanent: true, direction: "center", className: o.cls || "twin-label",
         interactive: false }).setLatLng([c[1], c[0]]).setContent(el("span", null, f.properties.h)));
     });
     var outer = L.layerGroup();

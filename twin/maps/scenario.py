@@ -13,7 +13,7 @@ from twin.maps._service_area import service_area
 from twin.maps._water import depth_stats
 from twin.maps.layers import (COLOR_BY, add_basins, add_buildings, add_charger_coverage,
                               add_charging_gap, add_charging_points, add_depressions,
-                              add_grid_areas, add_heat_network, add_heat_plants, add_sea,
+                              add_grid_areas, add_heat_network, add_heat_plants, add_places, add_sea,
                               add_street_names, add_streets, add_water_depth,
                               coverage_radius_m)
 from twin.maps.panels import add_data_note, add_indicator_panel
@@ -163,6 +163,8 @@ def scenario_map(result: Result, *, lang: str = "en", audience: str = "planner",
                             show="charging_points" in on, **kw)
     if offline and streets is not None:
         add_street_names(m, streets, lang=lang)
+    if _has(result, "places"):
+        add_places(m, L["places"], lang=lang)
     if panel:
         add_indicator_panel(m, ind, scenario=name, description=local(result.description, lang),
                             **kw)
