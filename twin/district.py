@@ -268,11 +268,12 @@ def load_district(path: str | os.PathLike) -> District:
         except InputError as exc:
             problems.extend(exc.problems)
             layers[key] = empty_layer(layer_schema, crs)
+    grid = None
     if "population" in manifest["layers"]:  # checked as `twin run` reads it
         from twin.population import read_population_grid
 
         try:
-            read_population_grid(folder / str(manifest["layers"]["population"]), crs=crs)
+            grid = read_population_grid(folder / str(manifest["layers"]["population"]), crs=crs)
         except InputError as exc:
             problems.extend(exc.problems)
     dem = None
@@ -300,6 +301,10 @@ def load_district(path: str | os.PathLike) -> District:
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
+    if grid is not None:  # residents from the grid where the buildings have none (twin.population)
+        from twin.population import residents_from_grid
+
+        layers["buildings"] = residents_from_grid(layers["buildings"], grid)
     grid_areas = layers["grid_areas"] if "grid_areas" in manifest["layers"] else None
     return District(
         name=str(manifest["name"]), crs=crs, buildings=layers["buildings"],

@@ -55,11 +55,14 @@ INDICATORS: dict[str, str] = {
     "design_peak_district_heat_mw": "MW",
     "ev_charging_peak_mw": "MW",
     "grid_areas_over_capacity": "count",
+    "design_temperature_c": "degC",
+    "ev_smart_charging": "share of home charging",
 }
 
 #: Indicators that are scenario inputs echoed, not model outcomes: a target on
 #: one of them reports ``status: set_by_input`` (the scenario decides it).
-INPUT_INDICATORS: frozenset[str] = frozenset({"zero_emission_car_share", "electricity_co2_g_kwh", "rain_mm"})
+INPUT_INDICATORS: frozenset[str] = frozenset({"zero_emission_car_share", "electricity_co2_g_kwh", "rain_mm",
+                                              "design_temperature_c", "ev_smart_charging"})
 
 #: Indicators that scenario modifications can set directly (``change_heating``
 #: sets ``fossil_heating_share``, ``add_chargers`` with ``target_coverage``
@@ -238,8 +241,8 @@ def district_indicators(buildings: pd.DataFrame, *, scenario: str, charging_poin
         "basin_storage_m3": float(flood_balance.get("basin_m3", 0.0)) if flood_balance else 0.0,
         "flooded_buildings": int(np.sum(np.nan_to_num(depth, nan=0.0) > flooded_depth_m)) if rain_mm else 0,
         "max_flood_depth_m": float(np.nanmax(depth)) if np.isfinite(depth).any() else 0.0,
-        "floors_default_buildings": int((b["floors_source"].astype(str) == "default").sum())
-        if "floors_source" in b else 0,
+        "floors_default_buildings": int((b["floor_area_source"].astype(str) == "default").sum())
+        if "floor_area_source" in b else 0,
         "electricity_co2_g_kwh": float(electricity_co2_g_kwh),
         "targets": {},
     }

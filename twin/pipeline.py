@@ -31,7 +31,7 @@ BUILDING_COLUMNS = (
     "building_id", "use", "floor_area_m2", "residents", "jobs", "heat_kwh_yr", "electricity_kwh_yr",
     "energy_kwh_yr", "co2_kg_yr", "dist_heat_network_m", "dh_connected", "car_km_yr", "ev_kwh_yr",
     "co2_transport_kg_yr", "co2_ev_charging_kg_yr", "co2_direct_kg_yr", "dist_charger_m", "flood_depth_m",
-    "in_low_lying_area", "floors_source",
+    "in_low_lying_area", "floor_area_source",
 )
 
 
@@ -405,10 +405,12 @@ def _uncertainty(b: gpd.GeoDataFrame, ind: dict[str, Any], extra: dict[str, Any]
 def _attribution(d: District) -> str | dict[str, str]:
     keys = ("synthetic_note", "attribution", "licence")
     langs = sorted({lang for k in keys if isinstance(d.manifest.get(k), dict) for lang in d.manifest[k]})
+    weather = f"Weather: {d.weather.label}" if d.weather is not None and d.weather.label else ""
 
     def line(lang: str) -> str:
+        # the weather year's credit travels with every map
         note = local(d.manifest.get("synthetic_note", ""), lang).strip()
-        return " · ".join(x for x in (note, d.attribution_in(lang)) if x)
+        return " · ".join(x for x in (note, d.attribution_in(lang), weather) if x)
 
     return {lang: line(lang) for lang in langs} if langs else line("en")
 
