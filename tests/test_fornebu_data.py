@@ -55,7 +55,10 @@ def _dtype_ok(s: pd.Series, dtype: str) -> bool:
 
 def test_manifest_keys(manifest):
     assert set(manifest) == {"name", "crs", "synthetic", "synthetic_note", "description",
-                             "attribution", "licence", "layers", "weather"}
+                             "attribution", "licence", "layers", "weather", "places"}
+    # real place names of the peninsula, inside the Fornebu study box (lon 10.58-10.65, lat 59.88-59.91)
+    assert {p["name"] for p in manifest["places"]} >= {"Fornebulandet", "Storøya", "Oksenøya", "Rolfsbukta"}
+    assert all(10.58 <= p["lon"] <= 10.65 and 59.88 <= p["lat"] <= 59.91 for p in manifest["places"])
     assert manifest["name"] == "Fornebu"
     assert manifest["crs"] == "EPSG:25833"
     assert manifest["synthetic"] is True
