@@ -73,12 +73,11 @@ def find_pbf() -> Path:
 
 
 def density_check(district_dir: Path) -> dict[str, float]:
-    """Residents estimated by twin and their density over the land of the box, against Gamle Oslo.
+    """Residents estimated by twin and their density over the built land, against Gamle Oslo.
 
-    The land area is the box minus the harbour water (OSM ``natural=water``
-    and the coastline are not in the district, so the box area minus the
-    buildings' convex-hull-free water is approximated by the convex hull of
-    the buildings, which follows the quays).
+    The built land is the convex hull of the buildings: it follows the quays,
+    so the harbour water of the box (no water polygons are imported) is not
+    counted as land.
     """
     from twin.district import load_district
     from twin.pipeline import Session, evaluate

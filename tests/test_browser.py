@@ -85,6 +85,8 @@ def maps(tmp_path_factory) -> dict[str, Path]:
                               d / "flood_nb.html", offline=True),
         "planner_online": write_map(scenario_map(r, offline=False), d / "planner_online.html",
                                     offline=False),
+        "planner_da": write_map(scenario_map(r, lang="da", offline=True), d / "planner_da.html",
+                                offline=True),
         "citizen_sv_online": write_map(scenario_map(nb, lang="sv", audience="citizen"),
                                        d / "citizen_sv_online.html", offline=False),
     }
@@ -316,7 +318,7 @@ def test_hostile_text_run_exits_0_and_creates_nothing_else(hostile_run) -> None:
     assert len([p for p in out.iterdir() if p.is_dir()]) == len(PAYLOADS)
     for folder in (p for p in out.iterdir() if p.is_dir()):
         names = {p.name for p in folder.iterdir()}
-        assert {"buildings.gpkg", "indicators.json", "map.html", "map.pdf"} <= names
+        assert {"buildings.gpkg", "indicators.json", "map.html", "map.pdf", "report.html"} <= names
         # `twin run --pdf`: one A4 sheet per scenario
         assert len(re.findall(rb"/Type\s*/Page\b", (folder / "map.pdf").read_bytes())) == 1
         assert all(p.is_file() for p in folder.iterdir())  # no folder made by a payload
@@ -349,6 +351,11 @@ def test_hostile_text_appears_literally_in_the_browser(browser, hostile_run) -> 
         assert pg.page.locator("img[src=x]").count() == 0
         assert pg.dialogs == [] and pg.errors == [] and pg.requests == []
         pg.close()
+        pg = Page(browser, folders[name] / "report.html")  # the planner's report
+        assert pg.page.inner_text("h1") == f"Report: {name}"
+        assert PAYLOADS[(i + 1) % n] in pg.page.inner_text("body")
+        assert pg.dialogs == [] and pg.errors == [] and pg.requests == []
+        pg.close()
     pg = Page(browser, out / "compare.html")
     head = pg.page.inner_text(".twin-cmp-bar thead")
     assert all(p in head for p in PAYLOADS)
@@ -364,29 +371,39 @@ _GEOMETRY = """() => {
     const box = m.getContainer().getBoundingClientRect();
     const area = box.width * box.height;
     let covered = 0, inside = true, scrolls = true;
+    const rects = [];
     for (const q of [".twin-panel", ".twin-legend", ".twin-note", ".leaflet-control-layers",
                      ".leaflet-control-zoom", ".twin-title"]) {
         const e = m.getContainer().querySelector(q);
         if (!e || e.offsetParent === null) continue;
         const r = e.getBoundingClientRect();
         covered += r.width * r.height;
+        rects.push([q, r]);
         if (r.left < box.left - 1 || r.right > box.right + 1 || r.top < box.top - 1
             || r.bottom > box.bottom + 1) inside = false;
         const st = getComputedStyle(e);
         if (e.scrollHeight > e.clientHeight + 2 && !["auto", "scroll"].includes(st.overflowY))
             scrolls = false;
     }
+    const overlaps = [];
+    for (let i = 0; i < rects.length; i++) for (let j = i + 1; j < rects.length; j++) {
+        const [a, ra] = rects[i], [b, rb] = rects[j];
+        const w = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+        const h = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+        if (w > 2 && h > 2) overlaps.push(a + " / " + b);
+    }
     const banner = document.querySelector(".twin-banner");
     return {zoom: m.getZoom(), lat: m.getCenter().lat,
             fits: m.getBounds().contains(L.latLngBounds(spec.bounds)),
-            share: covered / area, inside: inside, scrolls: scrolls,
+            share: covered / area, inside: inside, scrolls: scrolls, overlaps: overlaps,
             bannerAbove: !banner || banner.getBoundingClientRect().bottom <= box.top + 0.5,
             panelOpen: !!(document.querySelector(".twin-panel details") || {}).open};
 }"""
 
 
 @pytest.mark.parametrize("viewport", VIEWPORTS, ids=lambda v: f"{v[0]}x{v[1]}")
-@pytest.mark.parametrize("kind", ["planner", "citizen_nb", "planner_online", "citizen_sv_online"])
+@pytest.mark.parametrize("kind", ["planner", "citizen_nb", "planner_online", "citizen_sv_online",
+                                  "planner_da"])
 def test_district_fitted_and_panels_within_bounds(browser, maps, kind: str,
                                                   viewport: tuple[int, int]) -> None:
     pg = Page(browser, maps[kind], viewport, online="online" in kind)
@@ -395,6 +412,7 @@ def test_district_fitted_and_panels_within_bounds(browser, maps, kind: str,
     assert 14 <= g["zoom"] <= 18 and g["lat"] == pytest.approx(59.91, abs=0.01)
     assert g["share"] <= 0.34, g  # panels cover at most about a third of the map
     assert g["inside"] and g["scrolls"] and g["bannerAbove"], g
+    assert g["overlaps"] == [], g  # no panel lies over another (layer box, legend, note)
     assert g["panelOpen"] == (viewport[0] > 700)  # collapsed on a phone
     assert pg.errors == []
     if viewport[0] <= 700:  # a tap opens the collapsed panel, which then scrolls
@@ -472,7 +490,7 @@ def test_citizen_story_steps_with_arrow_keys(browser, maps) -> None:
     assert "Fjernvarmerør" not in checked()
     pg.page.keyboard.press("ArrowRight")  # 2: where the energy goes
     assert t("story.energy.title") in story.inner_text() and "Fjernvarmerør" in checked()
-    assert "33 % av bygningene" in story.inner_text()
+    assert "33 % av gulvarealet" in story.inner_text()
     pg.page.keyboard.press("ArrowRight")  # 3: water in a cloudburst
     text = story.inner_text()
     assert t("story.water.title") in text and "50 mm" in text and "300 m³" in text
@@ -513,3 +531,18 @@ def test_print_to_pdf_one_a4_sheet_with_the_district(browser, maps, kind: str,
     assert len(re.findall(rb"/Type\s*/Page\b", pdf)) == 1
     box = [float(v) for v in re.search(rb"/MediaBox\s*\[([^\]]*)\]", pdf).group(1).split()]
     assert box[2] == pytest.approx(842, abs=2) and box[3] == pytest.approx(595, abs=2)
+
+
+def test_present_mode_large_type_and_story_started(browser, maps) -> None:
+    pg = Page(browser, maps["citizen_nb"], (1920, 1080))
+    pg.page.goto(maps["citizen_nb"].as_uri() + "#present")
+    pg.page.reload()
+    pg.page.wait_for_function("window.twinReady !== undefined", timeout=READY_MS)
+    size = pg.page.evaluate(
+        "parseFloat(getComputedStyle(document.querySelector('.twin-story')).fontSize)")
+    assert size >= 22
+    assert pg.page.locator(".twin-story").get_attribute("data-step") == "0"
+    g = pg.page.evaluate(_GEOMETRY)
+    assert g["fits"] and g["share"] <= 0.34, g
+    assert pg.errors == []
+    pg.close()

@@ -14,3 +14,34 @@ def test_country_from_location():
     for country, pts in cities.items():
         for lon, lat in pts:
             assert country_from_lonlat(lon, lat) == country, (lon, lat)
+
+
+def test_fallback_warnings_name_every_travel_parameter_taken_from_another_country():
+    """Every mobility_travel.csv parameter a country lacks (so Norway's row is used) is a listed fallback
+    that warns, unless the whole travel survey is a fallback; and no national parameter falls back."""
+    import pandas as pd
+
+    from twin.country import COUNTRIES, country_defaults
+    from twin.mobility import parameter_table, travel_countries
+
+    params = set(pd.unique(parameter_table("mobility_travel")["parameter"]))
+    for c in COUNTRIES:
+        d = country_defaults(c)
+        missing = {p for p in params if travel_countries(p) and c not in travel_countries(p)}
+        if "travel_survey" in d.fallbacks:
+            continue
+        assert missing == {p for p in d.fallbacks if p in params}, c
+
+
+def test_finnish_district_warns_of_each_norwegian_default(tmp_path):
+    import warnings
+
+    from twin.country import CountryWarning, country_defaults, warn_fallbacks
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_fallbacks(country_defaults("FI", inferred=True))
+    text = [str(w.message) for w in caught if issubclass(w.category, CountryWarning)]
+    assert len(text) == 3 and all(t.startswith("country FI (inferred from the location)") for t in text)
+    assert any("driver_share_of_car_trips" in t for t in text)
+    assert not any("emission_set" in t for t in text)  # Finnish electricity and district-heat factors bundled

@@ -18,8 +18,9 @@ from pyproj import Transformer
 
 from twin._errors import InputError
 from twin.importers import write_imported
-from twin.importers.osm import (OSMWarning, _assemble_multipolygon, buildings_from_tags, import_osm,
+from twin.importers.osm import (OSMWarning, buildings_from_tags, import_osm,
                                 parse_kw, parse_number, parse_year, utm_crs, year_bound)
+from twin.importers.osm_files import assemble_multipolygon
 from twin.importers.vector import import_vector, load_mapping
 
 DATA = Path(__file__).parent / "data"
@@ -418,7 +419,7 @@ def test_multipolygon_even_odd_area(w, h, frac, off):
     outer = shapely.box(0, 0, w, h)
     inner = shapely.box(w * off, h * off, w * off + w * frac * (1 - 2 * off) , h * off + h * frac * (1 - 2 * off))
     lines = [shapely.LineString(outer.exterior.coords), shapely.LineString(inner.exterior.coords)]
-    g = _assemble_multipolygon(lines)
+    g = assemble_multipolygon(lines)
     assert g.area == pytest.approx(outer.area - inner.area, rel=1e-9)
 
 
@@ -933,6 +934,10 @@ def test_nobil_register_maps_to_charging_points(tmp_path):
     r = subprocess.run([sys.executable, "-m", "twin.cli", "import-vector", str(dump), "--mapping", "nobil",
                         "--layer", "charging_points", "--out", str(out)], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "never overwritten" in r.stderr
+    r = subprocess.run([sys.executable, "-m", "twin.cli", "import-vector", str(dump), "--mapping", "nobil",
+                        "--layer", "charging_points", "--out", str(tmp_path / "c2.gpkg"), "--population", "x.gpkg"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "--population: applies to building registers" in r.stderr
 
 
 def test_osm_charging_stations_map_like_a_register(tmp_path):
@@ -1081,3 +1086,31 @@ def test_register_import_with_a_population_grid(tmp_path):
     dist = load_district(folder)
     assert dist.manifest["layers"]["population"] == "population.gpkg"
     assert dist.manifest["import_summary"]["residents_from"].startswith("population grid")
+
+
+def test_json_nested_too_deeply_is_an_input_error(tmp_path):
+    f = tmp_path / "deep.json"
+    f.write_text('{"elements": ' + "[" * 20000 + "]" * 20000 + "}", encoding="utf-8")
+    with pytest.raises(InputError, match="nested too deeply"):
+        import_osm(f)
+
+
+def test_a_district_with_a_population_grid_and_no_residents_gets_them_from_the_grid(tmp_path):
+    import yaml
+
+    from twin.district import load_district, write_district
+    from twin.importers import data_note
+
+    b = _houses([("apartment", 4, (10, 10, 30, 30)), ("house", 2, (50, 50, 60, 60)),
+                 ("office", 5, (100, 100, 140, 140)), ("apartment", 1, (240, 0, 260, 20))])
+    b = b.assign(year=1990, heating="electric")
+    folder = write_district(tmp_path / "d", name="D", crs="EPSG:25833", layers={"buildings": b})
+    grid = _grid([(0, 0, 100), (250, 0, 30)]).rename(columns={"population": "pop_tot", "cell_id": "ru250m"})
+    grid.to_file(folder / "pop.gpkg", driver="GPKG", engine="pyogrio")
+    m = yaml.safe_load((folder / "district.yaml").read_text(encoding="utf-8"))
+    m["layers"]["population"] = "pop.gpkg"
+    (folder / "district.yaml").write_text(yaml.safe_dump(m), encoding="utf-8")
+    d = load_district(folder)
+    # the hand-computed allocation of test_dasymetric_allocation_hand_computed, cells c0 and c1
+    np.testing.assert_allclose(d.buildings["residents"], [80.0, 10.0, 0.0, 40.0])
+    assert "residents from the population grid" in data_note(d)

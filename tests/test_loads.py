@@ -294,3 +294,12 @@ def test_twin_run_writes_hourly_outputs_and_registered_peaks(tmp_path):
     assert len(csv) == 8760 and csv["electricity_kw"].sum() == pytest.approx(
         float(ds["load_kw"].sel(carrier="electricity").sum()), rel=1e-6)
     ds.close()
+
+
+def test_every_number_the_hourly_stage_reports_is_registered():
+    from twin.indicators import INDICATORS
+
+    b = stock(["apartment"], ["electric"], n=10)
+    ind = loads.hourly_loads(b, WEATHER).indicators()
+    numeric = {k for k, v in ind.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
+    assert numeric - set(INDICATORS) == set()

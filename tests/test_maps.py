@@ -597,3 +597,73 @@ def test_sea_from_the_dem_and_street_labels() -> None:
     pts = street_label_points(streets)
     assert pts["name"].tolist() == ["Storgata"]
     assert pts.geometry.iloc[0].equals(shapely.Point(X0 + 150, Y0 + 50))
+
+
+# ----------------------------------------------------------------------------- report
+def test_report_page_numbers_targets_charts_sources(tiny_result) -> None:
+    from twin.maps.report import report_page
+    page = report_page(tiny_result, lang="nb")
+    r = _blob(page)["report"]
+    assert r["title"] == "Rapport: baseline" and remote_references(page) == []
+    assert ["CO₂ totalt (t/år)", "69,9"] in r["rows"]
+    assert [row["status"] for row in r["targets"]["rows"]] == ["missed", "missed", "met"]
+    # emissions by source from the indicators: buildings 17.9 t, transport 52.0 t
+    titles = [c["title"] for c in r["charts"]]
+    assert "CO₂ etter kilde (t/år)" in titles
+    assert all(c["src"].startswith("data:image/png;base64,") for c in r["charts"])
+    tables = {row[0] for row in r["sources"]}
+    assert "emission_factors.csv" in tables and "archetypes_nve_ebm.csv" in tables
+    blob = page.split('id="twin-data">')[1].split("</script>")[0]
+    assert "<" not in blob and "alert('desc')" in blob  # the description, escaped JSON
+
+
+def test_report_what_changed_against_the_baseline(tiny_result_pair) -> None:
+    from twin.maps.report import report_page
+    base, plan = tiny_result_pair
+    r = _blob(report_page(plan, lang="en", baseline=base))["report"]
+    assert r["changes"]["title"] == "What changed against baseline"
+    co2 = next(x for x in r["changes"]["rows"] if x["th"] == "CO₂ total (t/yr)")
+    assert [c["t"] for c in co2["cells"]] == ["69.9", "55.0", "−14.9"]
+    assert _blob(report_page(base, baseline=base))["report"]["changes"] is None
+
+
+def test_every_colouring_has_its_theme_layers(tiny_result) -> None:
+    from twin.maps.scenario import THEME_LAYERS
+    assert set(COLOR_BY) <= set(THEME_LAYERS)
+    for k in COLOR_BY:
+        m = scenario_map(tiny_result, offline=True, color_by=k)
+        assert next(la for la in m.layers if la["key"] == "buildings")["show"]
+
+
+# ----------------------------------------------------------------------------- per-language text
+def test_per_language_manifest_and_scenario_text(tmp_path: Path) -> None:
+    from twin._text import local
+    from twin.district import load_district
+    from twin.pipeline import _attribution
+    from twin.scenario import load_scenario
+    fornebu = Path(__file__).resolve().parent.parent / "twin" / "data" / "districts" / "fornebu"
+    b = gpd.read_file(fornebu / "buildings.gpkg").head(3)
+    (tmp_path / "d").mkdir()
+    b.to_file(tmp_path / "d" / "buildings.gpkg", layer="buildings")
+    manifest = {"name": "T", "crs": "EPSG:25833", "layers": {"buildings": "buildings.gpkg"},
+                "synthetic_note": {"en": "Made up.", "nb": "Oppdiktet."},
+                "attribution": {"en": "Data: us", "nb": "Data: oss"}, "licence": "CC0",
+                "description": {"en": "A test", "da": "En test"}}
+    (tmp_path / "d" / "district.yaml").write_text(yaml.safe_dump(manifest, allow_unicode=True),
+                                                  encoding="utf-8")
+    d = load_district(tmp_path / "d")
+    assert _attribution(d) == {"en": "Made up. · Data: us · CC0", "nb": "Oppdiktet. · Data: oss · CC0"}
+    assert local(_attribution(d), "sv") == "Made up. · Data: us · CC0"  # English when missing
+    bad = {**manifest, "description": {"de": "Ein Test"}}
+    (tmp_path / "d" / "district.yaml").write_text(yaml.safe_dump(bad), encoding="utf-8")
+    with pytest.raises(InputError, match="unknown language 'de'"):
+        load_district(tmp_path / "d")
+    (tmp_path / "s.yaml").write_text(yaml.safe_dump({
+        "name": "s", "title": {"en": "Plan", "nb": "Plan nb"}, "description": "plain"}),
+        encoding="utf-8")
+    sc = load_scenario(tmp_path / "s.yaml")
+    assert local(sc.title, "nb") == "Plan nb" and sc.description == "plain"
+    (tmp_path / "s2.yaml").write_text(yaml.safe_dump({"name": "s", "title": {"xx": "?"}}),
+                                      encoding="utf-8")
+    with pytest.raises(InputError, match="unknown language"):
+        load_scenario(tmp_path / "s2.yaml")

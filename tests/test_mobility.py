@@ -350,3 +350,29 @@ def test_public_chargers_needed_at_11_kw():
     need = chargers_needed(b, params=mp)
     assert need["public_kwh_day"] == pytest.approx(176.0)
     assert need["public_points_needed"] == pytest.approx(2.0)
+
+
+def test_finnish_car_km_per_resident_near_statistics_finland(block, two_chargers):
+    """A published reference the model does not read: Statistics Finland, Tieliikennetilasto 2021 (release
+    'Tieliikenteen kokonaissuorite laski 0,5 % vuonna 2021'): passenger cars drove 38.8 billion vehicle-km
+    in 2021, for 5,548,241 inhabitants (Statistics Finland, population 31 Dec 2021), about 6 990 km per
+    inhabitant. A Finnish district's residents (HLT 2021 travel survey) should be within +/-30 % (the
+    statistic also holds business driving and the survey year 2021 had fewer trips, pandemic)."""
+    out = estimate_mobility(block, two_chargers, params=MobilityParams(country="FI"))
+    per_resident = out["car_km_yr"].iloc[0] / out["residents"].iloc[0]
+    reference = 38.8e9 / 5_548_241
+    assert 0.7 * reference < per_resident < 1.3 * reference
+
+
+def test_country_selects_its_own_travel_survey(block, two_chargers):
+    """Finland's HLT 2021 has a car share of 62 % of trips vs Bærum's 57 % (Traficom; Bærum kommune), and
+    fewer (2.3 vs 3.26/day) but longer car trips: the two countries give different car-km."""
+    no = MobilityParams().effective_mode_shares
+    fi = MobilityParams(country="FI").effective_mode_shares
+    assert (fi["car_driver"] + fi["car_passenger"]) / (no["car_driver"] + no["car_passenger"]) == \
+        pytest.approx((0.62 / 0.98) / (0.57 / 0.99))
+    km_no = estimate_mobility(block, two_chargers, params=MobilityParams())["car_km_yr"].iloc[0]
+    km_fi = estimate_mobility(block, two_chargers, params=MobilityParams(country="FI"))["car_km_yr"].iloc[0]
+    assert km_fi != pytest.approx(km_no, rel=0.01)
+    with pytest.raises(InputError, match="unknown country"):
+        MobilityParams(country="XX")

@@ -183,11 +183,20 @@ def test_osm_import_of_a_real_city_centre_evaluates(tmp_path):
     assert CliRunner().invoke(main, ["check", str(folder)]).exit_code == 0
     from twin.country import CountryWarning
 
-    with pytest.warns(CountryWarning, match="country FI .inferred from the location.: default emission_set"):
+    with pytest.warns(CountryWarning, match="country FI .inferred from the location.: default driver_share_of_car"):
         r = twin.evaluate(twin.load_district(folder), None)
     assert r.indicators["country"] == "FI" and r.indicators["country_inferred"]
-    # no Finnish set bundled: the Nordic mix, 90 g CO2e/kWh (IVL/SMED 2021), is the named fallback
-    assert r.indicators["electricity_co2_g_kwh"] == pytest.approx(90.0)
+    # Finnish electricity: Motiva, CO2-paastokertoimet (2016), average of electricity production in Finland,
+    # 209 kg CO2/MWh (Statistics Finland, statistics year 2014)
+    assert r.indicators["electricity_co2_g_kwh"] == pytest.approx(209.0)
+    # Finnish travel survey: HLT 2021 (Traficom) 62 % of trips by car vs Baerum's 57 %: more car-km per
+    # resident than the Norwegian defaults give for the same homes
+    from twin.mobility import MobilityParams, estimate_mobility
+
+    homes = r.buildings[r.buildings["residents"] > 0].head(20)
+    fi_km = estimate_mobility(homes, r.layers["charging_points"] if "charging_points" in r.layers else
+                              homes.iloc[:0][["geometry"]], params=MobilityParams(country="FI"))["car_km_yr"]
+    assert r.buildings.loc[homes.index, "car_km_yr"].to_numpy() == pytest.approx(fi_km.to_numpy())
     b = r.buildings
     assert len(b) == 435  # each physical building once (11 duplicate footprints merged)
     heated = b[b["use"] != "unheated"]

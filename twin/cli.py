@@ -280,7 +280,7 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
             bar.set_postfix_str(f"{label}: writing maps and tables")
             with atomic_folder(target) as tmp:
                 write_result(r, tmp, lang=lang, audience=audience, offline=offline, png=png, pdf=pdf,
-                             no_map=no_map,
+                             no_map=no_map, baseline=results[0] if results else None,
                              scenario=sc, session=session, district=district)
             results.append(r)
             ind = r.indicators
@@ -443,7 +443,9 @@ def flood_summary(summary: dict[str, Any], out: Path) -> list[str]:
     if summary.get("fill_volume_m3") is not None:
         lines.append(f"volume of the low-lying areas when full: {summary['fill_volume_m3']:,.0f} m³")
     if summary.get("tiles") is not None:
-        lines.append(f"tiles: {summary['tiles']}")
+        lines.append(f"tiles: {summary['tiles']}; spill graph: {summary['graph_nodes']:,} nodes, "
+                     f"{summary['graph_edges']:,} edges; seconds: "
+                     + ", ".join(f"{k} {v:,.1f}" for k, v in summary["seconds"].items()))
     if bal.get("rain_m3"):
         lines.append(f"rain {m3('rain_m3')}: {m3('stored_m3')} stays in low-lying areas, "
                      f"{m3('basin_m3')} in basins, {m3('outflow_m3')} flows out, "
@@ -522,6 +524,10 @@ def import_vector_cmd(file: Path, mapping: Path, out: Path, dem: Path | None, na
     from twin.importers.vector import import_vector
 
     if layer == "charging_points":
+        extra = [o for o, v in (("--dem", dem), ("--population", population), ("--name", name)) if v is not None]
+        if extra:
+            raise input_error(" ".join(extra), "applies to building registers, not to --layer charging_points",
+                              "leave it out; a charger register is written as one layer file")
         points = import_vector(file, mapping=mapping, layer=layer)["charging_points"]
         path = write_layer(points, out, layer=layer, source_file=file)
         click.echo(f"wrote {path}: {len(points)} charging points "

@@ -40,7 +40,7 @@ from pyproj import CRS
 from twin import schema as sch
 from twin._errors import InputError, Problem, input_error
 from twin._io import atomic_path, write_gpkg, write_text
-from twin._text import check_text
+from twin._text import check_text, local
 from twin._yaml import read_yaml
 from twin.raster import Raster, is_metric, read_dem
 
@@ -116,8 +116,12 @@ class District:
 
     @property
     def attribution(self) -> str:
-        """Data sources and licences as one line."""
-        parts = [str(self.manifest.get(k, "")).strip() for k in ("attribution", "licence")]
+        """Data sources and licences as one line (English where given per language)."""
+        return self.attribution_in("en")
+
+    def attribution_in(self, lang: str) -> str:
+        """Data sources and licences as one line, in ``lang`` where given per language."""
+        parts = [local(self.manifest.get(k, ""), lang).strip() for k in ("attribution", "licence")]
         return " · ".join(p for p in parts if p)
 
     def replace(self, **changes: Any) -> "District":
@@ -174,13 +178,13 @@ def read_manifest(folder: str | os.PathLike) -> dict[str, Any]:
     for key in ("name", "crs", "layers"):
         if key not in manifest:
             problems.append(Problem(str(path), f"missing key '{key}'", f"add `{key}:` to the manifest"))
-    for key in ("synthetic_note", "description"):  # text, or one text per language
+    for key in ("synthetic_note", "description", "attribution", "licence"):  # text, or per language
         problem = check_text(manifest[key]) if key in manifest else None
         if problem:
             problems.append(Problem(str(path), f"`{key}` {problem}",
                                     f"write `{key}: <text>` or `{key}: {{en: ..., nb: ...}}`",
                                     column=key))
-    for key in ("name", "attribution", "licence"):
+    for key in ("name",):
         if key in manifest and not isinstance(manifest[key], str):
             problems.append(Problem(str(path), f"`{key}` is not text (it is a {type(manifest[key]).__name__})",
                                     f"write `{key}: <text>`", column=key))
@@ -264,11 +268,12 @@ def load_district(path: str | os.PathLike) -> District:
         except InputError as exc:
             problems.extend(exc.problems)
             layers[key] = empty_layer(layer_schema, crs)
+    grid = None
     if "population" in manifest["layers"]:  # checked as `twin run` reads it
         from twin.population import read_population_grid
 
         try:
-            read_population_grid(folder / str(manifest["layers"]["population"]), crs=crs)
+            grid = read_population_grid(folder / str(manifest["layers"]["population"]), crs=crs)
         except InputError as exc:
             problems.extend(exc.problems)
     dem = None
@@ -296,6 +301,10 @@ def load_district(path: str | os.PathLike) -> District:
             problems.extend(exc.problems)
     if problems:
         raise InputError(problems)
+    if grid is not None:  # residents from the grid where the buildings have none (twin.population)
+        from twin.population import residents_from_grid
+
+        layers["buildings"] = residents_from_grid(layers["buildings"], grid)
     grid_areas = layers["grid_areas"] if "grid_areas" in manifest["layers"] else None
     return District(
         name=str(manifest["name"]), crs=crs, buildings=layers["buildings"],

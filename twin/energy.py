@@ -78,7 +78,8 @@ _DH_DEFAULTS = _scalar_params("dh_defaults.csv")
 
 #: Named choices of the district-heat factor at the building (``dh_defaults.csv``
 #: rows ``dh_co2_g_kwh_<choice>``): ``no_national_mix`` (default, the Norwegian
-#: district-heat mix) and ``zero_at_building`` (SSB KOSTRA: counted at the plant).
+#: district-heat mix), ``fi_chp_average`` (Finnish default, Motiva/Energiateollisuus)
+#: and ``zero_at_building`` (SSB KOSTRA: counted at the plant).
 DH_EMISSION_SETS: tuple[str, ...] = tuple(
     k.removeprefix("dh_co2_g_kwh_") for k in _DH_DEFAULTS if k.startswith("dh_co2_g_kwh_"))
 

@@ -6,7 +6,10 @@ dimension:
 
 1. **Fill** the DEM (Priority-Flood, Barnes, Lehman & Mulla 2014, with the
    plain-stack improvement of Zhou et al. 2016 / Wei et al. 2019); the raster
-   edge and nodata cells are outlets, 8-connectivity.
+   edge and nodata cells are outlets, 8-connectivity. The kernel
+   (:func:`flood_keys`) is shared with the tiled fill of DEMs larger than
+   memory (:mod:`twin.flood_tiled`, Barnes 2016), which gives the same
+   surface, depressions and building exposure tile by tile.
 2. **Depressions** are the 8-connected regions where ``filled - dem > 0``;
    each has one spill elevation (its filled level), a pour point on its rim
    and a downstream depression (or ``-1`` when the overflow leaves the area).

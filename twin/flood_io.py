@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +85,39 @@ def _write_gpkg(gdf: gpd.GeoDataFrame, path: Path, layer: str) -> Path:
         if os.path.exists(tmp):
             os.unlink(tmp)
     return path
+
+
+@contextmanager
+def gpkg_appender(path: Path, layer: str) -> Iterator[Any]:
+    """A function that appends GeoDataFrames to one GeoPackage layer, written atomically.
+
+    Features go to a temporary file in the target folder, renamed into
+    place when the block ends without error; an empty layer is written when
+    nothing was appended.
+    """
+    import geopandas as gpd
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".gpkg", dir=path.parent)
+    os.close(fd)
+    os.unlink(tmp)  # GDAL creates the file itself
+    state = {"crs": None, "rows": 0}
+
+    def append(gdf: gpd.GeoDataFrame) -> None:
+        # depressions joined across tiles can be multipolygons: one conformant layer type
+        gdf.to_file(tmp, layer=layer, driver="GPKG", mode="a" if state["rows"] else "w", promote_to_multi=True)
+        state["rows"] += len(gdf)
+        state["crs"] = gdf.crs
+
+    try:
+        yield append
+        if not state["rows"]:
+            gpd.GeoDataFrame({"depression_id": []}, geometry=[], crs=state["crs"]).to_file(
+                tmp, layer=layer, driver="GPKG")
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def run_flood(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, rain_mm: float | None = None,
@@ -201,12 +236,14 @@ def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, 
         if (out / "buildings.gpkg").resolve() in inputs:
             raise input_error(str(out / "buildings.gpkg"), "the output would overwrite an input file",
                               "choose another --out folder")
-    s, depressions, out_b = fill_tiled(dem_path, target, chunks=chunks, scheduler=scheduler, params=params,
-                                       buildings=buildings)
-    files = {"filled": target, "depressions": _write_gpkg(depressions, out / "depressions.gpkg", "depressions")}
+    dep_path = out / "depressions.gpkg"
+    with gpkg_appender(dep_path, "depressions") as append:
+        s, depressions, out_b = fill_tiled(dem_path, target, chunks=chunks, scheduler=scheduler, params=params,
+                                           buildings=buildings, sink=append)
+    files = {"filled": target, "depressions": dep_path}
     if out_b is not None:
         files["buildings"] = _write_gpkg(out_b, out / "buildings.gpkg", "buildings")
-    return {"files": files, "shape": s.shape, "tiles": s.tiles, "depressions": int(len(depressions)),
+    return {"files": files, "shape": s.shape, "tiles": s.tiles, "depressions": depressions["depressions"],
             "flooded_buildings": s.flooded_buildings,
-            "fill_volume_m3": float(depressions["volume_m3"].sum()), "graph_nodes": s.graph_nodes,
+            "fill_volume_m3": depressions["fill_volume_m3"], "graph_nodes": s.graph_nodes,
             "graph_edges": s.graph_edges, "seconds": {k: round(v, 2) for k, v in s.seconds.items()}}

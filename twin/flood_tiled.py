@@ -273,7 +273,8 @@ def spill_graph(graphs: np.ndarray) -> tuple[list[np.ndarray], int, int]:
 
 # --------------------------------------------------------------------------- depressions
 def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, slice]], grid: tuple[int, int],
-                      transform: Any, crs: Any, params: Any) -> Any:
+                      transform: Any, crs: Any, params: Any,
+                      sink: Any) -> tuple[dict[str, Any], list[np.ndarray]]:
     """One row and polygon per reported depression from the tiles' pieces.
 
     Pieces that touch across a tile border (8-connectivity) are one
@@ -283,11 +284,19 @@ def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, s
     thresholds (``params``: :class:`twin.flood.FloodParams`). Polygons of
     depressions in several tiles are the union of their pieces' outlines.
 
+    The reported depressions are passed to ``sink`` as GeoDataFrames
+    (``depression_id, area_m2, max_depth_m, volume_m3, spill_elev_m`` and
+    the geometry: the columns the tiled path computes, no rain routing), tile
+    by tile, each sorted by id, the depressions in several tiles last; so
+    only one tile's polygons and those of the multi-tile depressions are in
+    memory at once.
+
     Returns
     -------
-    geopandas.GeoDataFrame
-        ``depression_id, area_m2, max_depth_m, volume_m3, spill_elev_m`` and
-        the geometry (the columns the tiled path computes; no rain routing).
+    dict
+        ``depressions`` (count) and ``fill_volume_m3``.
+    list of numpy.ndarray
+        Per tile, whether each of its pieces is reported.
     """
     import geopandas as gpd
     import pandas as pd
@@ -330,11 +339,14 @@ def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, s
     level = np.full(ncomp, np.nan)
     level[gid] = cat["level"]
     keep = (maxd >= params.min_depth_m) & (cnt * area >= params.min_area_m2) & (vol >= params.min_volume_m3)
-    ids = np.flatnonzero(keep)
-    # outlines of the kept pieces, in map coordinates, unioned per depression
-    rings, owners = [], []
+    # outlines of the kept pieces, tile by tile: a depression in one piece goes to ``sink``
+    # at once (with its tile), pieces of depressions in several tiles are unioned at the end
+    npieces = np.bincount(gid, minlength=ncomp)
+    table = pd.DataFrame({"depression_id": np.arange(1, ncomp + 1), "area_m2": cnt * area, "max_depth_m": maxd,
+                          "volume_m3": vol, "spill_elev_m": level})
+    multi_polys, multi_owner = [], []
     for p, w, off in zip(pieces, windows, offs):
-        vr, vc, ring_off, ring_lab = p["outline"]
+        vr, vc, ring_off, ring_lab = p.pop("outline")
         if len(ring_lab) == 0:
             continue
         piece_gid = gid[off + ring_lab - 1]
@@ -345,23 +357,30 @@ def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, s
         xs = transform.c + transform.a * (vc.astype(np.float64) + w[1].start)
         ys = transform.f + transform.e * (vr.astype(np.float64) + w[0].start)
         lr = shapely.linearrings(np.column_stack([xs, ys]), indices=np.repeat(np.arange(len(sizes)), sizes))
+        del xs, ys, vr, vc
         ro = sel[np.argsort(ring_lab[sel], kind="stable")]
         labs, owner = np.unique(ring_lab[ro], return_inverse=True)
-        rings.append(shapely.polygons(lr[ro], indices=owner))
-        owners.append(gid[off + labs - 1])
-    polys = np.concatenate(rings) if rings else np.zeros(0, dtype=object)
-    owner = np.concatenate(owners) if owners else np.zeros(0, dtype=np.int64)
-    geoms = []
-    order = np.argsort(owner, kind="stable")
-    start = np.searchsorted(owner[order], ids, side="left")
-    stop = np.searchsorted(owner[order], ids, side="right")
-    for q in range(len(ids)):
-        part = polys[order[start[q]:stop[q]]]
-        geoms.append(part[0] if len(part) == 1 else shapely.union_all(part))
-    table = pd.DataFrame({"depression_id": ids + 1, "area_m2": cnt[ids] * area, "max_depth_m": maxd[ids],
-                          "volume_m3": vol[ids], "spill_elev_m": level[ids]})
+        polys = shapely.polygons(lr[ro], indices=owner)
+        del lr
+        owners = gid[off + labs - 1]
+        single = npieces[owners] == 1
+        if single.any():
+            o = np.argsort(owners[single], kind="stable")
+            ids = owners[single][o]
+            sink(gpd.GeoDataFrame(table.iloc[ids].reset_index(drop=True), geometry=polys[single][o], crs=crs))
+        multi_polys.append(polys[~single])
+        multi_owner.append(owners[~single])
+    if multi_polys:
+        polys = np.concatenate(multi_polys)
+        owner = np.concatenate(multi_owner)
+        order = np.argsort(owner, kind="stable")
+        ids, start = np.unique(owner[order], return_index=True)
+        stop = np.r_[start[1:], len(order)]
+        geoms = [shapely.union_all(polys[order[start[q]:stop[q]]]) for q in range(len(ids))]
+        if len(ids):
+            sink(gpd.GeoDataFrame(table.iloc[ids].reset_index(drop=True), geometry=geoms, crs=crs))
     piece_keep = [keep[gid[off:off + p["n"]]] for p, off in zip(pieces, offs)]
-    return gpd.GeoDataFrame(table, geometry=geoms, crs=crs), piece_keep
+    return {"depressions": int(keep.sum()), "fill_volume_m3": float(vol[keep].sum())}, piece_keep
 
 
 def exposure_tiled(depth_path: str | os.PathLike, windows: list[tuple[slice, slice]], transform: Any, crs: Any,
@@ -619,16 +638,23 @@ def depressions_tiled(dem: Any, chunks: int, *, params: Any = None, buildings: A
 
     from twin.raster import write_geotiff
 
+    import geopandas as gpd
+    import pandas as pd
+
+    parts: list[Any] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = write_geotiff(Path(tmp) / "dem.tif", dem, dtype="float64")
-        _, deps, out_b = fill_tiled(path, Path(tmp) / "filled.tif", chunks=chunks, scheduler=scheduler,
-                                    params=params, buildings=buildings)
-    return deps, out_b
+        _, _, out_b = fill_tiled(path, Path(tmp) / "filled.tif", chunks=chunks, scheduler=scheduler,
+                                 params=params, buildings=buildings, sink=parts.append)
+    cols = ["depression_id", "area_m2", "max_depth_m", "volume_m3", "spill_elev_m"]
+    deps = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=dem.crs) if parts else \
+        gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=dem.crs)
+    return deps.sort_values("depression_id", ignore_index=True), out_b
 
 
 def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chunks: int = 4096,
-               scheduler: Any = "threads", params: Any = None,
-               buildings: Any = None) -> tuple[TiledSummary, Any, Any]:
+               scheduler: Any = "threads", params: Any = None, buildings: Any = None,
+               sink: Any = None) -> tuple[TiledSummary, dict[str, Any], Any]:
     """Fill a GeoTIFF DEM tile by tile and write the filled surface window by window.
 
     Parameters
@@ -652,11 +678,15 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
         footprint: the worst case, every depression full) and
         ``in_low_lying_area``.
 
+    sink : callable, optional
+        Receives the reported depressions as GeoDataFrames, a tile at a time
+        (:func:`merge_depressions`); default: dropped.
+
     Returns
     -------
     TiledSummary
-    geopandas.GeoDataFrame
-        The depressions (:func:`merge_depressions`).
+    dict
+        ``depressions`` (count) and ``fill_volume_m3``.
     geopandas.GeoDataFrame or None
         The buildings with the flood columns.
     """
@@ -692,7 +722,7 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
                 dst.write(np.where(np.isnan(block), -9999.0, block).astype("float32"), 1, window=window(rs, cs))
         t = time.perf_counter()
         depressions, piece_keep = merge_depressions(pieces, windows, dem.data.numblocks, dem.transform, dem.crs,
-                                                    params)
+                                                    params, sink if sink is not None else (lambda gdf: None))
         del pieces
         summary.seconds["depressions"] = time.perf_counter() - t
         if buildings is not None:

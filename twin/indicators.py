@@ -55,11 +55,14 @@ INDICATORS: dict[str, str] = {
     "design_peak_district_heat_mw": "MW",
     "ev_charging_peak_mw": "MW",
     "grid_areas_over_capacity": "count",
+    "design_temperature_c": "degC",
+    "ev_smart_charging": "share of home charging",
 }
 
 #: Indicators that are scenario inputs echoed, not model outcomes: a target on
 #: one of them reports ``status: set_by_input`` (the scenario decides it).
-INPUT_INDICATORS: frozenset[str] = frozenset({"zero_emission_car_share", "electricity_co2_g_kwh", "rain_mm"})
+INPUT_INDICATORS: frozenset[str] = frozenset({"zero_emission_car_share", "electricity_co2_g_kwh", "rain_mm",
+                                              "design_temperature_c", "ev_smart_charging"})
 
 #: Indicators that scenario modifications can set directly (``change_heating``
 #: sets ``fossil_heating_share``, ``add_chargers`` with ``target_coverage``

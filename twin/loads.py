@@ -511,6 +511,7 @@ class HourlyLoads:
     ev_smart_charging: float
     archetypes: pd.DataFrame
     buildings_outside_areas: int = 0
+    n_shapes: int = 0
 
     def peak(self, carrier: str) -> tuple[float, pd.Timestamp]:
         """Peak power (kW) of a carrier and its hour."""
@@ -868,7 +869,7 @@ def hourly_loads(buildings: gpd.GeoDataFrame, weather: Any, *, params: HourlyPar
         area_ids=ids, area_kw=grp_el[: len(ids)].T.astype(np.float64), area_capacity_kw=cap, design_kw=design_kw,
         building_peak_kw=building_peak, dut_c=float(weather.dut_c), weather_label=str(weather.label),
         ev_smart_charging=float(params.ev_smart_charging), archetypes=info,
-        buildings_outside_areas=int(np.sum(b_area < 0)) if ids else 0)
+        buildings_outside_areas=int(np.sum(b_area < 0)) if ids else 0, n_shapes=n_s)
 
 
 def grid_area_layer(grid_areas: gpd.GeoDataFrame, loads: HourlyLoads) -> gpd.GeoDataFrame:

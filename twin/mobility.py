@@ -107,7 +107,40 @@ def parameter_table(name: str) -> pd.DataFrame:
     return table
 
 
-def _value(table: str, parameter: str, key: str = "all") -> float:
+def _country_rows(t: pd.DataFrame, country: str) -> pd.DataFrame:
+    """Rows of a table for a country: its own, else the shared (``all``), else Norway's (the fallback)."""
+    if "country" not in t.columns:
+        return t
+    for c in (country, "all", "NO"):
+        hit = t[t["country"] == c]
+        if len(hit):
+            return hit
+    return t.iloc[:0]
+
+
+def travel_row(parameter: str, key: str = "all", *, country: str = "NO") -> pd.Series:
+    """The ``mobility_travel.csv`` row of a parameter for a country.
+
+    A country without its own row uses Norway's (listed as a fallback in
+    ``country_defaults.csv``, which warns).
+    """
+    t = parameter_table("mobility_travel")
+    hit = _country_rows(t[(t["parameter"] == parameter) & (t["key"] == key)], country)
+    if len(hit) != 1:
+        msg = f"twin/params/mobility_travel.csv: expected one row {parameter}/{key}/{country}, found {len(hit)}"
+        raise ValueError(msg)
+    return hit.iloc[0]
+
+
+def travel_countries(parameter: str) -> set[str]:
+    """Countries with their own ``mobility_travel.csv`` rows of a parameter."""
+    t = parameter_table("mobility_travel")
+    return set(t.loc[t["parameter"] == parameter, "country"].astype(str)) - {"all"}
+
+
+def _value(table: str, parameter: str, key: str = "all", country: str = "NO") -> float:
+    if table == "mobility_travel":
+        return float(travel_row(parameter, key, country=country)["value"])
     t = parameter_table(table)
     hit = t[(t["parameter"] == parameter) & (t["key"] == key)]
     if len(hit) != 1:
@@ -116,16 +149,19 @@ def _value(table: str, parameter: str, key: str = "all") -> float:
     return float(hit["value"].iloc[0])
 
 
-def _by_key(table: str, parameter: str) -> dict[str, float]:
+def _by_key(table: str, parameter: str, country: str = "NO") -> dict[str, float]:
     t = parameter_table(table)
-    hit = t[t["parameter"] == parameter]
+    hit = _country_rows(t[t["parameter"] == parameter], country)
     return dict(zip(hit["key"].astype(str), hit["value"].astype(float), strict=True))
 
 
-def _default_mode_shares() -> dict[str, float]:
-    """Default mode shares: Bærum's RVU 2018 shares, car split by the national driver share."""
-    raw = _by_key("mobility_travel", "mode_share_raw")
-    driver = _value("mobility_travel", "driver_share_of_car_trips")
+def _default_mode_shares(country: str = "NO") -> dict[str, float]:
+    """Default mode shares of a country's travel survey, car split by the driver share.
+
+    Norway: Bærum's RVU 2018/19 shares; Finland: HLT 2021 (``mobility_travel.csv``).
+    """
+    raw = _by_key("mobility_travel", "mode_share_raw", country)
+    driver = _value("mobility_travel", "driver_share_of_car_trips", country=country)
     shares = {
         "car_driver": raw["car"] * driver,
         "car_passenger": raw["car"] * (1.0 - driver),
@@ -152,7 +188,8 @@ class MobilityParams:
     mode_shares : dict of str to float or None
         Trip mode shares with keys ``car_driver, car_passenger,
         public_transport, bicycle, walking`` summing to 1; None = the defaults
-        (Bærum RVU 2018, ``mobility_travel.csv``).
+        (the country's travel survey, ``mobility_travel.csv``: Bærum RVU
+        2018/19 for Norway, HLT 2021 for Finland, Norway's elsewhere).
     walk_distance_m : float
         Walking distance to a public charge point that counts as covered (300 m).
     car_ownership_factor : float
@@ -171,6 +208,10 @@ class MobilityParams:
         The same for workplace charge points.
     home_charger_kw, home_usable_hours_day : float
         The same for home charge points.
+    country : str
+        ISO code (NO, SE, DK, FI) selecting the travel-survey rows of
+        ``mobility_travel.csv``; parameters without a row for the country
+        use Norway's (``twin.country`` warns).
     """
 
     ev_share: float = field(default_factory=lambda: _value("mobility_vehicles", "ev_share"))
@@ -194,10 +235,14 @@ class MobilityParams:
     home_charger_kw: float = field(default_factory=lambda: _value("charging", "charger_kw", "home"))
     home_usable_hours_day: float = field(
         default_factory=lambda: _value("charging", "usable_hours_day", "home"))
+    country: str = "NO"
 
     def __post_init__(self) -> None:
         where = "mobility parameters"
         problems: list[Problem] = []
+        if self.country not in ("NO", "SE", "DK", "FI"):
+            problems.append(Problem(where, f"unknown country {self.country!r}",
+                                    "use one of NO, SE, DK, FI", column="country"))
         if not 0.0 <= self.ev_share <= 1.0:
             problems.append(Problem(where, f"ev_share {self.ev_share} is outside 0-1",
                                     "give the share of car-km driven electric, 0-1",
@@ -242,7 +287,7 @@ class MobilityParams:
     def effective_mode_shares(self) -> dict[str, float]:
         """The mode shares in use (the override or the defaults)."""
         if self.mode_shares is None:
-            return _default_mode_shares()
+            return _default_mode_shares(self.country)
         return {k: float(self.mode_shares[k]) for k in MODES}
 
     def as_dict(self) -> dict[str, Any]:
@@ -353,17 +398,18 @@ def _travel(residents: np.ndarray, jobs: np.ndarray, params: MobilityParams
     """Car-driver km per year of residents and of in-commuters, per building."""
     shares = params.effective_mode_shares
     driver = shares["car_driver"] * params.car_ownership_factor
-    days = _value("mobility_travel", "days_per_year")
+    c = params.country
+    days = _value("mobility_travel", "days_per_year", country=c)
     per_resident = (_value("mobility_persons", "share_age_13plus")
-                    * _value("mobility_travel", "trips_per_person_day")
-                    * driver * _value("mobility_travel", "car_driver_trip_km") * days)
+                    * _value("mobility_travel", "trips_per_person_day", country=c)
+                    * driver * _value("mobility_travel", "car_driver_trip_km", country=c) * days)
     total_jobs = float(jobs.sum())
     employed = float(residents.sum()) * _value("mobility_persons", "employed_per_resident")
     internal = _value("mobility_persons", "internal_work_share")
     f_int = min(1.0, employed * internal / total_jobs) if total_jobs > 0 else 0.0
-    per_job = ((1.0 - f_int) * _value("mobility_travel", "commute_trips_per_workday")
-               * _value("mobility_travel", "working_days_yr") * driver
-               * _value("mobility_travel", "commute_trip_km"))
+    per_job = ((1.0 - f_int) * _value("mobility_travel", "commute_trips_per_workday", country=c)
+               * _value("mobility_travel", "working_days_yr", country=c) * driver
+               * _value("mobility_travel", "commute_trip_km", country=c))
     return residents * per_resident, jobs * per_job
 
 

@@ -179,7 +179,9 @@ def apply_modification(applied: Applied, mod: Modification, scenario: Scenario) 
         else:
             from twin.mobility import estimate_mobility, place_chargers
 
-            mp = mobility_params(scenario)
+            from twin.country import district_country
+
+            mp = mobility_params(scenario, country=district_country(d)[0])
             streets = d.streets if len(d.streets) else None
             est = estimate_mobility(_with_floor_area(b), d.charging_points, params=mp, streets=streets)
             if a.area is not None:
@@ -219,12 +221,12 @@ def _with_floor_area(b: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def mobility_params(scenario: Scenario, year: int | None = None):  # noqa: ANN201
-    """Mobility parameters of a scenario (defaults where the scenario is silent)."""
+def mobility_params(scenario: Scenario, year: int | None = None, *, country: str = "NO"):  # noqa: ANN201
+    """Mobility parameters of a scenario (the country's defaults where the scenario is silent)."""
     from twin.mobility import MobilityParams
 
     p = scenario.parameters
-    kw = {}
+    kw: dict = {"country": country}
     for key in ("ev_share", "mode_shares", "walk_distance_m", "car_ownership_factor"):
         v = getattr(p, key)
         if v is not None:

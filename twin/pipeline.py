@@ -19,6 +19,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from twin._text import local
 from twin.district import District, default_district_path, load_district
 from twin.indicators import district_indicators, evaluate_targets
 from twin.modify import Applied, apply_scenario, mobility_params
@@ -203,11 +204,12 @@ def estimate(district: District, scenario: Scenario, applied: Applied, *, year: 
     p = scenario.parameters
     overridden = tuple(k for k, v in (("emission_set", p.emission_set),
                                       ("dh_emission_set", p.dh_emission_set or p.dh_co2_g_kwh),
-                                      ("travel_survey", p.mode_shares)) if v is not None)
+                                      ("travel_survey", p.mode_shares),
+                                      ("driver_share_of_car_trips", p.mode_shares)) if v is not None)
     warn_fallbacks(cd, overridden=overridden)
     ep = energy_params(scenario, applied, year=year, defaults=cd)
     b = energy.estimate_buildings(d.buildings, d.heat_network, params=ep)
-    mp = mobility_params(scenario)
+    mp = mobility_params(scenario, country=cd.country)
     streets = d.streets if len(d.streets) else None
     session.stage("mobility and charging")
     b = mobility.estimate_mobility(b, d.charging_points, params=mp, streets=streets)
@@ -216,6 +218,7 @@ def estimate(district: District, scenario: Scenario, applied: Applied, *, year: 
     layers: dict[str, gpd.GeoDataFrame] = {}
     extra: dict[str, Any] = {"energy_totals": energy.district_totals(b), "carrier_factors": factors,
                              "country": cd, "energy_params": ep,
+                             "dh_emission_set": p.dh_emission_set or cd.dh_emission_set,
                              "mobility": mobility.mobility_summary(b, d.charging_points, params=mp),
                              "modifications": list(applied.log)}
     if len(d.heat_network):
@@ -385,7 +388,8 @@ def _uncertainty(b: gpd.GeoDataFrame, ind: dict[str, Any], extra: dict[str, Any]
     ep = extra["energy_params"]
     factors = extra["carrier_factors"]
     params = unc.parameters(emission_set=ep.emission_set, electricity_g_kwh=factors["electricity"],
-                            dh_g_kwh=factors["district_heat"],
+                            dh_g_kwh=factors["district_heat"], country=mp.country,
+                            dh_emission_set=extra["dh_emission_set"],
                             ev_share=float(mp.ev_share), ev_kwh_per_km=float(mp.ev_kwh_per_km))
     comp = unc.components(b, factors)
     samples, values = unc.draws(comp, params, n=n, factors=factors, co2_per_fossil_km=_co2_per_fossil_km())
@@ -399,11 +403,16 @@ def _uncertainty(b: gpd.GeoDataFrame, ind: dict[str, Any], extra: dict[str, Any]
 
 
 def _attribution(d: District) -> str | dict[str, str]:
-    text = d.attribution
-    note = d.manifest.get("synthetic_note", "")
-    if isinstance(note, dict):  # one note per language
-        return {lang: " · ".join(x for x in (str(v).strip(), text) if x) for lang, v in note.items()}
-    return " · ".join(x for x in (str(note).strip(), text) if x)
+    keys = ("synthetic_note", "attribution", "licence")
+    langs = sorted({lang for k in keys if isinstance(d.manifest.get(k), dict) for lang in d.manifest[k]})
+    weather = f"Weather: {d.weather.label}" if d.weather is not None and d.weather.label else ""
+
+    def line(lang: str) -> str:
+        # the weather year's credit travels with every map
+        note = local(d.manifest.get("synthetic_note", ""), lang).strip()
+        return " · ".join(x for x in (note, d.attribution_in(lang), weather) if x)
+
+    return {lang: line(lang) for lang in langs} if langs else line("en")
 
 
 def evaluate_pathway(district: District | None, scenario: Scenario, *, session: Session | None = None):  # noqa: ANN201

@@ -33,8 +33,11 @@ import shapely
 from twin._errors import input_error
 from twin.schema import RESIDENTIAL_USES
 
-__all__ = ["read_population_grid", "allocate_residents", "residential_floor_area", "Allocation",
-           "POPULATION_COLUMNS"]
+__all__ = ["read_population_grid", "allocate_residents", "residential_floor_area", "add_residents",
+           "residents_from_grid", "Allocation", "POPULATION_COLUMNS"]
+
+#: ``residents_source`` of residents allocated from a population grid.
+GRID_SOURCE = "population_grid"
 
 #: Population count columns of the national grids, tried in this order:
 #: SSB (pop_tot), SCB (Pop / beftotalt), Statistics Finland (vaesto), DST (befolkning / antal).
@@ -252,6 +255,7 @@ def add_residents(buildings: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, *,
     alloc = allocate_residents(allb, cells, weights=weights, fallback_weights=heated)
     out = buildings.copy()
     out["residents"] = alloc.residents.to_numpy()[: len(buildings)]
+    out["residents_source"] = pd.array([GRID_SOURCE] * len(out), dtype="str")
     if alloc.unallocated_cells:
         shown = ", ".join(alloc.unallocated_cells[:5])
         warnings.warn(f"{where}: {len(alloc.unallocated_cells)} cell(s) with residents have no heated building "
@@ -261,3 +265,32 @@ def add_residents(buildings: gpd.GeoDataFrame, grid: gpd.GeoDataFrame, *,
             f"(dasymetric); {float(out['residents'].sum()):,.0f} in the district's buildings"
             + (f"; {alloc.fallback_cells} cells by heated floor area" if alloc.fallback_cells else ""))
     return out, cells, note
+
+
+def residents_from_grid(buildings: gpd.GeoDataFrame, grid: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Residents of a district's buildings from its population grid, where the data give none.
+
+    A district whose ``buildings`` have no ``residents`` at all but whose
+    manifest names a ``population`` grid gets them by dasymetric allocation
+    (:func:`add_residents`; ``residents_source = population_grid``).
+    Buildings with registered residents are left as they are.
+
+    Parameters
+    ----------
+    buildings : geopandas.GeoDataFrame
+        The district's validated buildings.
+    grid : geopandas.GeoDataFrame
+        As read by :func:`read_population_grid`.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The buildings, with ``residents`` when they had none.
+    """
+    has = "residents" in buildings.columns and pd.to_numeric(buildings["residents"], errors="coerce").notna().any()
+    if has or len(buildings) == 0:
+        return buildings
+    try:
+        return add_residents(buildings, grid, where=str(grid.attrs.get("path", "population grid")))[0]
+    except ValueError:  # no cell touches the buildings: residents stay estimated from floor area
+        return buildings

@@ -99,7 +99,8 @@ def _param(name: str, table: str, central: float | None = None, **key: str) -> P
 
 
 def parameters(*, emission_set: str, electricity_g_kwh: float, dh_g_kwh: float,
-               ev_share: float, ev_kwh_per_km: float) -> list[Parameter]:
+               ev_share: float, ev_kwh_per_km: float, country: str = "NO",
+               dh_emission_set: str = "no_national_mix") -> list[Parameter]:
     """The uncertain parameters of one evaluation, centred on the values the run used.
 
     Ranges are relative to the table's central value and moved to the value
@@ -114,12 +115,18 @@ def parameters(*, emission_set: str, electricity_g_kwh: float, dh_g_kwh: float,
         out.append(Parameter("electricity_g_kwh", electricity_g_kwh, float(r["low"]) * k, float(r["high"]) * k,
                              f"emission_factors.csv: {r['range_source']}"))
     if dh_g_kwh > 0:  # the default factor (segments with their own co2_g_kwh keep theirs, components())
-        r = _row("dh_defaults.csv", parameter="dh_co2_g_kwh_no_national_mix")
+        r = _row("dh_defaults.csv", parameter=f"dh_co2_g_kwh_{dh_emission_set}")
+        if r["low"] == "":  # a choice without a range (zero_at_building): the national mix's relative range
+            r = _row("dh_defaults.csv", parameter="dh_co2_g_kwh_no_national_mix")
         k = dh_g_kwh / float(r["value"])
         out.append(Parameter("dh_g_kwh", dh_g_kwh, float(r["low"]) * k, float(r["high"]) * k,
                              f"dh_defaults.csv: {r['range_source']}"))
+    from twin.mobility import travel_row
+
     for name in ("trips_per_person_day", "car_driver_trip_km", "commute_trip_km"):
-        out.append(_param(name, "mobility_travel.csv", parameter=name, key="all"))
+        r = travel_row(name, country=country)
+        out.append(Parameter(name, float(r["value"]), float(r["low"]), float(r["high"]),
+                             f"mobility_travel.csv ({r['country']}): {r['range_source']}"))
     r = _row("mobility_vehicles.csv", parameter="ev_share", key="all")
     out.append(Parameter("ev_share", ev_share, max(0.0, ev_share + float(r["low"])),
                          min(1.0, ev_share + float(r["high"])), f"mobility_vehicles.csv: {r['range_source']}"))

@@ -28,14 +28,15 @@ def _gpkg_ready(gdf: Any) -> Any:
 
 def write_result(result: Result, folder: Path, *, lang: str = "en", audience: str = "planner",
                  offline: bool = False, png: bool = False, no_map: bool = False, scenario: Any = None,
-                 pdf: bool = False,
+                 pdf: bool = False, baseline: Result | None = None,
                  session: Any = None, district: Any = None) -> Path:
     """Write one scenario's outputs into ``folder``.
 
     Writes ``buildings.gpkg`` (per-building results), ``indicators.json``,
     ``sensitivity.csv`` (when the run drew ranges),
-    ``map.html`` (and ``map.png`` with ``png``, a one-sheet A4 ``map.pdf`` with
-    ``pdf``), ``depressions.gpkg`` and
+    ``map.html`` and ``report.html`` (and ``map.png`` with ``png``, a one-sheet
+    A4 ``map.pdf`` with ``pdf``; the report compares with ``baseline`` when
+    given), ``depressions.gpkg`` and
     ``water_depth.tif`` when a DEM was screened, and ``pathway.nc``,
     ``pathway.csv``, ``pathway.png`` when the scenario has phases.
     """
@@ -45,8 +46,6 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
     write_json(folder / "indicators.json", result.indicators)
     sens = (result.extra or {}).get("sensitivity")
     if sens is not None:  # rank correlation of each uncertain parameter with each indicator (twin.uncertainty)
-        from twin._io import write_text
-
         write_text(folder / "sensitivity.csv", sens.round(4).rename_axis("parameter").to_csv())
     dep = result.layers.get("depressions")
     if dep is not None and len(dep):
@@ -55,6 +54,7 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
         from twin.raster import write_geotiff
 
         write_geotiff(folder / "water_depth.tif", result.water_depth)
+    ds = None
     hourly = result.extra.get("hourly")
     if hourly is not None:
         write_hourly(hourly, folder, scenario=result.scenario)
@@ -65,6 +65,7 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
         write_pathway(ds, folder, lang=lang)
     if not no_map:
         from twin.maps import save_pdf, save_png, scenario_map, write_map
+        from twin.maps.report import report_page
 
         m = scenario_map(result, lang=lang, audience=audience, offline=offline)
         html = write_map(m, folder / "map.html", offline=offline)
@@ -72,6 +73,8 @@ def write_result(result: Result, folder: Path, *, lang: str = "en", audience: st
             save_png(html, folder / "map.png")
         if pdf:
             save_pdf(html, folder / "map.pdf")
+        write_text(folder / "report.html", report_page(result, lang=lang, pathway_ds=ds,
+                                                       baseline=baseline))
     return folder
 
 

@@ -132,6 +132,8 @@ def data_note(district: Any) -> str | None:
     has_residents = "residents" in b.columns and b["residents"].notna().any()
     if not has_residents:
         parts.append("residents estimated from floor area only (no population grid)")
+    elif "residents_source" in b.columns and (b["residents_source"].astype(str) == "population_grid").any():
+        parts.append("residents from the population grid by residential floor area (dasymetric)")
     else:
         how = (district.manifest.get("import_summary") or {}).get("residents_from")
         if how:

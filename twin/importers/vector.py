@@ -399,7 +399,8 @@ def check_mapped(out: gpd.GeoDataFrame, layer_schema: sch.LayerSchema, *, where:
     from twin.district import _coerce
 
     problems: list[Problem] = []
-    ids = out[layer_schema.columns[0].name].astype(str).to_numpy() if id_source else None
+    id_col = next((c.name for c in layer_schema.columns if c.unique), None)
+    ids = out[id_col].astype(str).to_numpy() if id_source and id_col in out.columns else None
 
     def label(mask: np.ndarray) -> str:
         idx = np.flatnonzero(mask)
@@ -670,8 +671,9 @@ def _read_nobil(path: Path) -> gpd.GeoDataFrame:
     where = str(path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise input_error(where, f"not valid JSON ({exc})", "download the NOBIL data dump again") from None
+    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
+        raise input_error(where, f"not valid JSON ({type(exc).__name__}: {' '.join(str(exc).split())[:200]})",
+                          "download the NOBIL data dump again") from None
     stations = data.get("chargerstations") if isinstance(data, dict) else None
     if not isinstance(stations, list):
         raise input_error(where, "a NOBIL data dump needs a 'chargerstations' list",

@@ -16,7 +16,8 @@ from twin.maps._page import TwinMap
 PLANNER_INDICATORS: tuple[str, ...] = tuple(DISPLAY)
 #: Keys of indicators.json that are not indicators.
 _NOT_INDICATORS: frozenset[str] = frozenset({"scenario", "targets", "year", "district",
-                                             "synthetic", "ranges"})
+                                             "synthetic", "ranges", "draws", "sensitivity",
+                                             "country", "country_inferred"})
 #: The few indicators citizens see, in plain language.
 CITIZEN_INDICATORS: tuple[str, ...] = (
     "co2_per_resident_kg_yr", "dh_connected_share", "charger_coverage_share",

@@ -463,13 +463,72 @@
   };
   window.addEventListener("beforeprint", T.printMode);
 
+  /* The planner's report: sections of tables and inlined chart images. */
+  function buildReport(root, r) {
+    document.body.classList.add("twin-report-body");
+    var page = el("div", "twin-report", null, root);
+    if (r.synthetic) el("div", "twin-banner", r.synthetic, page);
+    el("h1", null, r.title, page);
+    if (r.description) el("p", "twin-desc", r.description, page);
+    el("h2", null, r.sections.numbers, page);
+    table(r.rows, page).className = "twin-report-table";
+    if (r.hint) el("div", "twin-hint", r.hint, page);
+    if (r.targets) {
+      el("h2", null, r.sections.targets, page);
+      var tb = el("table", "twin-report-table twin-targets", null, page);
+      if (r.targets.head) {
+        var hr = el("tr", null, null, tb);
+        r.targets.head.forEach(function (h) { el("th", "twin-head", h, hr); });
+      }
+      r.targets.rows.forEach(function (row) {
+        var tr = el("tr", null, null, tb);
+        var th = el("th", null, row.label, tr);
+        if (row.name !== row.label) th.title = row.name;
+        row.cells.forEach(function (c) { el("td", null, c, tr); });
+        el("td", "twin-" + row.status, row.mark, tr);
+      });
+    }
+    if (r.changes) {
+      el("h2", null, r.changes.title, page);
+      var ct = el("table", "twin-report-table", null, page);
+      var ch = el("tr", null, null, ct);
+      r.changes.head.forEach(function (h) { el("th", "twin-head", h, ch); });
+      r.changes.rows.forEach(function (row) {
+        var tr = el("tr", null, null, ct);
+        el("th", null, row.th, tr);
+        row.cells.forEach(function (c) { el("td", c.c || null, c.t, tr); });
+      });
+    }
+    if (r.charts.length) {
+      el("h2", null, r.sections.charts, page);
+      r.charts.forEach(function (c) {
+        var fig = el("figure", "twin-chart", null, page);
+        var img = el("img", null, null, fig);
+        img.src = c.src;
+        img.alt = c.title;
+        if (c.note) el("figcaption", null, c.note, fig);
+      });
+    }
+    if (r.assumptions.length) {
+      el("h2", null, r.sections.assumptions, page);
+      table(r.assumptions, page).className = "twin-report-table";
+    }
+    el("h2", null, r.sections.sources, page);
+    table(r.sources, page).className = "twin-report-table twin-report-sources";
+    if (r.attribution) el("p", "twin-sources", r.attribution, page);
+  }
+
   /* Entry point: build the page from the parsed JSON blob. */
   T.page = function (data) {
     var root = document.getElementById("twin-root");
+    if (data.report) { buildReport(root, data.report); ready(); return; }
     var first = data.maps[0] || { panels: {} };
     if (first.panels.banner) el("div", "twin-banner", first.panels.banner, root);
     if (!data.compare) {
-      buildMap(el("div", "twin-map", null, root), first);
+      /* map.html#present: projector mode, large type, the story (citizen maps) started */
+      if (/present/.test(window.location.hash)) document.body.classList.add("twin-present");
+      var map = buildMap(el("div", "twin-map", null, root), first);
+      if (document.body.classList.contains("twin-present") && map._twinStory) map._twinStory.apply(0);
       ready();
       return;
     }

@@ -35,6 +35,7 @@ THEME_LAYERS: dict[str, frozenset[str]] = {
     "dh": frozenset({"buildings", "heat_network", "heat_plants"}),
     "flood": frozenset({"buildings", "water_depth", "depressions", "basins"}),
     "charger": frozenset({"buildings", "charger_coverage", "charging_points"}),
+    "peak": frozenset({"buildings", "grid_areas"}),
 }
 
 
@@ -120,7 +121,7 @@ def scenario_map(result: Result, *, lang: str = "en", audience: str = "planner",
     t = Strings(lang)
     planner = audience == "planner"
     theme = color_by or ("energy" if planner else "dh")
-    on = THEME_LAYERS[theme]
+    on = THEME_LAYERS.get(theme, frozenset({"buildings"}))
     name = scenario_title(result, lang)
     m = new_map(lang=lang, audience=audience, offline=offline,
                 title=f"{name} – {t('panel.title')}")

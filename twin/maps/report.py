@@ -1,0 +1,192 @@
+"""A planner's report: ``OUT/<scenario>/report.html``, readable offline.
+
+The scenario in numbers (with ranges where the run drew them), its targets,
+charts (energy by use and by carrier, emissions by source, car-km of
+residents and commuters, the cloudburst's water balance with the buildings
+affected, the pathway against its target path), the assumptions of the run
+and the sources of the parameter tables. Charts are matplotlib PNGs inlined
+as ``data:`` URLs; the page is the same fixed skeleton + JSON blob as the
+maps (:mod:`twin.maps._page`), built by ``runtime.js`` with ``textContent``.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import dataclasses
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from twin._text import local
+from twin.maps._format import is_num, value_text
+from twin.maps._i18n import Strings, check_lang
+from twin.maps._page import page_html
+from twin.maps.panels import indicator_label, indicator_panel
+from twin.maps.scenario import scenario_title
+from twin.result import Result
+
+PARAMS = Path(__file__).resolve().parent.parent / "params"
+#: Sources listed per parameter table (the first distinct ones).
+MAX_SOURCES = 3
+
+
+def _png(fig: Any) -> str:
+    import matplotlib.pyplot as plt
+
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100)
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+
+
+def _bar_chart(t: Strings, labels: list[str], values: list[float], *, unit: str,
+               title: str) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(labels) + 1.1))
+    y = np.arange(len(labels))
+    ax.barh(y, values, color="#3182bd")
+    ax.set_yticks(y, labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xlabel(unit, fontsize=8)
+    ax.set_title(title, fontsize=10)
+    top = max(values) if values else 0.0
+    for yi, v in zip(y, values, strict=True):
+        ax.text(v + 0.01 * top, yi, t.num(v), va="center", fontsize=7)
+    ax.set_xlim(0, top * 1.18 if top > 0 else 1)
+    ax.grid(axis="x", alpha=0.3)
+    fig.tight_layout()
+    return _png(fig)
+
+
+def _charts(t: Strings, result: Result, pathway_ds: Any) -> list[dict[str, str]]:
+    """Each chart: ``title``, ``src`` (PNG data URL), ``note``."""
+    ind = result.indicators or {}
+    out: list[dict[str, str]] = []
+    totals = result.extra.get("energy_totals") or {}
+    by_use = totals.get("by_use") or {}
+    if by_use:
+        items = sorted(by_use.items(), key=lambda kv: -kv[1].get("energy_mwh_yr", 0.0))
+        out.append({"title": t("report.chart.energy_use"), "note": "",
+                    "src": _bar_chart(t, [t.get(f"use.{k}") or k for k, _ in items],
+                                      [float(v.get("energy_mwh_yr", 0.0)) for _, v in items],
+                                      unit="MWh", title=t("report.chart.energy_use"))})
+    carriers = totals.get("delivered_mwh_yr") or {}
+    if carriers:
+        items = sorted(((k, float(v)) for k, v in carriers.items() if is_num(v) and v > 0),
+                       key=lambda kv: -kv[1])
+        out.append({"title": t("report.chart.energy_carrier"), "note": "",
+                    "src": _bar_chart(t, [t.get(f"carrier.{k}") or k for k, _ in items],
+                                      [v for _, v in items], unit="MWh",
+                                      title=t("report.chart.energy_carrier"))})
+    src = [k for k in ("co2_buildings_t_yr", "co2_transport_t_yr", "co2_ev_charging_t_yr")
+           if is_num(ind.get(k))]
+    if src:
+        out.append({"title": t("report.chart.co2"), "note": "",
+                    "src": _bar_chart(t, [indicator_label(t, k) for k in src],
+                                      [float(ind[k]) for k in src], unit="t CO₂",
+                                      title=t("report.chart.co2"))})
+    b = result.buildings
+    km = [c for c in ("car_km_resident_yr", "car_km_commuter_yr") if c in b.columns]
+    if km:
+        vals = [float(np.nansum(b[c].to_numpy(float))) / 1e6 for c in km]
+        out.append({"title": t("report.chart.car_km"), "note": "",
+                    "src": _bar_chart(t, [t(f"report.{c}") for c in km], vals,
+                                      unit=t("report.million_km"),
+                                      title=t("report.chart.car_km"))})
+    bal = result.extra.get("flood_balance") or {}
+    parts = [k for k in ("stored_m3", "basin_m3", "outflow_m3", "loss_m3") if is_num(bal.get(k))]
+    if parts and bal.get("rain_m3"):
+        note = t("report.flooded", n=value_text(t, "flooded_buildings",
+                                                 ind.get("flooded_buildings")),
+                 rain=value_text(t, "rain_mm", ind.get("rain_mm")))
+        out.append({"title": t("report.chart.water"), "note": note,
+                    "src": _bar_chart(t, [t(f"report.water.{k}") for k in parts],
+                                      [float(bal[k]) for k in parts], unit="m³",
+                                      title=t("report.chart.water"))})
+    if pathway_ds is not None:
+        from twin.maps.pathway import pathway_png
+
+        png = pathway_png(pathway_ds, lang=t.lang)
+        out.append({"title": t("report.chart.pathway"), "note": "",
+                    "src": "data:image/png;base64," + base64.b64encode(png).decode("ascii")})
+    return out
+
+
+def _assumptions(t: Strings, result: Result) -> list[list[str]]:
+    """Rows ``[parameter, value]`` of the run's mobility and flood parameters."""
+    rows = []
+    for key in ("mobility_params", "flood_params"):
+        p = result.extra.get(key)
+        if p is None:
+            continue
+        fields = (dataclasses.asdict(p) if dataclasses.is_dataclass(p)
+                  else p.model_dump() if hasattr(p, "model_dump") else {})
+        for name, v in fields.items():
+            if isinstance(v, bool) or v is None:
+                txt = "–" if v is None else t("common.yes" if v else "common.no")
+            elif is_num(v):
+                txt = t.num(v) if float(v).is_integer() else (
+                    t.num(v, 3).rstrip("0").rstrip(t("number.decimal")))
+            elif isinstance(v, (str, int)):
+                txt = str(v)
+            else:
+                continue
+            rows.append([f"{key.removesuffix('_params')}.{name}", txt])
+    return rows
+
+
+def _sources() -> list[list[str]]:
+    """Rows ``[table, sources]`` of the parameter tables in ``twin/params``."""
+    rows = []
+    for path in sorted(PARAMS.glob("*.csv")):
+        with path.open(newline="", encoding="utf-8") as f:
+            seen: list[str] = []
+            for row in csv.DictReader(f):
+                s = (row.get("source") or "").strip()
+                if s and s not in seen:
+                    seen.append(s)
+        if seen:
+            more = f" (+{len(seen) - MAX_SOURCES})" if len(seen) > MAX_SOURCES else ""
+            rows.append([path.name, " · ".join(seen[:MAX_SOURCES]) + more])
+    return rows
+
+
+def report_page(result: Result, *, lang: str = "en", pathway_ds: Any = None,
+                baseline: Result | None = None) -> str:
+    """The report of one scenario as an HTML page (offline, no template engine).
+
+    With ``baseline`` (another scenario of the run, e.g. today) a section
+    gives what changed: each indicator in both and the difference.
+    """
+    check_lang(lang)
+    t = Strings(lang)
+    name = scenario_title(result, lang)
+    panel = indicator_panel(result.indicators or {}, scenario=name,
+                            description=local(result.description, lang), lang=lang,
+                            audience="planner")
+    report = {
+        "title": t("report.title", s=name), "description": panel["description"],
+        "synthetic": t("note.synthetic") if result.synthetic else "",
+        "sections": {"numbers": t("report.numbers"), "targets": t("panel.targets"),
+                     "charts": t("report.charts"), "assumptions": t("report.assumptions"),
+                     "sources": t("report.sources")},
+        "rows": panel["rows"], "hint": panel["hint"], "targets": panel["targets"],
+        "charts": _charts(t, result, pathway_ds),
+        "assumptions": _assumptions(t, result), "sources": _sources(),
+        "attribution": local(result.attribution, lang),
+        "changes": None,
+    }
+    if baseline is not None and baseline is not result:
+        from twin.maps.compare import comparison_table
+
+        table = comparison_table([baseline, result], lang=lang)
+        report["changes"] = {"title": t("report.changes", b=scenario_title(baseline, lang)),
+                             "head": table["head"], "rows": table["rows"]}
+    return page_html(report["title"], {"maps": [], "report": report})
