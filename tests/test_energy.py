@@ -295,14 +295,14 @@ def test_bad_buildings_and_crs():
 
 
 # --------------------------------------------------------------------------- one definition each
-def test_floors_source_flags_the_one_floor_default():
+def test_floor_area_source_flags_the_one_floor_default():
     b = layer([{"building_id": "a", "use": "office", "year": 2000, "heating": "electric"},
                {"building_id": "b", "use": "office", "year": 2000, "heating": "electric", "floors": 2},
                {"building_id": "c", "use": "office", "year": 2000, "heating": "electric", "height_m": 9.0},
                {"building_id": "d", "use": "office", "year": 2000, "heating": "electric",
                 "floor_area_m2": 50.0}], [box(0, 0, 10, 10)] * 4)
     r = estimate_buildings(b, None, params=params())
-    assert list(r["floors_source"]) == ["default", "floors", "height", "floor_area"]
+    assert list(r["floor_area_source"]) == ["default", "floors", "height", "floor_area"]
     # 100 m2 footprint: 1 floor by default, 2 given, 9 m / 3 m = 3 floors, 50 m2 given
     assert list(r["floor_area_m2"]) == pytest.approx([90.9, 181.8, 272.7, 50.0])
     from twin.indicators import district_indicators
@@ -436,3 +436,12 @@ def test_tek17_buildings_within_the_tek17_energy_frames():
     assert ((ratio > 0.95) & (ratio < 1.40)).all(), dict(zip(TEK17_FRAMES, ratio.round(2)))
     # homes carry no behaviour factor: within 5 % of the frame
     assert ratio[:2] == pytest.approx([1.0, 1.0], abs=0.05)
+
+
+def test_imported_floors_provenance_is_kept_beside_the_floor_area_source():
+    """An importer's ``floors_source`` (tagged/inferred/default storeys) is not overwritten by the energy model."""
+    b = layer([{"building_id": "a", "use": "office", "year": 2000, "heating": "electric", "floors": 3,
+                "floors_source": "inferred"}], [box(0, 0, 10, 10)])
+    r = estimate_buildings(b, None, params=params())
+    assert r["floors_source"].tolist() == ["inferred"]
+    assert r["floor_area_source"].tolist() == ["floors"]

@@ -292,7 +292,7 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
                        f"{flooded} → {target}")
             if ind.get("floors_default_buildings"):
                 click.echo(f"  {ind['floors_default_buildings']} buildings without floors, height or floor area: "
-                           f"1 floor assumed (floors_source = default in buildings.gpkg)")
+                           f"1 floor assumed (floor_area_source = default in buildings.gpkg)")
             note = data_note(session.district_for(sc, district))
             if note and note not in notes:
                 notes.add(note)

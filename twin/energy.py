@@ -367,7 +367,7 @@ def floor_area(buildings: gpd.GeoDataFrame, *, storey_height_m: float,
     return pd.Series(area, index=buildings.index, name="floor_area_m2")
 
 
-def floors_source(buildings: gpd.GeoDataFrame) -> pd.Series:
+def floor_area_source(buildings: gpd.GeoDataFrame) -> pd.Series:
     """Where each building's floor area comes from.
 
     ``floor_area`` (given), ``floors`` (footprint × given floors), ``height``
@@ -377,7 +377,8 @@ def floors_source(buildings: gpd.GeoDataFrame) -> pd.Series:
     Returns
     -------
     pandas.Series
-        Named ``floors_source``, on the input index.
+        Named ``floor_area_source``, on the input index. (An imported district's
+        ``floors_source`` column — tagged, inferred or default storeys — is kept as it is.)
     """
     n = len(buildings)
 
@@ -388,7 +389,7 @@ def floors_source(buildings: gpd.GeoDataFrame) -> pd.Series:
 
     src = np.where(known("floor_area_m2"), "floor_area",
                    np.where(known("floors"), "floors", np.where(known("height_m"), "height", "default")))
-    return pd.Series(src, index=buildings.index, name="floors_source", dtype="str")
+    return pd.Series(src, index=buildings.index, name="floor_area_source", dtype="str")
 
 
 def building_code_from_year(year: pd.Series | np.ndarray) -> np.ndarray:
@@ -557,7 +558,7 @@ def estimate_buildings(buildings: gpd.GeoDataFrame, heat_network: gpd.GeoDataFra
         ``delivered_<carrier>_kwh_yr``, ``heat_kwh_yr`` (space heating + hot
         water delivered into the building), ``electricity_kwh_yr``,
         ``energy_kwh_yr`` (all delivered energy), ``dh_co2_g_kwh``,
-        ``co2_kg_yr`` and ``floors_source``; with the bundled NVE table also
+        ``co2_kg_yr`` and ``floor_area_source``; with the bundled NVE table also
         ``building_condition`` (given, or ``stock_average``) and
         ``space_heating_condition_factor`` (the need is NVE EBM's with its
         behaviour factors, improvements of ``params.year`` and condition
@@ -577,7 +578,7 @@ def estimate_buildings(buildings: gpd.GeoDataFrame, heat_network: gpd.GeoDataFra
     area = floor_area(out, storey_height_m=params.storey_height_m,
                       gross_to_heated_factor=params.gross_to_heated_factor).to_numpy()
     out["floor_area_m2"] = area
-    out["floors_source"] = floors_source(buildings)
+    out["floor_area_source"] = floor_area_source(buildings)
     code = building_code_from_year(out["year"]) if "year" in out else np.full(n, None, object)
     if "building_code" in out:
         given = out["building_code"]

@@ -267,6 +267,7 @@ def flood_keys(arr: np.ndarray, nodata: float | None, *,
     """
     has_nd = nodata is not None and not np.isnan(nodata)
     ndv = float(arr.dtype.type(nodata)) if has_nd else 0.0
+    arr = np.ascontiguousarray(arr)  # one compiled layout per dtype (a view would compile another)
     w, stack, sp, smin, smax, bm, exact = _k.keys_seeded(arr, has_nd, ndv)
     values = None
     if not exact:

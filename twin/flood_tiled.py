@@ -32,8 +32,8 @@ edges gives a path at ``max(tile fill, spill level)``, and every outlet path
 crosses watersheds only at levels the edges bound from below. All levels
 are elevations of the DEM, so the result is bit-identical.
 
-Memory: a tile needs about 40 bytes per cell in flight (keys, stack,
-labels, filled surface), so ``--chunks 4096`` takes about 0.7 GB per worker,
+Memory: a tile needs about 50 bytes per cell in flight (keys, stack,
+labels, filled surface, depression pieces), so ``--chunks 4096`` takes about 0.8 GB per worker,
 whatever the DEM's size.
 """
 

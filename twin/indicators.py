@@ -241,8 +241,8 @@ def district_indicators(buildings: pd.DataFrame, *, scenario: str, charging_poin
         "basin_storage_m3": float(flood_balance.get("basin_m3", 0.0)) if flood_balance else 0.0,
         "flooded_buildings": int(np.sum(np.nan_to_num(depth, nan=0.0) > flooded_depth_m)) if rain_mm else 0,
         "max_flood_depth_m": float(np.nanmax(depth)) if np.isfinite(depth).any() else 0.0,
-        "floors_default_buildings": int((b["floors_source"].astype(str) == "default").sum())
-        if "floors_source" in b else 0,
+        "floors_default_buildings": int((b["floor_area_source"].astype(str) == "default").sum())
+        if "floor_area_source" in b else 0,
         "electricity_co2_g_kwh": float(electricity_co2_g_kwh),
         "targets": {},
     }

@@ -31,7 +31,7 @@ BUILDING_COLUMNS = (
     "building_id", "use", "floor_area_m2", "residents", "jobs", "heat_kwh_yr", "electricity_kwh_yr",
     "energy_kwh_yr", "co2_kg_yr", "dist_heat_network_m", "dh_connected", "car_km_yr", "ev_kwh_yr",
     "co2_transport_kg_yr", "co2_ev_charging_kg_yr", "co2_direct_kg_yr", "dist_charger_m", "flood_depth_m",
-    "in_low_lying_area", "floors_source",
+    "in_low_lying_area", "floor_area_source",
 )
 
 

@@ -225,8 +225,7 @@ def _building_popups(t: Strings, b: pd.DataFrame, audience: str) -> tuple[list[s
             "building_id", "address", "use", "floor_area_m2", "residents", "jobs", "heating",
             "dh_connected", "energy_kwh_yr", "energy_kwh_m2_yr", "heat_kwh_yr",
             "electricity_kwh_yr", "co2_kg_yr", "dist_heat_network_m", "car_km_yr", "ev_kwh_yr",
-            "co2_transport_kg_yr", "dist_charger_m", "flood_depth_m", "in_low_lying_area",
-            "electricity_kw_at_peak")]
+            "co2_transport_kg_yr", "dist_charger_m", "flood_depth_m", "in_low_lying_area")]
         cols = [
             [v or "–" for v in _text(b, "building_id")],
             [v or "–" for v in _text(b, "address")],
@@ -248,8 +247,10 @@ def _building_popups(t: Strings, b: pd.DataFrame, audience: str) -> tuple[list[s
             nums(t, _col(b, "dist_charger_m")),
             nums(t, _col(b, "flood_depth_m"), 2),
             _yes_no(t, _bool(b, "in_low_lying_area")),
-            nums(t, _col(b, "electricity_kw_at_peak"), 1),
         ]
+        if "electricity_kw_at_peak" in b.columns:  # hourly loads were computed (a weather year)
+            labels.append(t("popup.electricity_kw_at_peak"))
+            cols.append(nums(t, _col(b, "electricity_kw_at_peak"), 1))
     return labels, [list(r) for r in zip(*cols, strict=True)]
 
 
