@@ -1,7 +1,7 @@
 """Command line: ``twin run | check | flood | import-osm | import-vector``.
 
 Exit codes: 0 success; 2 bad input (one line per problem on stderr, no
-traceback); 1 internal error.
+traceback); 1 internal error; 130 Ctrl-C; 143 SIGTERM.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ AUDIENCES = ("planner", "citizen")
 
 
 def _handle_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Turn InputError into exit 2 with one line per problem; anything else into exit 1."""
+    """Exit codes for a command: InputError, a fixable OS error (disk full, read-only, name too
+    long, ...), MemoryError → 2 with one line per problem; Ctrl-C → 130 and SIGTERM → 143 after
+    every ``finally`` removed its temporary files; anything else → 1 (internal error)."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
