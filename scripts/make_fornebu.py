@@ -1385,8 +1385,8 @@ description:
     {DH_CO2_G_KWH:.0f} g CO2e/kWh for fjernvarmen er en antagelse til illustration (se README.md).
 attribution: "{SSB_ATTRIBUTION}. Synthetic layers: twin project, generated data."
 licence: "Population grid CC BY 4.0 (Statistics Norway); synthetic layers CC0 1.0"
-# Real place names of the Fornebu peninsula at approximate real locations (WGS 84, read off the
-# Norwegian map, norgeskart.no, to about 100 m); the district around them is synthetic.
+# Real place names of the Fornebu peninsula at approximate locations (WGS 84, placed by hand,
+# not surveyed: check against norgeskart.no before citing); the district around them is synthetic.
 places:
   - name: Fornebulandet
     lon: 10.6180
