@@ -477,6 +477,14 @@ def test_district_fitted_and_panels_within_bounds(browser, maps, kind: str,
 def test_popup_header_not_under_the_banner(browser, maps) -> None:
     pg = Page(browser, maps["planner"], (1024, 768))
     pg.click_building("B1")
+    # Leaflet pans an opening popup into view with an animation: judge the settled view
+    # (under load the pan can take longer than the click helper waits)
+    settled = """() => document.querySelector('.leaflet-popup-content').getBoundingClientRect().top
+        > document.querySelector('.twin-banner').getBoundingClientRect().bottom"""
+    try:
+        pg.page.wait_for_function(settled, timeout=5000)
+    except Exception:  # noqa: BLE001 - report the positions below
+        pass
     top = pg.page.evaluate(
         "document.querySelector('.leaflet-popup-content').getBoundingClientRect().top")
     banner = pg.page.evaluate(
