@@ -132,14 +132,7 @@ def save_png(html_path: str | os.PathLike, png_path: str | os.PathLike, *, width
     with sync_playwright() as p:
         browser = launch_chromium(p)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
-            page.goto(html_path.as_uri(), wait_until="load", timeout=READY_TIMEOUT_S * 1000)
-            page.wait_for_function("window.twinReady !== undefined",
-                                   timeout=READY_TIMEOUT_S * 1000)
-            try:
-                page.wait_for_load_state("networkidle", timeout=10_000)
-            except Exception:  # tiles unreachable: screenshot what is drawn
-                pass
+            page = _drawn_page(browser, html_path, width, height)
             png = page.screenshot(full_page=False)
         finally:
             browser.close()
@@ -187,18 +180,34 @@ def save_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
 
 
 def _print_pdf(browser: Any, html_path: Path) -> bytes:
-    w, h = A4_LANDSCAPE_PX
-    page = browser.new_page(viewport={"width": w, "height": h})
+    page = _drawn_page(browser, html_path, *A4_LANDSCAPE_PX, print_mode=True)
     try:
-        page.emulate_media(media="print")
-        page.goto(html_path.as_uri(), wait_until="load", timeout=READY_TIMEOUT_S * 1000)
-        page.wait_for_function("window.twinReady !== undefined", timeout=READY_TIMEOUT_S * 1000)
-        page.evaluate("twin.printMode()")
-        try:
-            page.wait_for_load_state("networkidle", timeout=10_000)
-        except Exception:  # tiles unreachable: print what is drawn
-            pass
         page.wait_for_timeout(300)
         return page.pdf(prefer_css_page_size=True, print_background=True)
     finally:
         page.close()
+
+
+def _drawn_page(browser: Any, html_path: Path, width: int, height: int, *,
+                print_mode: bool = False) -> Any:
+    """A new page of ``browser`` with the map drawn (``window.twinReady``) and tiles settled.
+
+    With ``print_mode`` the page is laid out with the print stylesheet and
+    refitted for the sheet (``twin.printMode()``) before the tiles settle.
+    """
+    page = browser.new_page(viewport={"width": width, "height": height})
+    try:
+        if print_mode:
+            page.emulate_media(media="print")
+        page.goto(html_path.as_uri(), wait_until="load", timeout=READY_TIMEOUT_S * 1000)
+        page.wait_for_function("window.twinReady !== undefined", timeout=READY_TIMEOUT_S * 1000)
+        if print_mode:
+            page.evaluate("twin.printMode()")
+    except BaseException:
+        page.close()
+        raise
+    try:
+        page.wait_for_load_state("networkidle", timeout=10_000)
+    except Exception:  # noqa: BLE001 - tiles unreachable: use what is drawn
+        pass
+    return page
