@@ -1,0 +1,100 @@
+"""Numba kernels of the flood screening (numpy in, numpy out; no file formats).
+
+All kernels work on *padded* grids: the caller adds a one-cell NaN border so
+that the eight neighbours of every interior cell are reached by constant
+offsets of the flat index, without bounds checks. NaN marks nodata.
+
+Algorithms
+----------
+* :func:`flood_core` -- the one priority-flood kernel (in-memory and tiled
+  fill): Priority-Flood (Barnes, Lehman & Mulla 2014, Computers &
+  Geosciences 62:117-127) with the improvement of Zhou, Sun & Fu (2016,
+  Int. J. Digital Earth 9(8)) and Wei, Zhou & Fu (2019, Int. J. Digital
+  Earth 12(4)) that keeps most cells out of the priority queue: a neighbour
+  that is not lower than an already final cell is final at its own
+  elevation, so it is handled by a plain stack; only cells that have a
+  lower, still open neighbour enter the queue, an exact monotone bucket
+  queue on order-preserving integer keys of float32 values.
+  :func:`keys_seeded` does the key conversion, the raising of single-cell
+  pits (to their lowest neighbour, not above their filled level, so the
+  result is unchanged) and the seeding in one pass over the DEM;
+  :func:`flood_core` drops the queue entries whose neighbours are all
+  closed by then (most of them) with a look-up in a 1-bit-per-cell bitmap,
+  and optionally labels every cell with the seed it was flooded from (the
+  watershed labels of the tiled fill, Barnes 2016).
+* :func:`pit_hierarchy` -- the depression hierarchy of Barnes, Callaghan &
+  Wickert (2020, Earth Surf. Dynam. 8:431-445): the depression cells are
+  visited in elevation order (the pop order of a flood from all pits), take
+  the label of the pit they drain to (lowest visited neighbour), and where two
+  labels meet at a saddle a Kruskal-style union builds the merge tree with
+  the volume of each sub-depression at its spill level.
+* :func:`trace_rings` -- outlines of labelled regions (the polygons of GDAL's
+  polygonize with 8-connectivity) by walking the cell edges once.
+* :func:`route` -- fill-spill-merge (Barnes, Callaghan & Wickert 2021,
+  Hydrol. Earth Syst. Sci. 25:2109-2131) without time: water entering a leaf
+  fills it, spills over the saddle into the sibling (geolink), and when both
+  are full the merged parent fills; a full depression passes its overflow
+  to its target. Rain-water basins are stores on this graph: a basin on a
+  flow path (:func:`basin_terminals`) or in a depression
+  (:func:`basin_nodes`) keeps what reaches it up to its volume and passes
+  the rest on.
+
+The kernels live in one module per step (``_fill``, ``_hierarchy``,
+``_routing``, ``_outlines``, ``_tiles``, with shared helpers in ``_common``);
+this package re-exports them so callers write ``_k.flood_core``.
+"""
+
+from twin._flood_kernels._common import (  # noqa: F401
+    _prefetch,
+    _offsets,
+    _heap_push,
+    _heap_pop,
+    _heapu_push,
+    _heapu_pop,
+    _find,
+    _grow,
+    pad_nan,
+)
+from twin._flood_kernels._fill import (  # noqa: F401
+    _sk,
+    _close_bit,
+    _closed3,
+    _stale,
+    flood_core,
+    keys_seeded,
+    filled_from_keys,
+)
+from twin._flood_kernels._hierarchy import (  # noqa: F401
+    label_components,
+    pit_hierarchy,
+    _merge_tree,
+    _node_id,
+    _tree_arrays,
+    _top_nodes,
+    elevation_order,
+)
+from twin._flood_kernels._routing import (  # noqa: F401
+    flow_terminals,
+    basin_terminals,
+    pour_points,
+    basin_nodes,
+    _intercept,
+    route,
+    water_levels,
+    nearest_marked_ancestor,
+    kahn_order,
+    reported_downstream,
+    inflow_sums,
+    water_depth_grid,
+    building_exposure,
+)
+from twin._flood_kernels._outlines import (  # noqa: F401
+    rasterize_polygons,
+    _fg,
+    trace_rings,
+)
+from twin._flood_kernels._tiles import (  # noqa: F401
+    label_edges,
+    spill_levels,
+    raise_to_spill,
+)

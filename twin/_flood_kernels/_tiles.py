@@ -1,0 +1,132 @@
+"""Kernels of the tiled fill (Barnes 2016): tile-edge spill graph and raising tiles to their spill levels.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit, types
+from numba.typed import Dict
+from twin._flood_kernels._common import _heap_push, _heap_pop
+
+
+# --------------------------------------------------------------------------- tiles
+@njit(cache=True, nogil=True)
+def label_edges(lab, f, node):
+    """Edges of the watershed graph of one tile (Barnes 2016).
+
+    Two labels are joined where two of their cells are 8-neighbours; the
+    edge weight is the lowest ``max(f[a], f[b])`` over such pairs (``f`` the
+    tile's own filled surface), the level at which water passes from one
+    watershed to the other.
+
+    Parameters
+    ----------
+    lab : int32 flat array
+        Labels of the padded tile grid (0 = nodata).
+    f : float64 2-D array
+        Filled surface of the tile (unpadded).
+    node : int64 array
+        Graph node of every label (index = label; 0 = the outlet node).
+
+    Returns
+    -------
+    a, b : int64 arrays (a < b), w : float64 array
+    """
+    nr, nc = f.shape
+    pc = nc + 2
+    best = Dict.empty(key_type=types.int64, value_type=types.float64)
+    big = np.int64(node.max() + 1)
+    for r in range(nr):
+        for c in range(nc):
+            li = lab[(r + 1) * pc + c + 1]
+            if li == 0:
+                continue
+            a = node[li]
+            fa = f[r, c]
+            for k in range(4):
+                rr = r + (0 if k == 0 else 1)
+                cc = c + (1 if k == 0 else k - 2)
+                if rr >= nr or cc < 0 or cc >= nc:
+                    continue
+                lj = lab[(rr + 1) * pc + cc + 1]
+                if lj == 0:
+                    continue
+                b = node[lj]
+                if a == b:
+                    continue
+                wgt = max(fa, f[rr, cc])
+                key = min(a, b) * big + max(a, b)
+                if key in best:
+                    if wgt < best[key]:
+                        best[key] = wgt
+                else:
+                    best[key] = wgt
+    m = len(best)
+    ea = np.empty(m, dtype=np.int64)
+    eb = np.empty(m, dtype=np.int64)
+    ew = np.empty(m)
+    q = 0
+    for key, wgt in best.items():
+        ea[q] = key // big
+        eb[q] = key % big
+        ew[q] = wgt
+        q += 1
+    return ea, eb, ew
+
+
+@njit(cache=True)
+def spill_levels(nnodes, ea, eb, ew):
+    """Lowest level at which each node of a watershed graph drains to node 0.
+
+    Priority-Flood on the graph (Barnes 2016, stage 2): node 0 (the outlets)
+    starts at -inf; a node is reached from a neighbour at ``max(level of the
+    neighbour, edge weight)`` and keeps the lowest such level (a minimax
+    path, Dijkstra-style with a binary heap). Unreached nodes stay +inf.
+    """
+    deg = np.zeros(nnodes + 1, dtype=np.int64)
+    for e in range(ea.shape[0]):
+        deg[ea[e] + 1] += 1
+        deg[eb[e] + 1] += 1
+    for u in range(nnodes):
+        deg[u + 1] += deg[u]
+    adj = np.empty(deg[nnodes], dtype=np.int64)
+    adw = np.empty(deg[nnodes])
+    pos = deg[:-1].copy()
+    for e in range(ea.shape[0]):
+        adj[pos[ea[e]]] = eb[e]
+        adw[pos[ea[e]]] = ew[e]
+        pos[ea[e]] += 1
+        adj[pos[eb[e]]] = ea[e]
+        adw[pos[eb[e]]] = ew[e]
+        pos[eb[e]] += 1
+    level = np.full(nnodes, np.inf)
+    level[0] = -np.inf
+    keys = np.empty(1024)
+    vals = np.empty(1024, dtype=np.int64)
+    keys, vals, hs = _heap_push(keys, vals, 0, -np.inf, 0)
+    while hs > 0:
+        lv, u, hs = _heap_pop(keys, vals, hs)
+        if lv > level[u]:
+            continue
+        for q in range(deg[u], deg[u + 1]):
+            v = adj[q]
+            cand = max(lv, adw[q])
+            if cand < level[v]:
+                level[v] = cand
+                keys, vals, hs = _heap_push(keys, vals, hs, cand, v)
+    return level
+
+
+@njit(cache=True, nogil=True)
+def raise_to_spill(f, lab, node_level):
+    """``max(f, level of the cell's label)`` in place (stage 3 of Barnes 2016)."""
+    nr, nc = f.shape
+    pc = nc + 2
+    for r in range(nr):
+        for c in range(nc):
+            li = lab[(r + 1) * pc + c + 1]
+            if li == 0:
+                continue
+            lv = node_level[li]
+            if lv > f[r, c]:
+                f[r, c] = lv
