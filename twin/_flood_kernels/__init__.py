@@ -75,6 +75,10 @@ from twin._flood_kernels._hierarchy import (  # noqa: F401
 )
 from twin._flood_kernels._routing import (  # noqa: F401
     flow_terminals,
+    d8_steepest,
+    resolve_flats,
+    follow_terminals,
+    flat_search,
     basin_terminals,
     pour_points,
     basin_nodes,

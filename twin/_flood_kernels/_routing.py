@@ -37,6 +37,18 @@ def flow_terminals(z, f, dep, leaf, nleaf):
     term : int64 flat array: leaf id (< nleaf) or -1 (leaves the area); -2
         for nodata.
     """
+    dirs = d8_steepest(f, dep)
+    resolve_flats(dirs, f, dep)
+    return dirs, follow_terminals(dirs, f, dep, leaf)
+
+
+@njit(cache=True)
+def d8_steepest(f, dep):
+    """D8 steepest descent on a padded filled surface (first step of :func:`flow_terminals`).
+
+    Returns int8 flat directions: 0..7 neighbour, -1 outlet (a nodata/border
+    neighbour and no lower one), -2 depression/nodata, -3 flat (unresolved).
+    """
     nr, nc = f.shape
     n = nr * nc
     ff = f.ravel()
@@ -67,7 +79,23 @@ def flow_terminals(z, f, dep, leaf, nleaf):
             dirs[i] = -1
         else:
             dirs[i] = -3  # flat, unresolved
-    # flats: BFS from resolved non-depression cells, then from depression cells
+    return dirs
+
+
+@njit(cache=True)
+def resolve_flats(dirs, f, dep):
+    """Directions of the flat cells (``dirs == -3``) in place (second step of :func:`flow_terminals`).
+
+    Breadth-first from the flat cells next to a resolved non-depression cell
+    at the same level (seeded in raster order), then, for flats without
+    such an exit, from the depression cells next to them; flats with
+    neither become outlets (-1). Cells marked -4 are left alone.
+    """
+    nr, nc = f.shape
+    n = nr * nc
+    ff = f.ravel()
+    d = dep.ravel()
+    off = _offsets(nc)
     queue = np.empty(1024, dtype=np.int64)
     for phase in range(2):
         qh = 0
@@ -105,7 +133,20 @@ def flow_terminals(z, f, dep, leaf, nleaf):
     for i in range(n):
         if dirs[i] == -3:
             dirs[i] = -1
-    # terminals
+
+
+@njit(cache=True)
+def follow_terminals(dirs, f, dep, leaf):
+    """The terminal of every cell along its directions (last step of :func:`flow_terminals`).
+
+    Depression cells end at ``leaf`` (which may hold any code other than
+    -3), nodata at -2, an outlet at -1.
+    """
+    nr, nc = f.shape
+    n = nr * nc
+    ff = f.ravel()
+    d = dep.ravel()
+    off = _offsets(nc)
     term = np.full(n, -3, dtype=np.int64)
     for i in range(n):
         if np.isnan(ff[i]):
@@ -135,7 +176,7 @@ def flow_terminals(z, f, dep, leaf, nleaf):
             j = j + off[dirs[j]]
         for q in range(np_):
             term[path[q]] = t
-    return dirs, term
+    return term
 
 
 @njit(cache=True)
@@ -270,52 +311,67 @@ def pour_points(f, dep, comp, ncomp, fill_level, term, leaf_comp, nleaf, leaf):
     for k in range(ncomp):
         if pour[k] >= 0 or first[k] < 0 or seen[first[k]]:
             continue
-        lev = fill_level[k]
-        qh = 0
-        qt = 1
-        queue[0] = first[k]
-        seen[first[k]] = True
-        nm = 0
-        exit_comp = -1
-        exit_leaf = -1
-        while qh < qt:
-            a = queue[qh]
-            qh += 1
-            if d[a]:
-                ka = comp[a]
-                if pour[ka] >= 0:
-                    if exit_comp < 0:
-                        exit_comp = ka
-                        exit_leaf = lf[a]
-                else:
-                    known = False
-                    for m in range(nm):
-                        if members[m] == ka:
-                            known = True
-                            break
-                    if not known:
-                        if nm >= members.shape[0]:
-                            mm = np.empty(members.shape[0] * 2, dtype=np.int64)
-                            mm[:nm] = members[:nm]
-                            members = mm
-                        members[nm] = ka
-                        nm += 1
-            for q in range(8):
-                b = a + off[q]
-                if seen[b] or np.isnan(ff[b]) or ff[b] != lev:
-                    continue
-                seen[b] = True
-                if qt >= queue.shape[0]:
-                    nq = np.empty(queue.shape[0] * 2, dtype=np.int64)
-                    nq[:qt] = queue[:qt]
-                    queue = nq
-                queue[qt] = b
-                qt += 1
+        nm, exit_leaf, qt, queue, members = flat_search(ff, d, comp, pour, lf, nc, first[k], fill_level[k],
+                                                        seen, queue, members)
         for m in range(nm):
             km = members[m]
             pour[km] = fallback[km]
             target[km] = exit_leaf  # -1 (leaves the area) if the flat has no exit
     return pour, target
+
+
+@njit(cache=True)
+def flat_search(ff, d, comp, pour, lf, nc, start, lev, seen, queue, members):
+    """Breadth-first search of the flat at ``lev`` from the depression cell ``start``
+    (the second step of :func:`pour_points`).
+
+    Returns the depressions without an exit met on the flat (``members[:nm]``,
+    in the order met), the leaf of the first depression cell met whose
+    depression has an exit (``pour >= 0``; -1: none), the number of cells
+    visited (``queue[:qt]``) and the grown work arrays.
+    """
+    off = _offsets(nc)
+    qh = 0
+    qt = 1
+    queue[0] = start
+    seen[start] = True
+    nm = 0
+    exit_comp = -1
+    exit_leaf = -1
+    while qh < qt:
+        a = queue[qh]
+        qh += 1
+        if d[a]:
+            ka = comp[a]
+            if pour[ka] >= 0:
+                if exit_comp < 0:
+                    exit_comp = ka
+                    exit_leaf = lf[a]
+            else:
+                known = False
+                for m in range(nm):
+                    if members[m] == ka:
+                        known = True
+                        break
+                if not known:
+                    if nm >= members.shape[0]:
+                        mm = np.empty(members.shape[0] * 2, dtype=np.int64)
+                        mm[:nm] = members[:nm]
+                        members = mm
+                    members[nm] = ka
+                    nm += 1
+        for q in range(8):
+            b = a + off[q]
+            if seen[b] or np.isnan(ff[b]) or ff[b] != lev:
+                continue
+            seen[b] = True
+            if qt >= queue.shape[0]:
+                nq = np.empty(queue.shape[0] * 2, dtype=np.int64)
+                nq[:qt] = queue[:qt]
+                queue = nq
+            queue[qt] = b
+            qt += 1
+    return nm, exit_leaf, qt, queue, members
 
 
 @njit(cache=True)
