@@ -162,6 +162,9 @@ def _compare_depressions(tiled, mem):
     for col in ("area_m2", "max_depth_m", "spill_elev_m"):
         assert np.array_equal(tiled[col].to_numpy(), mem[col].to_numpy()), col
     assert np.allclose(tiled["volume_m3"], mem["volume_m3"], rtol=1e-9, atol=0)
+    for col in ("pour_x", "pour_y", "watershed_area_m2", "downstream_id"):
+        assert np.array_equal(tiled[col].to_numpy(dtype="float64"), mem[col].to_numpy(dtype="float64"),
+                              equal_nan=True), col
     for g1, g2 in zip(tiled.geometry, mem.geometry):
         # the same cells; a depression joined through a cell corner is one self-touching
         # polygon in memory (as GDAL's polygonize) and a valid multipolygon when its
@@ -204,6 +207,69 @@ def test_bowl_on_tile_corners_is_one_depression():
     assert len(d) == 1
     assert d["volume_m3"].iloc[0] == pytest.approx(36 * 5.0)     # 6 x 6 cells, 5 m deep, 1 m2 each
     assert d.geometry.iloc[0].area == pytest.approx(36.0)
+
+
+def two_pits_sharing_a_flat() -> np.ndarray:
+    # B (cols 1-2) and A (cols 6-7), both 1 m deep pits in a 9 m wall, joined by a flat F
+    # at 3 m (cols 3-5) that has no exit of its own; A's rim (col 8, 3 m) drains down a
+    # channel at 2 m to the east edge. By hand: both fill to 3 m; B's rim is F, which
+    # drains into a pit at the same level, so B has no exit of its own: its overflow
+    # goes over F (first F cell in raster order: row 2, col 3) into A (Barnes et al.
+    # 2021: they merge once full), and A's overflow leaves the area at col 8.
+    a = np.full((7, 14), 9.0)
+    a[2:4, 1:3] = 1.0
+    a[2:4, 3:6] = 3.0
+    a[2:4, 6:8] = 1.0
+    a[2:4, 8] = 3.0
+    a[2:4, 9:14] = 2.0
+    return a
+
+
+@pytest.mark.parametrize("chunks", [3, 4, 5, 7])
+def test_pour_points_and_targets_across_tiles_by_hand(chunks):
+    from pyproj import CRS
+
+    from twin.flood import FloodParams
+    from twin.flood_tiled import depressions_tiled
+    from twin.raster import Raster
+
+    from twin.flood import screen
+
+    dem = Raster(two_pits_sharing_a_flat(), T, CRS.from_epsg(25833))
+    params = FloodParams(min_depth_m=0.0, min_area_m2=0.0, min_volume_m3=0.0)
+    d, _ = depressions_tiled(dem, chunks, params=params)
+    assert list(d["depression_id"]) == [1, 2] and list(d["downstream_id"]) == [2, -1]
+    # cell centres: x = 500000 + col + 0.5, y = 6600000 - row - 0.5
+    assert list(d["pour_x"]) == [500003.5, 500008.5] and list(d["pour_y"]) == [6599997.5, 6599997.5]
+    assert list(d["watershed_area_m2"]) == list(screen(dem, params=params).depressions["watershed_area_m2"])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_flats_and_sea_across_tiles_equal_in_memory(seed):
+    # coarse elevations (flats and ties everywhere), a sea at -1 m on the raster edge (one
+    # flat across many tiles), a plateau, nodata: flow directions on flats are drained
+    # breadth-first, so a flat cut by tile borders must give the same watersheds and targets
+    from pyproj import CRS
+
+    from twin.flood import FloodParams, screen
+    from twin.flood_tiled import depressions_tiled
+    from twin.raster import Raster
+
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(v) for v in rng.integers(20, 80, size=2))
+    a = np.round(rng.random(shape) * 3 + np.linspace(0, 2, shape[1])[None, :])
+    if seed % 2:
+        a[: shape[0] // 3, : shape[1] // 2] = -1.0
+    if seed % 3 == 0:
+        a[rng.random(shape) < 0.04] = np.nan
+    if seed % 4 == 0:
+        a[5:15, 5:25] = 2.0
+    dem = Raster(a, Affine(2.0, 0.0, 500000.0, 0.0, -2.0, 6600000.0), CRS.from_epsg(25833))
+    params = FloodParams(min_depth_m=0.0, min_area_m2=0.0, min_volume_m3=0.0)
+    mem = screen(dem, params=params).depressions
+    tiled, _ = depressions_tiled(dem, int(rng.integers(3, 17)), params=params)
+    assert len(mem) > 20
+    _compare_depressions(tiled, mem)
 
 
 def test_fornebu_depressions_tiled_equal_in_memory(tmp_path):

@@ -52,6 +52,7 @@ import numpy as np
 from twin import _flood_kernels as _k
 from twin._errors import input_error
 from twin.flood import flood_keys
+from twin.flood_tiled_flow import FlowFiles, depression_flow, flow_columns
 from twin.raster import LazyDem, geotiff_writer, open_dem_lazy
 
 #: dask's local schedulers by the name ``--scheduler`` takes
@@ -272,41 +273,40 @@ def spill_graph(graphs: np.ndarray) -> tuple[list[np.ndarray], int, int]:
 
 
 # --------------------------------------------------------------------------- depressions
-def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, slice]], grid: tuple[int, int],
-                      transform: Any, crs: Any, params: Any,
-                      sink: Any) -> tuple[dict[str, Any], list[np.ndarray]]:
-    """One row and polygon per reported depression from the tiles' pieces.
+@dataclass
+class MergedDepressions:
+    """The depressions of the whole DEM from the tiles' pieces (:func:`merge_pieces`).
 
-    Pieces that touch across a tile border (8-connectivity) are one
-    depression (connected components of the piece graph); depressions are
-    numbered in raster order of their first cell, as the in-memory
-    :func:`twin.flood.screen` numbers them, and reported by the same
-    thresholds (``params``: :class:`twin.flood.FloodParams`). Polygons of
-    depressions in several tiles are the union of their pieces' outlines.
-
-    The reported depressions are passed to ``sink`` as GeoDataFrames
-    (``depression_id, area_m2, max_depth_m, volume_m3, spill_elev_m`` and
-    the geometry: the columns the tiled path computes, no rain routing), tile
-    by tile, each sorted by id, the depressions in several tiles last; so
-    only one tile's polygons and those of the multi-tile depressions are in
-    memory at once.
-
-    Returns
-    -------
-    dict
-        ``depressions`` (count) and ``fill_volume_m3``.
-    list of numpy.ndarray
-        Per tile, whether each of its pieces is reported.
+    ``gid``: depression of every piece (all tiles, row-major), numbered in
+    raster order of the first cell as in :func:`twin.flood.screen`;
+    ``offs``: index of each tile's first piece; per depression ``cnt``
+    (cells), ``vol`` (m3), ``maxd`` (m), ``level`` (spill elevation, m) and
+    ``first`` (global flat index of its first cell).
     """
-    import geopandas as gpd
-    import pandas as pd
-    import shapely
+
+    gid: np.ndarray
+    offs: np.ndarray
+    cnt: np.ndarray
+    vol: np.ndarray
+    maxd: np.ndarray
+    level: np.ndarray
+    first: np.ndarray
+
+    def piece_gid(self, pieces: list[dict[str, Any]]) -> list[np.ndarray]:
+        """Per tile, the depression of each of its pieces."""
+        return [self.gid[off:off + p["n"]] for p, off in zip(pieces, self.offs)]
+
+
+def merge_pieces(pieces: list[dict[str, Any]], windows: list[tuple[slice, slice]], grid: tuple[int, int],
+                 area: float) -> MergedDepressions:
+    """Pieces that touch across a tile border (8-connectivity) are one depression
+    (connected components of the piece graph); its statistics are summed over its pieces."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
 
     ty, tx = grid
     counts = np.array([p["n"] for p in pieces], dtype=np.int64)
-    offs = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    offs = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64)
     total = int(counts.sum())
     ea, eb = [], []
     for ta, la, sa, tb, lb, sb, shifts in _contacts(ty, tx):
@@ -329,21 +329,37 @@ def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, s
     comp_first = np.full(ncomp, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(comp_first, piece_comp, first_flat)
     rank = np.empty(ncomp, dtype=np.int64)
-    rank[np.argsort(comp_first, kind="stable")] = np.arange(ncomp)
+    order = np.argsort(comp_first, kind="stable")
+    rank[order] = np.arange(ncomp)
     gid = rank[piece_comp]                      # depression of every piece, raster order
-    area = abs(transform.a * transform.e)
     cnt = np.bincount(gid, weights=cat["cnt"], minlength=ncomp)
     vol = np.bincount(gid, weights=cat["sdepth"], minlength=ncomp) * area
     maxd = np.zeros(ncomp)
     np.maximum.at(maxd, gid, cat["maxd"])
     level = np.full(ncomp, np.nan)
     level[gid] = cat["level"]
-    keep = (maxd >= params.min_depth_m) & (cnt * area >= params.min_area_m2) & (vol >= params.min_volume_m3)
-    # outlines of the kept pieces, tile by tile: a depression in one piece goes to ``sink``
-    # at once (with its tile), pieces of depressions in several tiles are unioned at the end
-    npieces = np.bincount(gid, minlength=ncomp)
-    table = pd.DataFrame({"depression_id": np.arange(1, ncomp + 1), "area_m2": cnt * area, "max_depth_m": maxd,
-                          "volume_m3": vol, "spill_elev_m": level})
+    return MergedDepressions(gid, offs, cnt, vol, maxd, level, comp_first[order])
+
+
+def depression_keep(m: MergedDepressions, area: float, params: Any) -> np.ndarray:
+    """The reported depressions: the thresholds of :func:`twin.flood.screen`."""
+    return (m.maxd >= params.min_depth_m) & (m.cnt * area >= params.min_area_m2) & (m.vol >= params.min_volume_m3)
+
+
+def emit_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, slice]], m: MergedDepressions,
+                     keep: np.ndarray, table: Any, transform: Any, crs: Any, sink: Any) -> None:
+    """One polygon per reported depression, with its row of ``table`` (one row per
+    depression, reported or not), passed to ``sink`` as GeoDataFrames.
+
+    A depression in one tile goes to ``sink`` with its tile (so only one
+    tile's polygons are in memory at once); pieces of depressions in several
+    tiles are unioned at the end. Each GeoDataFrame is sorted by id.
+    """
+    import geopandas as gpd
+    import shapely
+
+    gid, offs = m.gid, m.offs
+    npieces = np.bincount(gid, minlength=len(keep))
     multi_polys, multi_owner = [], []
     for p, w, off in zip(pieces, windows, offs):
         vr, vc, ring_off, ring_lab = p.pop("outline")
@@ -379,8 +395,46 @@ def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, s
         geoms = [shapely.union_all(polys[order[start[q]:stop[q]]]) for q in range(len(ids))]
         if len(ids):
             sink(gpd.GeoDataFrame(table.iloc[ids].reset_index(drop=True), geometry=geoms, crs=crs))
-    piece_keep = [keep[gid[off:off + p["n"]]] for p, off in zip(pieces, offs)]
-    return {"depressions": int(keep.sum()), "fill_volume_m3": float(vol[keep].sum())}, piece_keep
+
+
+def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, slice]], grid: tuple[int, int],
+                      transform: Any, crs: Any, params: Any,
+                      sink: Any, columns: Any = None) -> tuple[dict[str, Any], list[np.ndarray]]:
+    """One row and polygon per reported depression from the tiles' pieces.
+
+    Pieces that touch across a tile border (8-connectivity) are one
+    depression (:func:`merge_pieces`); depressions are numbered in raster
+    order of their first cell, as the in-memory :func:`twin.flood.screen`
+    numbers them, and reported by the same thresholds (``params``:
+    :class:`twin.flood.FloodParams`). Polygons of depressions in several
+    tiles are the union of their pieces' outlines (:func:`emit_depressions`).
+
+    ``columns(merged, keep)``, if given, returns further columns (one value per
+    depression, reported or not) such as the pour points and watersheds of
+    :mod:`twin.flood_tiled_flow`; they follow ``depression_id, area_m2,
+    max_depth_m, volume_m3, spill_elev_m``.
+
+    Returns
+    -------
+    dict
+        ``depressions`` (count) and ``fill_volume_m3``.
+    list of numpy.ndarray
+        Per tile, whether each of its pieces is reported.
+    """
+    import pandas as pd
+
+    area = abs(transform.a * transform.e)
+    m = merge_pieces(pieces, windows, grid, area)
+    keep = depression_keep(m, area, params)
+    ncomp = len(keep)
+    table = pd.DataFrame({"depression_id": np.arange(1, ncomp + 1), "area_m2": m.cnt * area, "max_depth_m": m.maxd,
+                          "volume_m3": m.vol, "spill_elev_m": m.level})
+    if columns is not None:
+        for name, values in columns(m, keep).items():
+            table[name] = values
+    emit_depressions(pieces, windows, m, keep, table, transform, crs, sink)
+    return ({"depressions": int(keep.sum()), "fill_volume_m3": float(m.vol[keep].sum())},
+            [keep[g] for g in m.piece_gid(pieces)])
 
 
 def exposure_tiled(depth_path: str | os.PathLike, windows: list[tuple[slice, slice]], transform: Any, crs: Any,
@@ -646,7 +700,8 @@ def depressions_tiled(dem: Any, chunks: int, *, params: Any = None, buildings: A
         path = write_geotiff(Path(tmp) / "dem.tif", dem, dtype="float64")
         _, _, out_b = fill_tiled(path, Path(tmp) / "filled.tif", chunks=chunks, scheduler=scheduler,
                                  params=params, buildings=buildings, sink=parts.append)
-    cols = ["depression_id", "area_m2", "max_depth_m", "volume_m3", "spill_elev_m"]
+    cols = ["depression_id", "area_m2", "max_depth_m", "volume_m3", "spill_elev_m", "pour_x", "pour_y",
+            "watershed_area_m2", "downstream_id"]
     deps = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=dem.crs) if parts else \
         gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=dem.crs)
     return deps.sort_values("depression_id", ignore_index=True), out_b
@@ -709,33 +764,55 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
         return Window(cs.start, rs.start, cs.stop - cs.start, rs.stop - rs.start)
 
     out_b = None
-    with dask_scheduler(scheduler) as sched:
-        pieces: list[dict[str, Any]] = []
-        levels: list[np.ndarray] = []
-        with geotiff_writer(out_path, dem.shape, dem.transform, dem.crs) as dst:
-            area = abs(dem.transform.a * dem.transform.e)
-            # a little below the thresholds: the tile only drops outlines; merge_depressions decides
-            lax = 1.0 - 1e-9
-            report = (params.min_depth_m * lax, params.min_area_m2 / area * lax, params.min_volume_m3 / area * lax)
-            for (rs, cs), block in fill_blocks(sources, windows, dem.data.numblocks, sched, summary, pieces,
-                                               levels, report):
-                dst.write(np.where(np.isnan(block), -9999.0, block).astype("float32"), 1, window=window(rs, cs))
-        t = time.perf_counter()
-        depressions, piece_keep = merge_depressions(pieces, windows, dem.data.numblocks, dem.transform, dem.crs,
-                                                    params, sink if sink is not None else (lambda gdf: None))
-        del pieces
-        summary.seconds["depressions"] = time.perf_counter() - t
-        if buildings is not None:
+    # hidden work files next to the output: the exact (float64) filled surface and the depression ids
+    work = {k: out_path.parent / f".{out_path.stem}.{k}.tif" for k in ("filled64", "comp")}
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        with dask_scheduler(scheduler) as sched:
+            pieces: list[dict[str, Any]] = []
+            levels: list[np.ndarray] = []
+            with geotiff_writer(out_path, dem.shape, dem.transform, dem.crs) as dst, \
+                    geotiff_writer(work["filled64"], dem.shape, dem.transform, dem.crs, dtype="float64",
+                                   nodata=np.nan) as dst64:
+                area = abs(dem.transform.a * dem.transform.e)
+                # a little below the thresholds: the tile only drops outlines; merge_depressions decides
+                lax = 1.0 - 1e-9
+                report = (params.min_depth_m * lax, params.min_area_m2 / area * lax,
+                          params.min_volume_m3 / area * lax)
+                for (rs, cs), block in fill_blocks(sources, windows, dem.data.numblocks, sched, summary, pieces,
+                                                   levels, report):
+                    dst.write(np.where(np.isnan(block), -9999.0, block).astype("float32"), 1,
+                              window=window(rs, cs))
+                    dst64.write(block, 1, window=window(rs, cs))
             t = time.perf_counter()
-            depth_path = out_path.parent / f".{out_path.stem}.fill_depth.tif"
-            try:
-                with geotiff_writer(depth_path, dem.shape, dem.transform, dem.crs, dtype="float64") as dst:
-                    for q, depth in _batches(tile_fill_depth, list(zip(sources, levels, piece_keep)), sched):
-                        dst.write(depth, 1, window=window(*windows[q]))
-                out_b, summary.flooded_buildings = exposure_tiled(depth_path, windows, dem.transform, dem.crs,
-                                                                  buildings, params)
-            finally:
-                if depth_path.exists():
-                    depth_path.unlink()
-            summary.seconds["buildings"] = time.perf_counter() - t
+            files = FlowFiles(str(dem_path), str(work["filled64"]), str(work["comp"]), dem.shape[1], dem.shape[0])
+
+            def columns(m: MergedDepressions, keep: np.ndarray) -> dict[str, np.ndarray]:
+                t0 = time.perf_counter()
+                flow = depression_flow(files, windows, sched, m.piece_gid(pieces), m.level, m.first,
+                                       dem.transform, dem.crs)
+                summary.seconds["flow"] = time.perf_counter() - t0
+                return flow_columns(flow, keep, dem.transform, dem.shape[1])
+
+            depressions, piece_keep = merge_depressions(pieces, windows, dem.data.numblocks, dem.transform,
+                                                        dem.crs, params,
+                                                        sink if sink is not None else (lambda gdf: None), columns)
+            del pieces
+            summary.seconds["depressions"] = time.perf_counter() - t - summary.seconds.get("flow", 0.0)
+            if buildings is not None:
+                t = time.perf_counter()
+                depth_path = out_path.parent / f".{out_path.stem}.fill_depth.tif"
+                try:
+                    with geotiff_writer(depth_path, dem.shape, dem.transform, dem.crs, dtype="float64") as dst:
+                        for q, depth in _batches(tile_fill_depth, list(zip(sources, levels, piece_keep)), sched):
+                            dst.write(depth, 1, window=window(*windows[q]))
+                    out_b, summary.flooded_buildings = exposure_tiled(depth_path, windows, dem.transform, dem.crs,
+                                                                      buildings, params)
+                finally:
+                    if depth_path.exists():
+                        depth_path.unlink()
+                summary.seconds["buildings"] = time.perf_counter() - t
+    finally:
+        for p in work.values():
+            p.unlink(missing_ok=True)
     return summary, depressions, out_b

@@ -101,4 +101,5 @@ from twin._flood_kernels._tiles import (  # noqa: F401
     label_edges,
     spill_levels,
     raise_to_spill,
+    pour_candidates,
 )

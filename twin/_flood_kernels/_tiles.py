@@ -130,3 +130,67 @@ def raise_to_spill(f, lab, node_level):
             lv = node_level[li]
             if lv > f[r, c]:
                 f[r, c] = lv
+
+
+@njit(cache=True, nogil=True)
+def pour_candidates(f, dep, comp, core, gidx, term, level):
+    """First exit and fallback rim cells of the depressions in one tile (the rim scan of
+    :func:`twin._flood_kernels.pour_points`, keyed for a merge over tiles).
+
+    The tile's own depression cells (``core``) are scanned in raster order and
+    their neighbours in neighbour order; a neighbour outside the depressions
+    at the depression's level is its *exit* unless its terminal (``term``, a
+    depression id or -1) is a depression at the same or a higher level, then
+    it is a *fallback*. Keys are ``global cell * 8 + neighbour``, so the first
+    over all tiles is the smallest key.
+
+    Returns
+    -------
+    comps, exit_key, exit_cell, exit_target, fallback_key, fallback_cell : int64 arrays
+        One entry per depression met; -1 where none was found.
+    """
+    nr, nc = f.shape
+    n = nr * nc
+    ff = f.ravel()
+    d = dep.ravel()
+    off = np.array([-nc - 1, -nc, -nc + 1, -1, 1, nc - 1, nc, nc + 1], dtype=np.int64)
+    slot = Dict.empty(key_type=types.int64, value_type=types.int64)
+    m = 0
+    cap = 16
+    out = np.full((cap, 6), -1, dtype=np.int64)
+    for i in range(n):
+        if not (d[i] and core[i]):
+            continue
+        k = np.int64(comp[i])
+        if k in slot:
+            s = slot[k]
+        else:
+            if m >= cap:
+                cap *= 2
+                grown = np.full((cap, 6), -1, dtype=np.int64)
+                grown[:m] = out[:m]
+                out = grown
+            s = m
+            slot[k] = s
+            out[s, 0] = k
+            m += 1
+        if out[s, 1] >= 0:
+            continue
+        lk = level[k]
+        for q in range(8):
+            j = i + off[q]
+            if d[j] or np.isnan(ff[j]) or ff[j] != lk:
+                continue
+            t = term[j]
+            if t >= 0 and level[t] >= lk:
+                if out[s, 4] < 0:
+                    out[s, 4] = gidx[i] * 8 + q
+                    out[s, 5] = gidx[j]
+                continue
+            out[s, 1] = gidx[i] * 8 + q
+            out[s, 2] = gidx[j]
+            out[s, 3] = t
+            break
+    out = out[:m]
+    return (out[:, 0].copy(), out[:, 1].copy(), out[:, 2].copy(), out[:, 3].copy(), out[:, 4].copy(),
+            out[:, 5].copy())
