@@ -518,13 +518,17 @@ def _find_depressions(dem: Raster) -> _Surface:
     dcomp = comp[dcells]
     fill_level = np.full(ncomp, np.nan)
     fill_level[dcomp] = ff[dcells]
+    order = elevation_sorted(zf, dcells)
+    return _Surface(z, f, valid, dep, comp, ncomp, dcells, ddepth, dcomp, fill_level, order)
+
+
+def elevation_sorted(zf: np.ndarray, dcells: np.ndarray) -> np.ndarray:
+    """``dcells`` (sorted flat indices) in non-decreasing elevation ``zf``, ties in raster order."""
     packed = _k.elevation_order(zf, dcells)
     if len(packed) == len(dcells):
         packed.sort()
-        order = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    else:
-        order = dcells[np.argsort(zf[dcells], kind="stable")]
-    return _Surface(z, f, valid, dep, comp, ncomp, dcells, ddepth, dcomp, fill_level, order)
+        return (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    return dcells[np.argsort(zf[dcells], kind="stable")]
 
 
 @dataclass

@@ -52,7 +52,7 @@ import numpy as np
 from twin import _flood_kernels as _k
 from twin._errors import input_error
 from twin.flood import flood_keys
-from twin.flood_tiled_flow import FlowFiles, depression_flow, flow_columns
+from twin.flood_tiled_flow import FlowFiles, depression_flow, flow_columns, write_comp
 from twin.raster import LazyDem, geotiff_writer, open_dem_lazy
 
 #: dask's local schedulers by the name ``--scheduler`` takes
@@ -173,6 +173,14 @@ def tile_depressions(z: np.ndarray, filled: np.ndarray,
     level[pc] = filled.ravel()[cells]
     first = np.full(n, np.iinfo(np.int64).max, dtype=np.int64)
     np.minimum.at(first, pc, cells)
+    rows, cols = np.divmod(cells, nc)
+    box = np.empty((n, 4), dtype=np.int64)     # first row, last row, first column, last column
+    box[:, 0] = box[:, 2] = np.iinfo(np.int64).max
+    box[:, 1] = box[:, 3] = -1
+    np.minimum.at(box[:, 0], pc, rows)
+    np.maximum.at(box[:, 1], pc, rows)
+    np.minimum.at(box[:, 2], pc, cols)
+    np.maximum.at(box[:, 3], pc, cols)
     # outlines only of pieces that may be reported: a piece off the tile's perimeter is a
     # whole depression, decided here by ``report`` (least max depth m, cells, fill depth
     # sum m); the others are decided after the merge (keeps the client's memory small)
@@ -187,6 +195,7 @@ def tile_depressions(z: np.ndarray, filled: np.ndarray,
     vr, vc, ring_off, ring_lab = _k.trace_rings(sel[lab + 1])
     return {"n": int(n), "cnt": cnt, "sdepth": sdepth, "maxd": maxd, "level": level,
             "first": np.column_stack(np.divmod(first, nc)) if n else np.zeros((0, 2), dtype=np.int64),
+            "box": box,
             "ring": {"top": lab[0].copy(), "bottom": lab[-1].copy(), "left": lab[:, 0].copy(),
                      "right": lab[:, -1].copy()},
             "outline": (vr, vc, ring_off, ring_lab)}
@@ -281,7 +290,8 @@ class MergedDepressions:
     raster order of the first cell as in :func:`twin.flood.screen`;
     ``offs``: index of each tile's first piece; per depression ``cnt``
     (cells), ``vol`` (m3), ``maxd`` (m), ``level`` (spill elevation, m) and
-    ``first`` (global flat index of its first cell).
+    ``first`` (global flat index of its first cell), ``box`` (first and
+    last row and column) and ``npieces``.
     """
 
     gid: np.ndarray
@@ -291,6 +301,8 @@ class MergedDepressions:
     maxd: np.ndarray
     level: np.ndarray
     first: np.ndarray
+    box: np.ndarray
+    npieces: np.ndarray
 
     def piece_gid(self, pieces: list[dict[str, Any]]) -> list[np.ndarray]:
         """Per tile, the depression of each of its pieces."""
@@ -338,7 +350,15 @@ def merge_pieces(pieces: list[dict[str, Any]], windows: list[tuple[slice, slice]
     np.maximum.at(maxd, gid, cat["maxd"])
     level = np.full(ncomp, np.nan)
     level[gid] = cat["level"]
-    return MergedDepressions(gid, offs, cnt, vol, maxd, level, comp_first[order])
+    pbox = np.concatenate([p["box"] + [w[0].start, w[0].start, w[1].start, w[1].start]
+                           for p, w in zip(pieces, windows)]) if total else np.zeros((0, 4), dtype=np.int64)
+    box = np.empty((ncomp, 4), dtype=np.int64)
+    box[:, [0, 2]] = np.iinfo(np.int64).max
+    box[:, [1, 3]] = -1
+    for j, fn in ((0, np.minimum), (1, np.maximum), (2, np.minimum), (3, np.maximum)):
+        fn.at(box[:, j], gid, pbox[:, j])
+    return MergedDepressions(gid, offs, cnt, vol, maxd, level, comp_first[order], box,
+                             np.bincount(gid, minlength=ncomp))
 
 
 def depression_keep(m: MergedDepressions, area: float, params: Any) -> np.ndarray:
@@ -359,7 +379,7 @@ def emit_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, sl
     import shapely
 
     gid, offs = m.gid, m.offs
-    npieces = np.bincount(gid, minlength=len(keep))
+    npieces = m.npieces
     multi_polys, multi_owner = [], []
     for p, w, off in zip(pieces, windows, offs):
         vr, vc, ring_off, ring_lab = p.pop("outline")
@@ -789,8 +809,8 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
 
             def columns(m: MergedDepressions, keep: np.ndarray) -> dict[str, np.ndarray]:
                 t0 = time.perf_counter()
-                flow = depression_flow(files, windows, sched, m.piece_gid(pieces), m.level, m.first,
-                                       dem.transform, dem.crs)
+                write_comp(files, windows, sched, m.piece_gid(pieces), dem.transform, dem.crs)
+                flow = depression_flow(files, windows, sched, m.level, m.first)
                 summary.seconds["flow"] = time.perf_counter() - t0
                 return flow_columns(flow, keep, dem.transform, dem.shape[1])
 

@@ -47,32 +47,44 @@ HALO = 2
 
 @dataclass(frozen=True)
 class FlowFiles:
-    """The rasters the flow tasks read: DEM, exact filled surface (float64), depression ids."""
+    """The rasters the flow tasks read: DEM, exact filled surface (float64), depression ids
+    and, for the rain routing, the leaf (sub-depression) of every depression cell
+    (``leaf``; without it, paths end at the depression id)."""
 
     dem: str
     filled: str
     comp: str
     width: int
     height: int
+    leaf: str | None = None
 
 
-def _window(files: FlowFiles, rs: slice, cs: slice, halo: int) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                                      np.ndarray]:
-    """Padded DEM, filled surface, depression mask and depression ids of a window with a halo.
+def _ids(path: str, rs: slice, cs: slice, halo: int) -> np.ndarray:
+    """A padded window of an integer id raster (-1 beyond the raster and in the padding)."""
+    from twin.flood_tiled import read_halo
+
+    out = np.full((rs.stop - rs.start + 2 * halo + 2, cs.stop - cs.start + 2 * halo + 2), -1, dtype=np.int32)
+    out[1:-1, 1:-1] = read_halo(path, rs, cs, halo=halo, fill=-1.0)
+    return out
+
+
+def _window(files: FlowFiles, rs: slice, cs: slice, halo: int) -> tuple[np.ndarray, ...]:
+    """Padded DEM, filled surface, depression mask, depression ids and terminal codes of
+    the depression cells (leaf or depression ids) of a window with a halo.
 
     NaN beyond the raster and one more NaN ring around it (the padding the
-    kernels expect); depression ids -1 outside depressions.
+    kernels expect); ids -1 outside depressions.
     """
     from twin.flood_tiled import read_halo
 
     z = _k.pad_nan(read_halo(files.dem, rs, cs, halo=halo).astype(np.float64))
     f = _k.pad_nan(read_halo(files.filled, rs, cs, halo=halo).astype(np.float64))
-    comp = np.full(z.shape, -1, dtype=np.int32)
-    comp[1:-1, 1:-1] = read_halo(files.comp, rs, cs, halo=halo, fill=-1.0)
+    comp = _ids(files.comp, rs, cs, halo)
+    code = comp if files.leaf is None else _ids(files.leaf, rs, cs, halo)
     valid = ~np.isnan(z)
     dep = np.zeros(z.shape, dtype=np.bool_)
     np.greater(f, z, out=dep, where=valid)
-    return z, f, dep, comp
+    return z, f, dep, comp, code
 
 
 def _global_index(files: FlowFiles, rs: slice, cs: slice, halo: int, shape: tuple[int, int]) -> np.ndarray:
@@ -98,7 +110,7 @@ def _tile_dirs(files: FlowFiles, rs: slice, cs: slice,
                flat_dir: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
     """Directions of a tile's window; the flats that reach the halo are marked -4
     (or patched from ``flat_idx``/``flat_dir``, resolved on the client)."""
-    z, f, dep, comp = _window(files, rs, cs, HALO)
+    z, f, dep, comp, code = _window(files, rs, cs, HALO)
     dirs = _k.d8_steepest(f, dep)
     flats, _n = _k.label_components((dirs == -3).reshape(f.shape))
     core = _core(rs, cs, HALO, f.shape).ravel()
@@ -111,7 +123,7 @@ def _tile_dirs(files: FlowFiles, rs: slice, cs: slice,
         cells = np.flatnonzero(in_border & core)
         pos = np.searchsorted(flat_idx, gidx[cells])
         dirs[cells] = flat_dir[pos]
-    return z, f, dep, comp, dirs, core, gidx, in_border
+    return z, f, dep, comp, code, dirs, core, gidx, in_border
 
 
 def tile_flats(files: FlowFiles, rs: slice, cs: slice) -> np.ndarray:
@@ -158,7 +170,7 @@ def resolve_border_flats(files: FlowFiles, idx: np.ndarray) -> np.ndarray:
         cells = order[bounds[g]:bounds[g + 1]]
         rs = slice(int(r[cells].min()), int(r[cells].max()) + 1)
         cs = slice(int(c[cells].min()), int(c[cells].max()) + 1)
-        z, f, dep, _comp = _window(files, rs, cs, HALO)
+        z, f, dep, *_ids_ = _window(files, rs, cs, HALO)
         d = _k.d8_steepest(f, dep)
         _k.resolve_flats(d, f, dep)
         wr = r[cells] - rs.start + HALO + 1
@@ -171,9 +183,9 @@ def _tile_terms(files: FlowFiles, rs: slice, cs: slice, flat_idx: np.ndarray, fl
                 ring_idx: np.ndarray | None, ring_term: np.ndarray | None) -> tuple[np.ndarray, ...]:
     """Terminal of every cell of a tile: a depression id, -1 (out), -2 (nodata) or, without
     ``ring_term``, ``-(4 + global index)`` of the first cell outside the tile on its path."""
-    z, f, dep, comp, dirs, core, gidx, _ = _tile_dirs(files, rs, cs, flat_idx, flat_dir)
+    z, f, dep, comp, dcode, dirs, core, gidx, _ = _tile_dirs(files, rs, cs, flat_idx, flat_dir)
     stop = dep.ravel() & core
-    code = np.where(core, comp.ravel(), -1).astype(np.int64)
+    code = np.where(core, dcode.ravel(), -1).astype(np.int64)
     near = np.zeros(f.shape, dtype=bool)
     near[HALO:-HALO, HALO:-HALO] = True   # the tile and its first ring of halo
     ring = near.ravel() & ~core & (gidx >= 0) & ~np.isnan(f.ravel())
@@ -231,15 +243,30 @@ def ring_terms(files: FlowFiles, rs: slice, cs: slice, idx: np.ndarray,
 
 
 def tile_watersheds(files: FlowFiles, rs: slice, cs: slice, flat_idx: np.ndarray, flat_dir: np.ndarray,
-                    ring_idx: np.ndarray, ring_term: np.ndarray, level: np.ndarray) -> dict[str, np.ndarray]:
-    """Stage 3 for one tile: cells draining to each depression, and its depressions'
-    first exit and fallback rim cells (keys ``global cell * 8 + neighbour``)."""
+                    ring_idx: np.ndarray, ring_term: np.ndarray, level: np.ndarray, tlevel: np.ndarray,
+                    runoff: Any = None) -> dict[str, Any]:
+    """Stage 3 for one tile: cells draining to each terminal, and its depressions'
+    first exit and fallback rim cells (keys ``global cell * 8 + neighbour``).
+
+    ``level`` is the spill level of each depression, ``tlevel`` that of each
+    terminal code. With ``runoff`` (:class:`Runoff`) also the runoff (m3) reaching each
+    terminal, leaving the area directly, and the rain and runoff of the tile.
+    """
     z, f, dep, comp, core, gidx, term = _tile_terms(files, rs, cs, flat_idx, flat_dir, ring_idx, ring_term)
-    t = term[core & (term >= 0)]
-    ws_comp, ws_cells = np.unique(t, return_counts=True)
-    comps, ekey, ej, et, fkey, fj = _k.pour_candidates(f, dep, comp.ravel(), core, gidx, term, level)
-    return {"ws_comp": ws_comp, "ws_cells": ws_cells, "comp": comps, "exit_key": ekey, "exit_cell": ej,
-            "exit_target": et, "fallback_key": fkey, "fallback_cell": fj}
+    own = core & (term >= 0)
+    ws_code, inv, ws_cells = np.unique(term[own], return_inverse=True, return_counts=True)
+    comps, ekey, ej, et, fkey, fj = _k.pour_candidates(f, dep, comp.ravel(), core, gidx, term, level, tlevel)
+    out = {"ws_code": ws_code, "ws_cells": ws_cells, "comp": comps, "exit_key": ekey, "exit_cell": ej,
+           "exit_target": et, "fallback_key": fkey, "fallback_cell": fj}
+    if runoff is not None:
+        q = runoff.tile(rs, cs).ravel()
+        tq = term.reshape(f.shape)[HALO + 1:-HALO - 1, HALO + 1:-HALO - 1].ravel()
+        q = np.where(tq == -2, 0.0, q)
+        out["inflow_m3"] = np.bincount(inv, weights=q[tq >= 0], minlength=len(ws_code))
+        out["direct_m3"] = float(q[tq == -1].sum())
+        out["runoff_m3"] = float(q.sum())
+        out["rain_cells"] = int((tq != -2).sum())
+    return out
 
 
 def no_exit_targets(files: FlowFiles, level: np.ndarray, first: np.ndarray, pour: np.ndarray,
@@ -249,7 +276,6 @@ def no_exit_targets(files: FlowFiles, level: np.ndarray, first: np.ndarray, pour
     breadth-first from their first cell, in a window grown until it holds the flat."""
     todo = np.flatnonzero(pour < 0)
     done = np.zeros(len(level), dtype=bool)
-    has_exit = pour.copy()
     for k in todo:
         if done[k]:
             continue
@@ -258,12 +284,12 @@ def no_exit_targets(files: FlowFiles, level: np.ndarray, first: np.ndarray, pour
         while True:
             rs = slice(max(r - margin, 0), min(r + margin + 1, files.height))
             cs = slice(max(c - margin, 0), min(c + margin + 1, files.width))
-            _z, f, dep, comp = _window(files, rs, cs, 1)
+            _z, f, dep, comp, code = _window(files, rs, cs, 1)
             nc = f.shape[1]
             start = (r - rs.start + 2) * nc + (c - cs.start + 2)
             seen = np.zeros(f.size, dtype=np.bool_)
             nm, exit_comp, qt, queue, members = _k.flat_search(
-                f.ravel(), dep.ravel(), comp.ravel(), has_exit, comp.ravel(), nc, start, level[k], seen,
+                f.ravel(), dep.ravel(), comp.ravel(), pour, code.ravel(), nc, start, level[k], seen,
                 np.empty(1024, dtype=np.int64), np.empty(16, dtype=np.int64))
             vr, vc = np.divmod(queue[:qt], nc)
             h, w = rs.stop - rs.start, cs.stop - cs.start
@@ -297,29 +323,43 @@ def _in_tile(idx: np.ndarray, width: int, rs: slice, cs: slice) -> np.ndarray:
 @dataclass
 class Flow:
     """Per depression: pour point (global flat index, -1 none), overflow target
-    (depression id, -1 out of the area) and the cells of its watershed."""
+    (terminal code: depression or leaf id, -1 out of the area); per terminal code
+    the cells of its watershed; with rain, the runoff reaching each code (m3) and
+    the totals ``direct_m3``, ``runoff_m3``, ``rain_cells``."""
 
     pour: np.ndarray
     target: np.ndarray
     ws_cells: np.ndarray
+    inflow_m3: np.ndarray | None = None
+    totals: dict[str, float] | None = None
 
 
-def depression_flow(files: FlowFiles, windows: list[tuple[slice, slice]], sched: Any, piece_gid: list[np.ndarray],
-                    level: np.ndarray, first: np.ndarray, transform: Any, crs: Any) -> Flow:
-    """Stages 1-3 of the module docstring, on the dask scheduler ``sched``.
-
-    Writes the depression-id raster ``files.comp`` first (removed by the caller).
-    """
-    from twin.flood_tiled import _batches
-    from twin.raster import geotiff_writer
+def write_comp(files: FlowFiles, windows: list[tuple[slice, slice]], sched: Any, piece_gid: list[np.ndarray],
+               transform: Any, crs: Any) -> None:
+    """Write the depression-id raster ``files.comp`` (the caller removes it)."""
     from rasterio.windows import Window
 
-    ncomp = len(level)
+    from twin.flood_tiled import _batches
+    from twin.raster import geotiff_writer
+
     with geotiff_writer(files.comp, (files.height, files.width), transform, crs, dtype="int32",
                         nodata=None) as dst:
         for q, comp in _batches(tile_comp, [(files, rs, cs, g) for (rs, cs), g in zip(windows, piece_gid)], sched):
             rs, cs = windows[q]
             dst.write(comp, 1, window=Window(cs.start, rs.start, cs.stop - cs.start, rs.stop - rs.start))
+
+
+def depression_flow(files: FlowFiles, windows: list[tuple[slice, slice]], sched: Any, level: np.ndarray,
+                    first: np.ndarray, tlevel: np.ndarray | None = None, runoff: Any = None) -> Flow:
+    """Stages 1-3 of the module docstring, on the dask scheduler ``sched``.
+
+    ``files.comp`` (and ``files.leaf``) must be written; ``tlevel`` is the spill
+    level of each terminal code (default: ``level``, the codes are depression ids).
+    """
+    from twin.flood_tiled import _batches
+
+    ncomp = len(level)
+    tlevel = level if tlevel is None else tlevel
     flats = [idx for _, idx in _batches(tile_flats, [(files, rs, cs) for rs, cs in windows], sched)]
     flat_idx = np.sort(np.concatenate(flats + [np.zeros(0, dtype=np.int64)]))
     flat_dir = resolve_border_flats(files, flat_idx)
@@ -331,9 +371,12 @@ def depression_flow(files: FlowFiles, windows: list[tuple[slice, slice]], sched:
                                                   in zip(windows, per_tile)], sched)]
     idx, code = chain_exits(np.concatenate([p[0] for p in paths]), np.concatenate([p[1] for p in paths]))
     del paths
-    args = [(files, rs, cs, fi, fd, *ring_terms(files, rs, cs, idx, code), level)
+    args = [(files, rs, cs, fi, fd, *ring_terms(files, rs, cs, idx, code), level, tlevel, runoff)
             for (rs, cs), (fi, fd) in zip(windows, per_tile)]
-    ws_cells = np.zeros(ncomp, dtype=np.int64)
+    ncode = len(tlevel)
+    ws_cells = np.zeros(ncode, dtype=np.int64)
+    inflow = np.zeros(ncode) if runoff is not None else None
+    totals = {"direct_m3": 0.0, "runoff_m3": 0.0, "rain_cells": 0}
     big = np.iinfo(np.int64).max
     exit_key = np.full(ncomp, big, dtype=np.int64)
     fb_key = np.full(ncomp, big, dtype=np.int64)
@@ -341,7 +384,11 @@ def depression_flow(files: FlowFiles, windows: list[tuple[slice, slice]], sched:
     target = np.full(ncomp, -1, dtype=np.int64)
     fallback = np.full(ncomp, -1, dtype=np.int64)
     for _, w in _batches(tile_watersheds, args, sched):
-        np.add.at(ws_cells, w["ws_comp"], w["ws_cells"])
+        np.add.at(ws_cells, w["ws_code"], w["ws_cells"])
+        if inflow is not None:
+            np.add.at(inflow, w["ws_code"], w["inflow_m3"])
+            for k in totals:
+                totals[k] += w[k]
         c = w["comp"]
         better = (w["exit_key"] >= 0) & (w["exit_key"] < exit_key[c])
         exit_key[c[better]] = w["exit_key"][better]
@@ -351,17 +398,23 @@ def depression_flow(files: FlowFiles, windows: list[tuple[slice, slice]], sched:
         fb_key[c[better]] = w["fallback_key"][better]
         fallback[c[better]] = w["fallback_cell"][better]
     no_exit_targets(files, level, first, pour, fallback, target)
-    return Flow(pour, target, ws_cells)
+    return Flow(pour, target, ws_cells, inflow, totals if runoff is not None else None)
 
 
-def flow_columns(flow: Flow, keep: np.ndarray, transform: Any, width: int) -> dict[str, np.ndarray]:
+def flow_columns(flow: Flow, keep: np.ndarray, transform: Any, width: int,
+                 leaf_comp: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """``pour_x, pour_y, watershed_area_m2, downstream_id`` of every depression, as
-    :func:`twin.flood.screen` reports them (downstream among the reported ones)."""
+    :func:`twin.flood.screen` reports them (downstream among the reported ones);
+    ``leaf_comp``: the depression of each leaf when the terminal codes are leaves."""
     area = abs(transform.a * transform.e)
     r, c = np.divmod(flow.pour, width)
     xs = transform.a * (c + 0.5) + transform.b * (r + 0.5) + transform.c
     ys = transform.d * (c + 0.5) + transform.e * (r + 0.5) + transform.f
-    down = _k.reported_downstream(flow.target.astype(np.int64), keep.astype(np.bool_))
+    target, ws_cells = flow.target, flow.ws_cells
+    if leaf_comp is not None:   # terminal codes are leaves
+        target = np.where(target >= 0, leaf_comp[np.maximum(target, 0)] if len(leaf_comp) else -1, -1)
+        ws_cells = np.bincount(leaf_comp, weights=ws_cells, minlength=len(keep))
+    down = _k.reported_downstream(target.astype(np.int64), keep.astype(np.bool_))
     return {"pour_x": np.where(flow.pour >= 0, xs, np.nan), "pour_y": np.where(flow.pour >= 0, ys, np.nan),
-            "watershed_area_m2": flow.ws_cells * area,
+            "watershed_area_m2": ws_cells * area,
             "downstream_id": np.where(down >= 0, down + 1, -1)}

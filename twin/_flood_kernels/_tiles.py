@@ -133,7 +133,7 @@ def raise_to_spill(f, lab, node_level):
 
 
 @njit(cache=True, nogil=True)
-def pour_candidates(f, dep, comp, core, gidx, term, level):
+def pour_candidates(f, dep, comp, core, gidx, term, level, tlevel):
     """First exit and fallback rim cells of the depressions in one tile (the rim scan of
     :func:`twin._flood_kernels.pour_points`, keyed for a merge over tiles).
 
@@ -141,7 +141,7 @@ def pour_candidates(f, dep, comp, core, gidx, term, level):
     their neighbours in neighbour order; a neighbour outside the depressions
     at the depression's level is its *exit* unless its terminal (``term``, a
     depression id or -1) is a depression at the same or a higher level, then
-    it is a *fallback*. Keys are ``global cell * 8 + neighbour``, so the first
+    it is a *fallback* (``level`` per depression, ``tlevel`` per terminal code). Keys are ``global cell * 8 + neighbour``, so the first
     over all tiles is the smallest key.
 
     Returns
@@ -182,7 +182,7 @@ def pour_candidates(f, dep, comp, core, gidx, term, level):
             if d[j] or np.isnan(ff[j]) or ff[j] != lk:
                 continue
             t = term[j]
-            if t >= 0 and level[t] >= lk:
+            if t >= 0 and tlevel[t] >= lk:
                 if out[s, 4] < 0:
                     out[s, 4] = gidx[i] * 8 + q
                     out[s, 5] = gidx[j]
