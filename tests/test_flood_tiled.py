@@ -105,7 +105,6 @@ def test_cli_chunks_writes_filled_and_equals_the_in_memory_run(tmp_path):
 
 @pytest.mark.parametrize("args, word", [
     (["--chunks", "16", "--scheduler", "bogus"], "--scheduler"),
-    (["--chunks", "16", "--rain-mm", "50"], "--chunks"),
     (["--chunks", "16", "--basins", "b.gpkg"], "--chunks"),
     (["--chunks", "4"], "--chunks"),
 ])
@@ -345,3 +344,112 @@ def test_cli_chunks_bad_dem_is_one_line_exit_2(tmp_path):
         dst.write(np.ones((1, 20, 20), dtype="float32"))
     r = CliRunner().invoke(main, ["flood", str(tmp_path / "deg.tif"), "--chunks", "64", "--out", str(tmp_path / "o")])
     assert r.exit_code == 2 and "not in metres" in r.output and "Traceback" not in r.output
+
+
+def _tiled_rain(dem, chunks, rain_mm, params, buildings=None):
+    """fill_tiled with rain on an in-memory Raster: (summary, depressions, buildings, water depth)."""
+    import tempfile
+    from pathlib import Path
+
+    import pandas as pd
+
+    from twin.raster import write_geotiff
+
+    parts = []
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_geotiff(Path(tmp) / "dem.tif", dem, dtype="float64")
+        s, _, out_b = fill_tiled(path, Path(tmp) / "filled.tif", chunks=chunks, scheduler="synchronous",
+                                 params=params, buildings=buildings, sink=parts.append, rain_mm=rain_mm)
+        with rasterio.open(Path(tmp) / "water_depth.tif") as src:
+            wd = src.read(1, masked=True).filled(np.nan).astype("float64")
+        assert sorted(p.name for p in Path(tmp).iterdir()) == ["dem.tif", "filled.tif", "water_depth.tif"]
+    return s, pd.concat(parts).sort_values("depression_id", ignore_index=True), out_b, wd
+
+
+WATER = ("water_volume_m3", "water_level_m", "water_depth_max_m", "filled_share")
+
+
+def _compare_rain(s, deps, wd, mem):
+    _compare_depressions(deps, mem.depressions)
+    for col in WATER:
+        assert np.allclose(deps[col], mem.depressions[col], rtol=1e-9, atol=1e-12, equal_nan=True), col
+    for k, v in mem.balance.items():
+        assert s.balance[k] == pytest.approx(v, rel=1e-9, abs=1e-9), k
+    # water depth file: float32 of the in-memory grid
+    assert np.array_equal(wd, mem.water_depth.astype("float32").astype("float64"), equal_nan=True)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_rain_across_tiles_equals_in_memory(seed):
+    # fill-spill-merge on depressions cut by tile borders and corners: the water in every
+    # depression, its level and depth, the water depth grid and the balance
+    from pyproj import CRS
+
+    from twin.flood import FloodParams, screen
+    from twin.raster import Raster
+
+    rng = np.random.default_rng(seed)
+    shape = tuple(int(v) for v in rng.integers(20, 70, size=2))
+    a = (rng.random(shape) * 4 + np.linspace(0, 2, shape[1])[None, :]).astype("float32").astype("float64")
+    if seed % 2:
+        a = np.round(a * 2) / 2
+    if seed % 3 == 0:
+        a[rng.random(shape) < 0.04] = np.nan
+    dem = Raster(a, T, CRS.from_epsg(25833))
+    rain = float(rng.choice([5.0, 30.0, 200.0]))
+    params = FloodParams(min_depth_m=0.0, min_area_m2=0.0, min_volume_m3=0.0) if seed < 5 else FloodParams()
+    mem = screen(dem, rain_mm=rain, params=params)
+    s, deps, _, wd = _tiled_rain(dem, int(rng.integers(3, 17)), rain, params)
+    assert mem.balance["stored_m3"] > 0 and mem.balance["outflow_m3"] > 0
+    _compare_rain(s, deps, wd, mem)
+
+
+def test_rain_water_balance_closes_by_hand():
+    # the bowl on four tile corners (36 cells, 5 m below its 6 m channel): 100 mm on the
+    # 144 cells of 1 m2 is 14.4 m3; by hand the bowl keeps the rain of the cells that drain
+    # into it and the rest flows out; the balance closes whatever the tiling
+    from pyproj import CRS
+
+    from twin.flood import FloodParams
+    from twin.raster import Raster
+
+    dem = Raster(bowl_on_tile_corners(), T, CRS.from_epsg(25833))
+    s, deps, _, wd = _tiled_rain(dem, 4, 100.0, FloodParams(min_depth_m=0.0, min_area_m2=0.0, min_volume_m3=0.0))
+    b = s.balance
+    assert b["rain_m3"] == pytest.approx(14.4) and b["loss_m3"] == pytest.approx(0.0)
+    assert b["stored_m3"] + b["outflow_m3"] == pytest.approx(b["rain_m3"])
+    assert len(deps) == 1 and deps["water_volume_m3"].iloc[0] == pytest.approx(b["stored_m3"])
+    # far from full (180 m3): the water lies flat at 1 m + stored / 36 m2
+    assert deps["water_level_m"].iloc[0] == pytest.approx(1.0 + b["stored_m3"] / 36.0)
+    assert np.allclose(wd[3:9, 3:9], b["stored_m3"] / 36.0, rtol=1e-6)
+
+
+def test_fornebu_rain_50mm_tiled_equals_in_memory(tmp_path):
+    # the bundled real DEM, 50 mm, roofs as runoff surfaces, buildings flooded by the
+    # water after the rain; tiles of 256 cells cut its depressions
+    import geopandas as gpd
+
+    from twin.flood import FloodParams, screen
+    from twin.raster import read_dem
+
+    bpath = "twin/data/districts/fornebu/buildings.gpkg"
+    dem = read_dem(FORNEBU)
+    b = gpd.read_file(bpath).to_crs(dem.crs)
+    params = FloodParams(uniform_runoff=False)
+    mem = screen(dem, buildings=b, rain_mm=50.0, params=params)
+    r = CliRunner().invoke(main, ["flood", FORNEBU, "--chunks", "256", "--rain-mm", "50", "--runoff-coefficients",
+                                  "--buildings", bpath, "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    deps = gpd.read_file(tmp_path / "depressions.gpkg").sort_values("depression_id", ignore_index=True)
+    assert len(deps) == len(mem.depressions) > 20
+    _compare_depressions(deps, mem.depressions)
+    for col in WATER:
+        assert np.allclose(deps[col], mem.depressions[col], rtol=1e-9, atol=1e-12, equal_nan=True), col
+    tb = gpd.read_file(tmp_path / "buildings.gpkg")
+    assert np.allclose(tb["flood_depth_m"], mem.buildings["flood_depth_m"], rtol=1e-9, atol=0, equal_nan=True)
+    assert np.array_equal(tb["in_low_lying_area"], mem.buildings["in_low_lying_area"])
+    assert f"flooded buildings: {mem.flooded_buildings:,}" in r.output
+    assert f"rain {mem.balance['rain_m3']:,.0f} m³: {mem.balance['stored_m3']:,.0f} m³ stays" in r.output
+    with rasterio.open(tmp_path / "water_depth.tif") as src:
+        wd = src.read(1, masked=True).filled(np.nan).astype("float64")
+    assert np.array_equal(wd, mem.water_depth.astype("float32").astype("float64"), equal_nan=True)

@@ -649,22 +649,7 @@ def _route_rain(s: _Surface, g: _Graph, st: _Stats, dem: Raster, rain_mm: float,
     direct_out = float(qf[g.term == -1].sum())
     leaf_in = inflow[:nleaf].copy()
     pair_in = inflow[nleaf:nleaf + npair].copy()
-    leaf_comp = g.leaf_comp
-    order_units = _route_order(g.route_target, g.pair_basin, g.pair_exit, leaf_comp, ncomp, nleaf)
-    lorder = np.argsort(leaf_comp, kind="stable")
-    ptr = np.searchsorted(leaf_comp[lorder], np.arange(ncomp + 1))
-    bporder = np.argsort(g.pair_basin, kind="stable")
-    bptr = np.searchsorted(g.pair_basin[bporder], np.arange(nbasin + 1))
-    banc, bhead, bnext = _basin_chains(g.bnode, g.parent)
-    own_cap = g.cap.copy()
-    has = g.child1 >= 0
-    own_cap[has] = g.cap[has] - g.cap[g.child1[has]] - g.cap[g.child2[has]]
-    own_cap = np.maximum(own_cap, 0.0) * area
-    own, full, basin_stored, outflow, basin_inflow, _passes = _k.route(
-        order_units, leaf_in, pair_in, g.pair_basin, g.pair_exit, bptr.astype(np.int64),
-        bporder.astype(np.int64), g.basin_cap, ptr.astype(np.int64), lorder.astype(np.int64),
-        g.route_target, nleaf, ncomp, g.parent, g.child1, g.child2, g.geolink, own_cap, banc, bhead, bnext,
-        _MAX_PASSES)
+    own, full, basin_stored, outflow, basin_inflow = fill_spill_merge(g, leaf_in, pair_in, ncomp, area)
     balance = dict(rain_m3=float(rain_m3), runoff_m3=runoff_m3, loss_m3=float(rain_m3 - runoff_m3),
                    stored_m3=float(own.sum()), basin_m3=float(basin_stored.sum()),
                    outflow_m3=float(outflow + direct_out), outflow_direct_m3=direct_out)
@@ -686,6 +671,35 @@ def _route_rain(s: _Surface, g: _Graph, st: _Stats, dem: Raster, rain_mm: float,
                                   "stored_m3": basin_stored,
                                   "overflow_m3": basin_inflow - basin_stored})
     return _Rain(balance, water_depth, water_cols, basins_df)
+
+
+def fill_spill_merge(g: _Graph, leaf_in: np.ndarray, pair_in: np.ndarray, ncomp: int,
+                     area: float) -> tuple[np.ndarray, np.ndarray, np.ndarray, float, np.ndarray]:
+    """Route the runoff reaching each leaf (``leaf_in``) and each basin pair
+    (``pair_in``, m3) over the depression graph ``g`` (:func:`twin._flood_kernels.route`).
+
+    Returns the water kept by each node (m3), whether each node is full, per
+    basin the water stored and received (m3), and the overflow leaving the area (m3).
+    """
+    nleaf = g.nleaf
+    nbasin = len(g.basin_cap)
+    leaf_comp = g.leaf_comp
+    order_units = _route_order(g.route_target, g.pair_basin, g.pair_exit, leaf_comp, ncomp, nleaf)
+    lorder = np.argsort(leaf_comp, kind="stable")
+    ptr = np.searchsorted(leaf_comp[lorder], np.arange(ncomp + 1))
+    bporder = np.argsort(g.pair_basin, kind="stable")
+    bptr = np.searchsorted(g.pair_basin[bporder], np.arange(nbasin + 1))
+    banc, bhead, bnext = _basin_chains(g.bnode, g.parent)
+    own_cap = g.cap.copy()
+    has = g.child1 >= 0
+    own_cap[has] = g.cap[has] - g.cap[g.child1[has]] - g.cap[g.child2[has]]
+    own_cap = np.maximum(own_cap, 0.0) * area
+    own, full, basin_stored, outflow, basin_inflow, _passes = _k.route(
+        order_units, leaf_in, pair_in, g.pair_basin, g.pair_exit, bptr.astype(np.int64),
+        bporder.astype(np.int64), g.basin_cap, ptr.astype(np.int64), lorder.astype(np.int64),
+        g.route_target, nleaf, ncomp, g.parent, g.child1, g.child2, g.geolink, own_cap, banc, bhead, bnext,
+        _MAX_PASSES)
+    return own, full, basin_stored, outflow, basin_inflow
 
 
 def _depression_table(s: _Surface, g: _Graph, st: _Stats, dem: Raster, rain: _Rain | None) -> gpd.GeoDataFrame:

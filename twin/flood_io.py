@@ -194,7 +194,7 @@ def run_flood(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, rain_m
 
 def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, chunks: int = 4096,
                     scheduler: Any = "threads", buildings_path: str | os.PathLike | None = None,
-                    params: FloodParams = FloodParams()) -> dict[str, Any]:
+                    params: FloodParams = FloodParams(), rain_mm: float | None = None) -> dict[str, Any]:
     """Fill a DEM tile by tile on dask (:func:`twin.flood_tiled.fill_tiled`): ``filled.tif`` and
     ``depressions.gpkg`` (area, depth, volume, spill level and outline of every reported depression).
 
@@ -213,12 +213,16 @@ def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, 
         reported depressions, every depression full) and ``in_low_lying_area``.
     params : FloodParams
         Reporting thresholds of the depressions, building buffer, flooded depth.
+    rain_mm : float, optional
+        Uniform rain event: ``water_depth.tif``, the water columns of the
+        depressions and the balance, as :func:`run_flood` (fill-spill-merge
+        across tiles, :mod:`twin.flood_tiled_rain`).
 
     Returns
     -------
     dict
         ``files``, ``tiles``, ``depressions``, ``flooded_buildings``, ``fill_volume_m3``, ``graph_nodes``,
-        ``graph_edges``, ``seconds``.
+        ``graph_edges``, ``seconds``, ``balance``.
     """
     from twin.flood_tiled import fill_tiled
 
@@ -239,11 +243,15 @@ def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, 
     dep_path = out / "depressions.gpkg"
     with gpkg_appender(dep_path, "depressions") as append:
         s, depressions, out_b = fill_tiled(dem_path, target, chunks=chunks, scheduler=scheduler, params=params,
-                                           buildings=buildings, sink=append)
+                                           buildings=buildings, sink=append, rain_mm=rain_mm,
+                                           water_path=out / "water_depth.tif")
     files = {"filled": target, "depressions": dep_path}
+    if rain_mm is not None:
+        files["water_depth"] = out / "water_depth.tif"
     if out_b is not None:
         files["buildings"] = _write_gpkg(out_b, out / "buildings.gpkg", "buildings")
     return {"files": files, "shape": s.shape, "tiles": s.tiles, "depressions": depressions["depressions"],
             "flooded_buildings": s.flooded_buildings,
             "fill_volume_m3": depressions["fill_volume_m3"], "graph_nodes": s.graph_nodes,
-            "graph_edges": s.graph_edges, "seconds": {k: round(v, 2) for k, v in s.seconds.items()}}
+            "graph_edges": s.graph_edges, "seconds": {k: round(v, 2) for k, v in s.seconds.items()},
+            "balance": s.balance}

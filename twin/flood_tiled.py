@@ -43,7 +43,7 @@ import os
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -73,6 +73,7 @@ class TiledSummary:
     seconds: dict[str, float] = field(default_factory=dict)
     scheduler: str = "threads"
     flooded_buildings: int = 0
+    balance: dict[str, float] = field(default_factory=dict)
 
 
 # --------------------------------------------------------------------------- one tile
@@ -458,11 +459,14 @@ def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, s
 
 
 def exposure_tiled(depth_path: str | os.PathLike, windows: list[tuple[slice, slice]], transform: Any, crs: Any,
-                   buildings: Any, params: Any) -> tuple[Any, int]:
+                   buildings: Any, params: Any, water_path: str | os.PathLike | None = None) -> tuple[Any, int]:
     """``flood_depth_m`` and ``in_low_lying_area`` of buildings, tile by tile.
 
     ``depth_path`` holds the fill depth of the reported depressions
-    (:func:`tile_fill_depth`); every tile is read with a halo of the
+    (:func:`tile_fill_depth`): a footprint on a cell with fill depth is in a
+    low-lying area. ``flood_depth_m`` is the deepest value of ``water_path``
+    (the water depth after rain, NaN = nodata) or, without it, of the fill
+    depth (every depression full). Every tile is read with a halo of the
     building buffer, so the deepest water within ``building_buffer_m`` of a
     footprint is found across tile borders. Footprints are burnt by the same
     cell-centre rule as :func:`twin.flood.screen`; a building that covers no
@@ -492,7 +496,9 @@ def exposure_tiled(depth_path: str | os.PathLike, windows: list[tuple[slice, sli
                      crs)
         idx = _rasterize_index(buildings.iloc[cand], win, all_touched=False)
         depth = read_halo(str(depth_path), rs, cs, halo=radius, fill=0.0)
-        near = _max_filter(depth, radius)[radius:radius + h, radius:radius + w]
+        water = depth if water_path is None else \
+            np.nan_to_num(read_halo(str(water_path), rs, cs, halo=radius, fill=0.0), nan=0.0)
+        near = _max_filter(water, radius)[radius:radius + h, radius:radius + w]
         core = depth[radius:radius + h, radius:radius + w]
         comp = np.full((h + 2, w + 2), -1, dtype=np.int32)
         comp[1:-1, 1:-1][core > 0] = 0
@@ -510,14 +516,17 @@ def exposure_tiled(depth_path: str | os.PathLike, windows: list[tuple[slice, sli
             if not (0 <= r < height and 0 <= c < width):
                 continue
             around = read_halo(str(depth_path), slice(r, r + 1), slice(c, c + 1), halo=radius, fill=0.0)
+            water = around if water_path is None else np.nan_to_num(
+                read_halo(str(water_path), slice(r, r + 1), slice(c, c + 1), halo=radius, fill=0.0), nan=0.0)
             touched[b] = True
-            fd[b] = around.max()
+            fd[b] = water.max()
             low[b] = around[radius, radius] > 0
     fd = np.where(touched, fd, np.nan)
     out = buildings.copy()
     out["flood_depth_m"] = fd
     out["in_low_lying_area"] = low
-    return out, int(np.sum(np.nan_to_num(fd, nan=-1.0) >= params.flooded_depth_m))
+    # strictly deeper, as screen() and the indicators count
+    return out, int(np.sum(np.nan_to_num(fd, nan=-1.0) > params.flooded_depth_m))
 
 
 # --------------------------------------------------------------------------- dask plumbing
@@ -729,7 +738,8 @@ def depressions_tiled(dem: Any, chunks: int, *, params: Any = None, buildings: A
 
 def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chunks: int = 4096,
                scheduler: Any = "threads", params: Any = None, buildings: Any = None,
-               sink: Any = None) -> tuple[TiledSummary, dict[str, Any], Any]:
+               sink: Any = None, rain_mm: float | None = None,
+               water_path: str | os.PathLike | None = None) -> tuple[TiledSummary, dict[str, Any], Any]:
     """Fill a GeoTIFF DEM tile by tile and write the filled surface window by window.
 
     Parameters
@@ -756,6 +766,15 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
     sink : callable, optional
         Receives the reported depressions as GeoDataFrames, a tile at a time
         (:func:`merge_depressions`); default: dropped.
+    rain_mm : float, optional
+        Uniform rain (mm), routed by fill-spill-merge across tiles
+        (:mod:`twin.flood_tiled_rain`): the depressions get the water
+        columns of :func:`twin.flood.screen`, ``summary.balance`` its
+        balance, the buildings (roofs for the runoff unless
+        ``params.uniform_runoff``) the depth of the water after the rain.
+    water_path : path-like, optional
+        The water depth GeoTIFF after the rain (default ``water_depth.tif``
+        next to ``out_path``).
 
     Returns
     -------
@@ -785,7 +804,12 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
 
     out_b = None
     # hidden work files next to the output: the exact (float64) filled surface and the depression ids
-    work = {k: out_path.parent / f".{out_path.stem}.{k}.tif" for k in ("filled64", "comp")}
+    work = {k: out_path.parent / f".{out_path.stem}.{k}.tif" for k in ("filled64", "comp", "leaf", "water64")}
+    if rain_mm is not None:
+        water_path = Path(water_path) if water_path is not None else out_path.parent / "water_depth.tif"
+        if water_path.resolve() == Path(dem_path).resolve():
+            raise input_error(str(water_path), "the output would overwrite the input DEM",
+                              "choose another --out folder")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     try:
         with dask_scheduler(scheduler) as sched:
@@ -809,16 +833,29 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
 
             def columns(m: MergedDepressions, keep: np.ndarray) -> dict[str, np.ndarray]:
                 t0 = time.perf_counter()
+                summary.balance["fill_volume_m3"] = float(m.vol.sum())   # all depressions, as screen()
                 write_comp(files, windows, sched, m.piece_gid(pieces), dem.transform, dem.crs)
-                flow = depression_flow(files, windows, sched, m.level, m.first)
-                summary.seconds["flow"] = time.perf_counter() - t0
-                return flow_columns(flow, keep, dem.transform, dem.shape[1])
+                if rain_mm is None:
+                    flow = depression_flow(files, windows, sched, m.level, m.first)
+                    summary.seconds["flow"] = time.perf_counter() - t0
+                    return flow_columns(flow, keep, dem.transform, dem.shape[1])
+                from twin.flood_tiled_rain import Runoff, route_rain_tiled
+
+                runoff = Runoff(rain_mm / 1000.0 * area, dem.transform, dem.crs, params,
+                                buildings=None if buildings is None else buildings[[buildings.geometry.name]])
+                rain, flow = route_rain_tiled(replace(files, leaf=str(work["leaf"])), windows, sched, m,
+                                              m.piece_gid(pieces), runoff, dem.transform, dem.crs, water_path,
+                                              work["water64"])
+                summary.balance.update(rain.balance)
+                summary.seconds["flow_rain"] = time.perf_counter() - t0
+                return {**flow_columns(flow, keep, dem.transform, dem.shape[1], rain.leaf_comp), **rain.columns}
 
             depressions, piece_keep = merge_depressions(pieces, windows, dem.data.numblocks, dem.transform,
                                                         dem.crs, params,
                                                         sink if sink is not None else (lambda gdf: None), columns)
             del pieces
-            summary.seconds["depressions"] = time.perf_counter() - t - summary.seconds.get("flow", 0.0)
+            summary.seconds["depressions"] = time.perf_counter() - t - summary.seconds.get("flow", 0.0) - \
+                summary.seconds.get("flow_rain", 0.0)
             if buildings is not None:
                 t = time.perf_counter()
                 depth_path = out_path.parent / f".{out_path.stem}.fill_depth.tif"
@@ -826,8 +863,9 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
                     with geotiff_writer(depth_path, dem.shape, dem.transform, dem.crs, dtype="float64") as dst:
                         for q, depth in _batches(tile_fill_depth, list(zip(sources, levels, piece_keep)), sched):
                             dst.write(depth, 1, window=window(*windows[q]))
-                    out_b, summary.flooded_buildings = exposure_tiled(depth_path, windows, dem.transform, dem.crs,
-                                                                      buildings, params)
+                    out_b, summary.flooded_buildings = exposure_tiled(
+                        depth_path, windows, dem.transform, dem.crs, buildings, params,
+                        None if rain_mm is None else work["water64"])
                 finally:
                     if depth_path.exists():
                         depth_path.unlink()
