@@ -409,8 +409,7 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
     Writes filled.tif and depressions.gpkg; with --rain-mm also
     water_depth.tif; with --buildings also buildings.gpkg with flood columns.
     With --chunks the DEM is screened tile by tile on dask, with the same
-    results (the rain routed by fill-spill-merge across tiles); --basins
-    is not available with --chunks yet.
+    results (the rain and the basins routed by fill-spill-merge across tiles).
     """
     from twin.flood import FloodParams
     from twin.flood_io import run_flood, run_flood_tiled
@@ -419,11 +418,9 @@ def flood(dem: Path, rain_mm: float | None, basins: Path | None, buildings: Path
                [out / n for n in ("filled.tif", "depressions.gpkg", "water_depth.tif", "buildings.gpkg",
                                   "map.html")])
     if chunks is not None:
-        if basins:
-            raise input_error("--chunks", "the tiled path has no basins yet (rain, depressions and buildings only)",
-                              "leave out --chunks for the basins, or leave out --basins")
         summary = run_flood_tiled(dem, out, chunks=chunks, scheduler=scheduler, buildings_path=buildings,
-                                  rain_mm=rain_mm, params=FloodParams(uniform_runoff=not runoff_coefficients))
+                                  rain_mm=rain_mm, basins_path=basins,
+                                  params=FloodParams(uniform_runoff=not runoff_coefficients))
     else:
         summary = run_flood(dem, out, rain_mm=rain_mm, basins_path=basins, buildings_path=buildings,
                             params=FloodParams(uniform_runoff=not runoff_coefficients))

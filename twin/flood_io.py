@@ -194,7 +194,8 @@ def run_flood(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, rain_m
 
 def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, chunks: int = 4096,
                     scheduler: Any = "threads", buildings_path: str | os.PathLike | None = None,
-                    params: FloodParams = FloodParams(), rain_mm: float | None = None) -> dict[str, Any]:
+                    params: FloodParams = FloodParams(), rain_mm: float | None = None,
+                    basins_path: str | os.PathLike | None = None) -> dict[str, Any]:
     """Fill a DEM tile by tile on dask (:func:`twin.flood_tiled.fill_tiled`): ``filled.tif`` and
     ``depressions.gpkg`` (area, depth, volume, spill level and outline of every reported depression).
 
@@ -217,6 +218,8 @@ def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, 
         Uniform rain event: ``water_depth.tif``, the water columns of the
         depressions and the balance, as :func:`run_flood` (fill-spill-merge
         across tiles, :mod:`twin.flood_tiled_rain`).
+    basins_path : path-like, optional
+        Rain-water basins (with ``rain_mm``), as :func:`run_flood`.
 
     Returns
     -------
@@ -230,21 +233,25 @@ def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, 
     target = out / "filled.tif"
     if target.resolve() == Path(dem_path).resolve():
         raise input_error(str(target), "the output would overwrite an input file", "choose another --out folder")
-    buildings = None
-    if buildings_path is not None:
+    buildings = basins = None
+    if buildings_path is not None or basins_path is not None:
         from twin.raster import open_dem_lazy
 
         grid = open_dem_lazy(dem_path, chunks)
-        buildings = read_vector(buildings_path, grid, layer="buildings")  # type: ignore[arg-type]
-        inputs = {Path(buildings_path).resolve()}
-        if (out / "buildings.gpkg").resolve() in inputs:
-            raise input_error(str(out / "buildings.gpkg"), "the output would overwrite an input file",
-                              "choose another --out folder")
+        inputs = {Path(p).resolve() for p in (buildings_path, basins_path) if p is not None}
+        for name in ("buildings.gpkg", "depressions.gpkg", "water_depth.tif"):
+            if (out / name).resolve() in inputs:
+                raise input_error(str(out / name), "the output would overwrite an input file",
+                                  "choose another --out folder")
+        if buildings_path is not None:
+            buildings = read_vector(buildings_path, grid, layer="buildings")  # type: ignore[arg-type]
+        if basins_path is not None:
+            basins = read_vector(basins_path, grid, layer="basins")  # type: ignore[arg-type]
     dep_path = out / "depressions.gpkg"
     with gpkg_appender(dep_path, "depressions") as append:
         s, depressions, out_b = fill_tiled(dem_path, target, chunks=chunks, scheduler=scheduler, params=params,
                                            buildings=buildings, sink=append, rain_mm=rain_mm,
-                                           water_path=out / "water_depth.tif")
+                                           water_path=out / "water_depth.tif", basins=basins)
     files = {"filled": target, "depressions": dep_path}
     if rain_mm is not None:
         files["water_depth"] = out / "water_depth.tif"
@@ -254,4 +261,4 @@ def run_flood_tiled(dem_path: str | os.PathLike, out_dir: str | os.PathLike, *, 
             "flooded_buildings": s.flooded_buildings,
             "fill_volume_m3": depressions["fill_volume_m3"], "graph_nodes": s.graph_nodes,
             "graph_edges": s.graph_edges, "seconds": {k: round(v, 2) for k, v in s.seconds.items()},
-            "balance": s.balance}
+            "balance": s.balance, "basins": None if s.basins is None else s.basins.to_dict("records")}

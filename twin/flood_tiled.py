@@ -74,6 +74,7 @@ class TiledSummary:
     scheduler: str = "threads"
     flooded_buildings: int = 0
     balance: dict[str, float] = field(default_factory=dict)
+    basins: Any = None
 
 
 # --------------------------------------------------------------------------- one tile
@@ -739,7 +740,8 @@ def depressions_tiled(dem: Any, chunks: int, *, params: Any = None, buildings: A
 def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chunks: int = 4096,
                scheduler: Any = "threads", params: Any = None, buildings: Any = None,
                sink: Any = None, rain_mm: float | None = None,
-               water_path: str | os.PathLike | None = None) -> tuple[TiledSummary, dict[str, Any], Any]:
+               water_path: str | os.PathLike | None = None,
+               basins: Any = None) -> tuple[TiledSummary, dict[str, Any], Any]:
     """Fill a GeoTIFF DEM tile by tile and write the filled surface window by window.
 
     Parameters
@@ -775,6 +777,11 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
     water_path : path-like, optional
         The water depth GeoTIFF after the rain (default ``water_depth.tif``
         next to ``out_path``).
+    basins : geopandas.GeoDataFrame, optional
+        Rain-water basins (``basin_id``, ``volume_m3`` or ``depth_m``) in the
+        DEM's CRS, with ``rain_mm``: stores on the flow paths and in the
+        depressions as in :func:`twin.flood.screen`; ``summary.basins`` gets
+        their table.
 
     Returns
     -------
@@ -804,7 +811,8 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
 
     out_b = None
     # hidden work files next to the output: the exact (float64) filled surface and the depression ids
-    work = {k: out_path.parent / f".{out_path.stem}.{k}.tif" for k in ("filled64", "comp", "leaf", "water64")}
+    work = {k: out_path.parent / f".{out_path.stem}.{k}.tif"
+            for k in ("filled64", "comp", "leaf", "water64", "basin")}
     if rain_mm is not None:
         water_path = Path(water_path) if water_path is not None else out_path.parent / "water_depth.tif"
         if water_path.resolve() == Path(dem_path).resolve():
@@ -843,10 +851,11 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
 
                 runoff = Runoff(rain_mm / 1000.0 * area, dem.transform, dem.crs, params,
                                 buildings=None if buildings is None else buildings[[buildings.geometry.name]])
-                rain, flow = route_rain_tiled(replace(files, leaf=str(work["leaf"])), windows, sched, m,
-                                              m.piece_gid(pieces), runoff, dem.transform, dem.crs, water_path,
-                                              work["water64"])
+                rain, flow = route_rain_tiled(replace(files, leaf=str(work["leaf"]), basin=str(work["basin"])),
+                                              windows, sched, m, m.piece_gid(pieces), runoff, dem.transform,
+                                              dem.crs, water_path, work["water64"], basins=basins)
                 summary.balance.update(rain.balance)
+                summary.basins = rain.basins
                 summary.seconds["flow_rain"] = time.perf_counter() - t0
                 return {**flow_columns(flow, keep, dem.transform, dem.shape[1], rain.leaf_comp), **rain.columns}
 

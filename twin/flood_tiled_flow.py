@@ -57,6 +57,7 @@ class FlowFiles:
     width: int
     height: int
     leaf: str | None = None
+    basin: str | None = None
 
 
 def _ids(path: str, rs: slice, cs: slice, halo: int) -> np.ndarray:
@@ -332,6 +333,7 @@ class Flow:
     ws_cells: np.ndarray
     inflow_m3: np.ndarray | None = None
     totals: dict[str, float] | None = None
+    flats: tuple[np.ndarray, np.ndarray] | None = None
 
 
 def write_comp(files: FlowFiles, windows: list[tuple[slice, slice]], sched: Any, piece_gid: list[np.ndarray],
@@ -398,7 +400,7 @@ def depression_flow(files: FlowFiles, windows: list[tuple[slice, slice]], sched:
         fb_key[c[better]] = w["fallback_key"][better]
         fallback[c[better]] = w["fallback_cell"][better]
     no_exit_targets(files, level, first, pour, fallback, target)
-    return Flow(pour, target, ws_cells, inflow, totals if runoff is not None else None)
+    return Flow(pour, target, ws_cells, inflow, totals if runoff is not None else None, (flat_idx, flat_dir))
 
 
 def flow_columns(flow: Flow, keep: np.ndarray, transform: Any, width: int,

@@ -102,4 +102,5 @@ from twin._flood_kernels._tiles import (  # noqa: F401
     spill_levels,
     raise_to_spill,
     pour_candidates,
+    basin_codes,
 )

@@ -8,6 +8,9 @@ from numba import njit, types
 from numba.typed import Dict
 from twin._flood_kernels._common import _heap_push, _heap_pop
 
+#: key of a basin pair (basin, inner code) in :func:`basin_codes`
+_PAIR_KEY = types.UniTuple(types.int64, 2)
+
 
 # --------------------------------------------------------------------------- tiles
 @njit(cache=True, nogil=True)
@@ -194,3 +197,75 @@ def pour_candidates(f, dep, comp, core, gidx, term, level, tlevel):
     out = out[:m]
     return (out[:, 0].copy(), out[:, 1].copy(), out[:, 2].copy(), out[:, 3].copy(), out[:, 4].copy(),
             out[:, 5].copy())
+
+
+@njit(cache=True, nogil=True)
+def basin_codes(dirs, stop, dep, init, basin, nc, pair0, step):
+    """Terminal codes with basins on the flow paths in one tile window (the path rule of
+    :func:`twin._flood_kernels.basin_terminals`, with codes for a merge over tiles).
+
+    Paths end at ``stop`` cells, whose code is ``init`` (a leaf, -1, a code of
+    another tile's making); a path passing cells of basin ``b`` before a code
+    ``t`` gets the pair ``(b, t)`` unless the next cell is in the same basin
+    (outside the depressions, ``dep``). Pair ``k`` of the tile is coded
+    ``pair0 + step * k`` and listed as ``(basin, inner code)`` in creation
+    order (inner pairs first).
+
+    Returns
+    -------
+    term : int64 flat array (-2 nodata, -3 cells never reached)
+    pairs : int64 array (npair, 2)
+    """
+    n = dirs.shape[0]
+    off = np.array([-nc - 1, -nc, -nc + 1, -1, 1, nc - 1, nc, nc + 1], dtype=np.int64)
+    term = np.full(n, -3, dtype=np.int64)
+    for i in range(n):
+        if stop[i]:
+            term[i] = init[i]
+        elif dirs[i] == -2:
+            term[i] = -2
+    keys = Dict.empty(key_type=_PAIR_KEY, value_type=types.int64)
+    pairs = np.empty((64, 2), dtype=np.int64)
+    npair = 0
+    path = np.empty(1024, dtype=np.int64)
+    for i in range(n):
+        if term[i] != -3:
+            continue
+        np_ = 0
+        j = i
+        nt = np.int64(-1)
+        nb = -1
+        while True:
+            if np_ >= path.shape[0]:
+                npth = np.empty(path.shape[0] * 2, dtype=np.int64)
+                npth[:np_] = path[:np_]
+                path = npth
+            path[np_] = j
+            np_ += 1
+            if dirs[j] < 0:
+                break
+            j = j + off[dirs[j]]
+            if term[j] != -3:
+                nt = term[j]
+                nb = basin[j] if not dep[j] else -1
+                break
+        for q in range(np_ - 1, -1, -1):
+            p = path[q]
+            bp = basin[p]
+            if bp >= 0 and bp != nb:
+                key = (np.int64(bp), nt)
+                if key in keys:
+                    nt = pair0 + step * keys[key]
+                else:
+                    if npair >= pairs.shape[0]:
+                        grown = np.empty((pairs.shape[0] * 2, 2), dtype=np.int64)
+                        grown[:npair] = pairs[:npair]
+                        pairs = grown
+                    pairs[npair, 0] = bp
+                    pairs[npair, 1] = nt
+                    keys[key] = npair
+                    nt = pair0 + step * npair
+                    npair += 1
+            term[p] = nt
+            nb = bp
+    return term, pairs[:npair].copy()
