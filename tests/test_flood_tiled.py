@@ -425,20 +425,23 @@ def test_rain_water_balance_closes_by_hand():
 
 
 def test_fornebu_rain_50mm_tiled_equals_in_memory(tmp_path):
-    # the bundled real DEM, 50 mm, roofs as runoff surfaces, buildings flooded by the
-    # water after the rain; tiles of 256 cells cut its depressions
+    # the bundled real DEM with its basins, 50 mm, roofs as runoff surfaces, buildings
+    # flooded by the water after the rain; tiles of 256 cells cut its depressions
     import geopandas as gpd
 
     from twin.flood import FloodParams, screen
     from twin.raster import read_dem
 
     bpath = "twin/data/districts/fornebu/buildings.gpkg"
+    basins_path = "twin/data/districts/fornebu/basins.gpkg"
     dem = read_dem(FORNEBU)
     b = gpd.read_file(bpath).to_crs(dem.crs)
+    basins = gpd.read_file(basins_path).to_crs(dem.crs)
     params = FloodParams(uniform_runoff=False)
-    mem = screen(dem, buildings=b, rain_mm=50.0, params=params)
+    mem = screen(dem, buildings=b, basins=basins, rain_mm=50.0, params=params)
+    assert mem.basins["stored_m3"].sum() > 0
     r = CliRunner().invoke(main, ["flood", FORNEBU, "--chunks", "256", "--rain-mm", "50", "--runoff-coefficients",
-                                  "--buildings", bpath, "--out", str(tmp_path)])
+                                  "--buildings", bpath, "--basins", basins_path, "--out", str(tmp_path)])
     assert r.exit_code == 0, r.output
     deps = gpd.read_file(tmp_path / "depressions.gpkg").sort_values("depression_id", ignore_index=True)
     assert len(deps) == len(mem.depressions) > 20
@@ -503,3 +506,48 @@ def test_basins_across_tiles_equal_in_memory(seed):
     _compare_rain(s, deps, wd, mem)
     for col in ("capacity_m3", "inflow_m3", "stored_m3", "overflow_m3"):
         assert np.allclose(s.basins[col], mem.basins[col], rtol=1e-9, atol=1e-9), col
+
+
+def test_twin_run_uses_the_tiled_path_above_the_memory_limit(monkeypatch):
+    # the bundled Fornebu district (1450 x 1550 cells, about 0.34 GB in memory at
+    # 150 B/cell) with its basins and the 50 mm baseline rain: with the limit lowered to
+    # 0.1 GB it is screened in tiles of 577 cells (2 workers), which cut its depressions;
+    # every indicator equals the in-memory run, and `twin check` accepts the district
+    import twin
+    from twin.flood import FloodParams
+    from twin.flood_tiled import tile_side
+
+    folder = "twin/data/districts/fornebu"
+    scenario = twin.load_scenario("twin/data/scenarios/baseline.yaml")
+    ref = twin.evaluate(twin.load_district(folder), scenario)
+    monkeypatch.setenv("TWIN_FLOOD_MAX_MEMORY_GB", "0.1")
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert tile_side(FloodParams()) == 577
+    import twin.flood_tiled as ft
+
+    calls = []
+    real = ft.fill_tiled
+    monkeypatch.setattr(ft, "fill_tiled", lambda *a, **k: calls.append(k["chunks"]) or real(*a, **k))
+    got = twin.evaluate(twin.load_district(folder), scenario)
+    assert calls and set(calls) == {577}   # the scenario and its reference year
+    assert got.indicators["flood_volume_m3"] > 0 and got.indicators["rain_mm"] == 50
+    for name, v in ref.indicators.items():
+        w = got.indicators[name]
+        if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v:
+            assert w == pytest.approx(v, rel=1e-9, abs=1e-9), name
+        else:
+            assert w == v or (v != v and w != w), name
+    for k, v in ref.extra["flood_balance"].items():
+        assert got.extra["flood_balance"][k] == pytest.approx(v, rel=1e-9, abs=1e-9), k
+    r = CliRunner().invoke(main, ["check", folder])
+    assert r.exit_code == 0, r.output
+
+
+def test_memory_limit_variable_is_checked(monkeypatch, tmp_path):
+    dem = write_tif(tmp_path / "dem.tif", np.ones((20, 20)))
+    monkeypatch.setenv("TWIN_FLOOD_MAX_MEMORY_GB", "lots")
+    r = CliRunner().invoke(main, ["flood", str(dem), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "TWIN_FLOOD_MAX_MEMORY_GB" in r.output and "Traceback" not in r.output
+    monkeypatch.setenv("TWIN_FLOOD_MAX_MEMORY_GB", "0.00001")    # 400 cells x 150 B = 0.00006 GB
+    r = CliRunner().invoke(main, ["flood", str(dem), "--out", str(tmp_path / "o")])
+    assert r.exit_code == 2 and "--chunks" in r.output

@@ -346,7 +346,9 @@ def load_district(path: str | os.PathLike) -> District:
             from twin.flood import FloodParams
             from twin.flood_io import _dem_size_check
 
-            _dem_size_check(dem_path, FloodParams())  # the same guard as `twin flood`
+            # a DEM above the in-memory limit of the screening is screened tile by tile
+            # (twin.pipeline.Session.screen); only the arrays `twin run` holds must fit
+            _dem_size_check(dem_path, FloodParams(), district=True)
             dem = read_dem(dem_path, where=f"{dem_path}: layer dem")
             if not dem.crs.equals(crs):
                 dem = reproject_raster(dem, crs)

@@ -21,23 +21,64 @@ from twin.flood import FloodParams, screen
 from twin.raster import Raster, read_dem, write_geotiff
 
 
-def _dem_size_check(path: Path, params: FloodParams) -> None:
-    """Refuse DEMs whose estimated working memory exceeds ``params.max_memory_gb``."""
+#: environment variable that overrides ``max_memory_gb`` of ``flood_params.csv`` (GB)
+MEMORY_ENV = "TWIN_FLOOD_MAX_MEMORY_GB"
+
+
+def max_memory_gb(params: FloodParams) -> float:
+    """The in-memory limit of one screening run (GB): ``$TWIN_FLOOD_MAX_MEMORY_GB`` when set
+    (e.g. the memory of the machine at hand), else ``params.max_memory_gb``."""
+    raw = os.environ.get(MEMORY_ENV)
+    if raw is None or raw.strip() == "":
+        return float(params.max_memory_gb)
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not value > 0 or value == float("inf"):
+        raise input_error(MEMORY_ENV, f"'{raw}' is not a positive number of GB", f"set e.g. {MEMORY_ENV}=12")
+    return value
+
+
+def needs_tiles(cells: int, params: FloodParams) -> bool:
+    """Whether an in-memory screening of ``cells`` cells would exceed :func:`max_memory_gb`."""
+    return cells * params.bytes_per_cell / 1e9 > max_memory_gb(params)
+
+
+#: bytes per cell that ``twin run`` holds for a district DEM screened tile by tile: the
+#: DEM, its filled surface and the water depth, each a float64 array (3 x 8 B)
+RUN_BYTES_PER_CELL = 3 * 8
+
+
+def _dem_cells(path: Path) -> int | None:
     import rasterio
     from rasterio.errors import RasterioError
 
     try:
         with rasterio.open(path) as src:
-            cells = int(src.width) * int(src.height)
+            return int(src.width) * int(src.height)
     except (RasterioError, OSError):
-        return  # read_dem reports broken files with its own message
-    need_gb = cells * params.bytes_per_cell / 1e9
-    if need_gb > params.max_memory_gb:
+        return None  # read_dem reports broken files with its own message
+
+
+def _dem_size_check(path: Path, params: FloodParams, *, district: bool = False) -> None:
+    """Refuse DEMs whose estimated working memory exceeds :func:`max_memory_gb`.
+
+    ``twin flood`` without ``--chunks`` needs ``bytes_per_cell`` per cell; a
+    district DEM (``district``) is screened in tiles when it is larger, so
+    only the arrays ``twin run`` holds count (:data:`RUN_BYTES_PER_CELL`).
+    """
+    cells = _dem_cells(path)
+    if cells is None:
+        return
+    per_cell = RUN_BYTES_PER_CELL if district else params.bytes_per_cell
+    need_gb = cells * per_cell / 1e9
+    if need_gb > max_memory_gb(params):
+        fix = ("clip it to the district (gdalwarp -te ...) or resample it to a coarser cell size" if district else
+               "screen it tile by tile (`twin flood DEM --chunks 4096`), clip it to the district "
+               "(gdalwarp -te ...) or resample it to a coarser cell size")
         raise input_error(str(path), f"the DEM has {cells:,} cells and needs about {need_gb:.1f} GB "
-                          f"of memory, above the limit of {params.max_memory_gb:g} GB",
-                          "screen it tile by tile (`twin flood DEM --chunks 4096`: fill, depressions, "
-                          "buildings), clip it to the district (gdalwarp -te ...) or resample it to a coarser "
-                          "cell size")
+                          f"of memory, above the limit of {max_memory_gb(params):g} GB", fix)
 
 
 def read_vector(path: str | os.PathLike, dem: Raster, *, layer: str,

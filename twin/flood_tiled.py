@@ -737,11 +737,61 @@ def depressions_tiled(dem: Any, chunks: int, *, params: Any = None, buildings: A
     return deps.sort_values("depression_id", ignore_index=True), out_b
 
 
+def tile_side(params: Any, workers: int | None = None) -> int:
+    """Tile side (cells) for a DEM above the in-memory limit: each of the ``workers``
+    concurrent tiles may use a ``1 / workers`` share of :func:`twin.flood_io.max_memory_gb`
+    at the in-memory estimate of ``bytes_per_cell`` (at least 64 cells)."""
+    from twin.flood_io import max_memory_gb
+
+    workers = workers or os.cpu_count() or 1
+    return max(64, int(np.sqrt(max_memory_gb(params) * 1e9 / params.bytes_per_cell / workers)))
+
+
+def screen_tiled(dem: Any, *, buildings: Any = None, basins: Any = None, rain_mm: float | None = None,
+                 params: Any = None, chunks: int | None = None, scheduler: Any = "threads") -> Any:
+    """:func:`twin.flood.screen` tile by tile (:func:`fill_tiled`), for a DEM above the
+    in-memory limit: the same :class:`twin.flood.FloodResult`. The DEM is written to a
+    temporary GeoTIFF and read back window by window; ``chunks`` defaults to :func:`tile_side`.
+
+    ``filled`` holds the filled surface as written (float32).
+    """
+    import tempfile
+
+    import geopandas as gpd
+    import pandas as pd
+
+    from twin.flood import FloodParams, FloodResult, _check_inputs
+    from twin.raster import write_geotiff
+
+    params = params or FloodParams()
+    buildings, basins = _check_inputs(dem, rain_mm, buildings, basins, None, None)
+    parts: list[Any] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        dtype = "float32" if dem.data.dtype == np.float32 else "float64"
+        path = write_geotiff(Path(tmp) / "dem.tif", dem, dtype=dtype)
+        s, _, out_b = fill_tiled(path, Path(tmp) / "filled.tif", chunks=chunks or tile_side(params),
+                                 scheduler=scheduler, params=params, buildings=buildings, sink=parts.append,
+                                 rain_mm=rain_mm, basins=basins, water_dtype="float64")
+        filled = read_halo(str(Path(tmp) / "filled.tif"), slice(0, dem.shape[0]), slice(0, dem.shape[1]), halo=0)
+        water = None
+        if rain_mm is not None:
+            water = read_halo(str(Path(tmp) / "water_depth.tif"), slice(0, dem.shape[0]), slice(0, dem.shape[1]),
+                              halo=0).astype(np.float64)
+    cols = ["depression_id", "area_m2", "max_depth_m", "volume_m3", "spill_elev_m", "pour_x", "pour_y",
+            "watershed_area_m2", "downstream_id"]
+    deps = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=dem.crs) if parts else \
+        gpd.GeoDataFrame({c: [] for c in cols}, geometry=[], crs=dem.crs)
+    return FloodResult(filled=filled.astype(np.float64), depressions=deps.sort_values("depression_id",
+                                                                                      ignore_index=True),
+                       water_depth=water, buildings=out_b, balance=dict(s.balance), basins=s.basins,
+                       flooded_buildings=s.flooded_buildings)
+
+
 def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chunks: int = 4096,
                scheduler: Any = "threads", params: Any = None, buildings: Any = None,
                sink: Any = None, rain_mm: float | None = None,
                water_path: str | os.PathLike | None = None,
-               basins: Any = None) -> tuple[TiledSummary, dict[str, Any], Any]:
+               basins: Any = None, water_dtype: str = "float32") -> tuple[TiledSummary, dict[str, Any], Any]:
     """Fill a GeoTIFF DEM tile by tile and write the filled surface window by window.
 
     Parameters
@@ -776,7 +826,7 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
         ``params.uniform_runoff``) the depth of the water after the rain.
     water_path : path-like, optional
         The water depth GeoTIFF after the rain (default ``water_depth.tif``
-        next to ``out_path``).
+        next to ``out_path``), of ``water_dtype`` (nodata -9999).
     basins : geopandas.GeoDataFrame, optional
         Rain-water basins (``basin_id``, ``volume_m3`` or ``depth_m``) in the
         DEM's CRS, with ``rain_mm``: stores on the flow paths and in the
@@ -853,7 +903,8 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
                                 buildings=None if buildings is None else buildings[[buildings.geometry.name]])
                 rain, flow = route_rain_tiled(replace(files, leaf=str(work["leaf"]), basin=str(work["basin"])),
                                               windows, sched, m, m.piece_gid(pieces), runoff, dem.transform,
-                                              dem.crs, water_path, work["water64"], basins=basins)
+                                              dem.crs, water_path, work["water64"], basins=basins,
+                                              water_dtype=water_dtype)
                 summary.balance.update(rain.balance)
                 summary.basins = rain.basins
                 summary.seconds["flow_rain"] = time.perf_counter() - t0

@@ -223,7 +223,8 @@ class RainResult:
 
 def route_rain_tiled(files: FlowFiles, windows: list[tuple[slice, slice]], sched: Any, m: Any,
                      piece_gid: list[np.ndarray], runoff: Runoff, transform: Any, crs: Any,
-                     water_path: Any, water64_path: Any, basins: Any = None) -> tuple[RainResult, Any]:
+                     water_path: Any, water64_path: Any, basins: Any = None,
+                     water_dtype: str = "float32") -> tuple[RainResult, Any]:
     """The rain event over the whole DEM, tile by tile (module docstring).
 
     ``files.comp`` must be written; writes ``files.leaf`` (and, with
@@ -304,11 +305,11 @@ def route_rain_tiled(files: FlowFiles, windows: list[tuple[slice, slice]], sched
     wmax = np.zeros(ncomp)
     wlev = np.full(ncomp, -np.inf)
     shape = (files.height, files.width)
-    with geotiff_writer(water_path, shape, transform, crs) as d32, \
+    with geotiff_writer(water_path, shape, transform, crs, dtype=water_dtype) as d32, \
             geotiff_writer(water64_path, shape, transform, crs, dtype="float64", nodata=np.nan) as d64:
         for q, (depth, ks, wm, wl) in _batches(tile_water, [(files, rs, cs, lev) for rs, cs in windows], sched):
             rs, cs = windows[q]
-            d32.write(np.where(np.isnan(depth), -9999.0, depth).astype("float32"), 1, window=_win(rs, cs))
+            d32.write(np.where(np.isnan(depth), -9999.0, depth).astype(water_dtype), 1, window=_win(rs, cs))
             d64.write(depth, 1, window=_win(rs, cs))
             np.maximum.at(wmax, ks, wm)
             np.maximum.at(wlev, ks, wl)

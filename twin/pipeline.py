@@ -60,12 +60,17 @@ class Session:
         that change none of them share one result.
         """
         from twin.flood import screen
+        from twin.flood_io import needs_tiles
 
         key = (id(dem), _geometry_key(buildings), _geometry_key(basins, ("volume_m3", "depth_m")),
                rain_mm, repr(params))
         if key not in self.floods:
-            self.floods[key] = screen(dem, buildings=buildings[[buildings.geometry.name]].copy(),
-                                      basins=basins, rain_mm=rain_mm, params=params)
+            # above the in-memory limit (flood_params.csv or $TWIN_FLOOD_MAX_MEMORY_GB): tile by tile
+            run = screen
+            if needs_tiles(int(dem.data.size), params):
+                from twin.flood_tiled import screen_tiled as run
+            self.floods[key] = run(dem, buildings=buildings[[buildings.geometry.name]].copy(),
+                                   basins=basins, rain_mm=rain_mm, params=params)
         return self.floods[key]
 
     def district_for(self, scenario: Scenario, district: District | None = None) -> District:
