@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 
 def test_country_from_location():
     from twin.country import country_from_lonlat
@@ -79,3 +81,25 @@ def test_scenario_accepts_exactly_the_bundled_district_heat_choices():
     ann = Parameters.model_fields["dh_emission_set"].annotation
     lit = next(a for a in typing.get_args(ann) if a is not type(None))
     assert set(typing.get_args(lit)) == set(DH_EMISSION_SETS)
+
+
+def test_danish_district_uses_tu_and_warns_of_each_norwegian_travel_default():
+    """Denmark's trip rate and trip length come from DTU's TU key figures (2.9 trips x 13.1 km per trip);
+    their product reproduces the same release's published daily travel distance, 38.5 km per person per
+    day (a figure the model does not read), within 2 %. The rest of the travel defaults are Norway's, and
+    each one warns; the whole travel survey no longer does."""
+    import warnings
+
+    from twin.country import CountryWarning, country_defaults, warn_fallbacks
+    from twin.mobility import travel_row
+
+    trips = float(travel_row("trips_per_person_day", country="DK")["value"])
+    km = float(travel_row("car_driver_trip_km", country="DK")["value"])
+    assert trips * km == pytest.approx(38.5, rel=0.02)
+    d = country_defaults("DK")
+    assert "travel_survey" not in d.fallbacks
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        warn_fallbacks(d, overridden=("mode_share_raw", "driver_share_of_car_trips"))
+    text = [str(w.message) for w in caught if issubclass(w.category, CountryWarning)]
+    assert len(text) == 2 and any("commute_trip_km" in t for t in text) and any("working_days_yr" in t for t in text)
