@@ -313,7 +313,7 @@ def test_compare_page_stacks_the_maps_on_a_phone(browser, maps, viewport) -> Non
 
 # ----------------------------------------------------------------------------- issue 10, item 1
 #: Template-engine payloads and HTML/JS payloads: each must appear literally.
-PAYLOADS = ("{{7*7}}", "Villa {{ Sol", "Kafé {% endfor %}",
+PAYLOADS = ("{{7*7}}", "Villa {{ Sol", "Kafé {% endfor %}", "Plan $x^$ {0} %s",
             "{{ cycler.__init__.__globals__.os.mkdir('x') }}", HOSTILE,
             "</script><script>alert(2)</script>")
 FORNEBU = Path(__file__).resolve().parent.parent / "twin" / "data" / "districts" / "fornebu"
