@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/bench_flood_tiled.py make N DEM.tif     # an N x N fractal DEM, written window by window
-    python benchmarks/bench_flood_tiled.py run DEM.tif --chunks C [--scheduler S]
+    python benchmarks/bench_flood_tiled.py run DEM.tif --chunks C [--scheduler S] [--rain-mm MM]
     python benchmarks/bench_flood_tiled.py equal N [--chunks C]   # tiled == in-memory, bit for bit
 
 ``make`` writes a seamless fractal DEM: one periodic spectral-synthesis tile
@@ -70,14 +70,14 @@ def _tree_rss_mb(proc) -> float:  # noqa: ANN001
     return total / 2**20
 
 
-def run(dem: Path, chunks: int, scheduler: str) -> dict:
-    """``twin flood --chunks`` in a child; wall time and peak memory of the process tree."""
+def run(dem: Path, chunks: int, scheduler: str, rain_mm: float | None = None) -> dict:
+    """``twin flood --chunks [--rain-mm]`` in a child; wall time and peak memory of the process tree."""
     import psutil
 
     out = Path(tempfile.mkdtemp(prefix="tiled_", dir=dem.parent))
     load0 = os.getloadavg()
     cmd = [sys.executable, "-m", "twin.cli", "flood", str(dem), "--chunks", str(chunks),
-           "--scheduler", scheduler, "--out", str(out)]
+           "--scheduler", scheduler, "--out", str(out)] + ([] if rain_mm is None else ["--rain-mm", str(rain_mm)])
     t = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     ps = psutil.Process(child.pid)
@@ -87,7 +87,7 @@ def run(dem: Path, chunks: int, scheduler: str) -> dict:
         time.sleep(0.2)
     wall = time.perf_counter() - t
     stdout, stderr = child.communicate()
-    res = {"dem": str(dem), "chunks": chunks, "scheduler": scheduler, "wall_s": round(wall, 1),
+    res = {"dem": str(dem), "chunks": chunks, "scheduler": scheduler, "rain_mm": rain_mm, "wall_s": round(wall, 1),
            "peak_tree_rss_mb": round(peak), "load_before": [round(v, 2) for v in load0],
            "load_after": [round(v, 2) for v in os.getloadavg()], "exit": child.returncode,
            "stdout": stdout.strip().splitlines(), "stderr": stderr.strip().splitlines()[-3:],
@@ -134,6 +134,7 @@ def main() -> None:
     r.add_argument("dem", type=Path)
     r.add_argument("--chunks", type=int, default=4096)
     r.add_argument("--scheduler", default="threads")
+    r.add_argument("--rain-mm", type=float, default=None)
     e = sub.add_parser("equal")
     e.add_argument("n", type=int)
     e.add_argument("--chunks", type=int, default=1024)
@@ -143,7 +144,7 @@ def main() -> None:
         make(a.n, a.path)
         print(json.dumps({"made": str(a.path), "cells": a.n * a.n, "s": round(time.perf_counter() - t, 1)}))
     elif a.cmd == "run":
-        print(json.dumps(run(a.dem, a.chunks, a.scheduler)))
+        print(json.dumps(run(a.dem, a.chunks, a.scheduler, a.rain_mm)))
     else:
         print(json.dumps(equal(a.n, a.chunks)))
 
