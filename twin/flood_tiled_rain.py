@@ -75,14 +75,28 @@ class Unit:
 
 
 def units(windows: list[tuple[slice, slice]], piece_gid: list[np.ndarray], npieces: np.ndarray,
-          box: np.ndarray) -> list[Unit]:
-    """One unit per tile (its depressions in one piece) and one per depression in several pieces."""
+          box: np.ndarray, first: np.ndarray, width: int) -> list[Unit]:
+    """One unit per tile with its depressions in one piece, then, per tile, one unit with the
+    depressions in several pieces that start in it, on the window that holds them all (one
+    read instead of one per depression)."""
     out = []
     for (rs, cs), g in zip(windows, piece_gid):
         out.append(Unit(rs, cs, np.unique(g[npieces[g] == 1])))
-    for k in np.flatnonzero(npieces > 1):
-        r0, r1, c0, c1 = (int(v) for v in box[k])
-        out.append(Unit(slice(r0, r1 + 1), slice(c0, c1 + 1), np.array([k], dtype=np.int64)))
+    multi = np.flatnonzero(npieces > 1)
+    if len(multi):
+        rows = np.array([rs.start for rs, _ in windows])
+        cols = np.array([cs.start for _, cs in windows])
+        r, c = np.divmod(first[multi], width)
+        tr = np.searchsorted(np.unique(rows), r, side="right") - 1
+        tc = np.searchsorted(np.unique(cols), c, side="right") - 1
+        key = tr * len(np.unique(cols)) + tc
+        order = np.argsort(key, kind="stable")
+        bounds = np.flatnonzero(np.r_[True, np.diff(key[order]) != 0, True])
+        for a, b in zip(bounds[:-1], bounds[1:]):
+            ks = np.sort(multi[order[a:b]])
+            bx = box[ks]
+            out.append(Unit(slice(int(bx[:, 0].min()), int(bx[:, 1].max()) + 1),
+                            slice(int(bx[:, 2].min()), int(bx[:, 3].max()) + 1), ks))
     return out
 
 
@@ -239,7 +253,7 @@ def route_rain_tiled(files: FlowFiles, windows: list[tuple[slice, slice]], sched
 
     area = abs(transform.a * transform.e)
     ncomp = len(m.level)
-    us = units(windows, piece_gid, m.npieces, m.box)
+    us = units(windows, piece_gid, m.npieces, m.box, m.first, files.width)
     ntile = len(windows)
     nbasin = 0 if basins is None else len(basins)
     if nbasin:
