@@ -369,13 +369,16 @@ def depression_keep(m: MergedDepressions, area: float, params: Any) -> np.ndarra
 
 
 def emit_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, slice]], m: MergedDepressions,
-                     keep: np.ndarray, table: Any, transform: Any, crs: Any, sink: Any) -> None:
+                     keep: np.ndarray, table: Any, transform: Any, crs: Any, sink: Any,
+                     outline: Any = None) -> None:
     """One polygon per reported depression, with its row of ``table`` (one row per
     depression, reported or not), passed to ``sink`` as GeoDataFrames.
 
     A depression in one tile goes to ``sink`` with its tile (so only one
-    tile's polygons are in memory at once); pieces of depressions in several
-    tiles are unioned at the end. Each GeoDataFrame is sorted by id.
+    tile's polygons are in memory at once); depressions in several tiles
+    come at the end, outlined by ``outline(ids)`` (:func:`outlines_from_ids`)
+    or, without it, as the union of their pieces' outlines. Each
+    GeoDataFrame is sorted by id.
     """
     import geopandas as gpd
     import shapely
@@ -408,7 +411,11 @@ def emit_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, sl
             sink(gpd.GeoDataFrame(table.iloc[ids].reset_index(drop=True), geometry=polys[single][o], crs=crs))
         multi_polys.append(polys[~single])
         multi_owner.append(owners[~single])
-    if multi_polys:
+    if outline is not None:
+        ids = np.flatnonzero(keep & (npieces > 1))
+        if len(ids):
+            sink(gpd.GeoDataFrame(table.iloc[ids].reset_index(drop=True), geometry=outline(ids), crs=crs))
+    elif multi_polys:
         polys = np.concatenate(multi_polys)
         owner = np.concatenate(multi_owner)
         order = np.argsort(owner, kind="stable")
@@ -417,6 +424,44 @@ def emit_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, sl
         geoms = [shapely.union_all(polys[order[start[q]:stop[q]]]) for q in range(len(ids))]
         if len(ids):
             sink(gpd.GeoDataFrame(table.iloc[ids].reset_index(drop=True), geometry=geoms, crs=crs))
+
+
+def outlines_from_ids(comp_path: str, ids: np.ndarray, m: MergedDepressions, windows: list[tuple[slice, slice]],
+                      transform: Any, crs: Any) -> list[Any]:
+    """Polygons of the depressions ``ids`` (sorted) traced on the depression-id raster, the
+    same outlines as :func:`twin.flood.screen` draws (:func:`twin.flood._polygons`). The
+    depressions are grouped by the tile of their first cell and each group is traced on
+    the window holding it: one read per group, no polygon union (GEOS overlay)."""
+    from affine import Affine
+
+    from twin.flood import _polygons
+    from twin.raster import Raster
+
+    width = windows[-1][1].stop
+    starts_r = np.unique([rs.start for rs, _ in windows])
+    starts_c = np.unique([cs.start for _, cs in windows])
+    r, c = np.divmod(m.first[ids], width)
+    key = (np.searchsorted(starts_r, r, side="right") - 1) * len(starts_c) + \
+        np.searchsorted(starts_c, c, side="right") - 1
+    order = np.argsort(key, kind="stable")
+    bounds = np.flatnonzero(np.r_[True, np.diff(key[order]) != 0, True])
+    geoms = np.empty(len(ids), dtype=object)
+    sel = np.zeros(len(m.level), dtype=bool)
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        group = order[a:b]
+        bx = m.box[ids[group]]
+        rs = slice(int(bx[:, 0].min()), int(bx[:, 1].max()) + 1)
+        cs = slice(int(bx[:, 2].min()), int(bx[:, 3].max()) + 1)
+        comp = read_halo(comp_path, rs, cs, halo=1, fill=-1.0).astype(np.int32)
+        comp[0, :] = comp[-1, :] = -1
+        comp[:, 0] = comp[:, -1] = -1
+        h, w = rs.stop - rs.start, cs.stop - cs.start
+        win = Raster(np.broadcast_to(np.float64(0), (h, w)), transform @ Affine.translation(cs.start, rs.start), crs)
+        sel[ids[group]] = True
+        polys = _polygons(comp.ravel(), sel, len(sel), win)   # in id order of the group
+        sel[ids[group]] = False
+        geoms[np.sort(group)] = np.asarray(polys.array, dtype=object)
+    return list(geoms)
 
 
 def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, slice]], grid: tuple[int, int],
@@ -431,7 +476,8 @@ def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, s
     :class:`twin.flood.FloodParams`). Polygons of depressions in several
     tiles are the union of their pieces' outlines (:func:`emit_depressions`).
 
-    ``columns(merged, keep)``, if given, returns further columns (one value per
+    ``columns(merged, keep)``, if given, returns further columns (and may
+    carry an ``outline`` for :func:`emit_depressions`) (one value per
     depression, reported or not) such as the pour points and watersheds of
     :mod:`twin.flood_tiled_flow`; they follow ``depression_id, area_m2,
     max_depth_m, volume_m3, spill_elev_m``.
@@ -451,10 +497,12 @@ def merge_depressions(pieces: list[dict[str, Any]], windows: list[tuple[slice, s
     ncomp = len(keep)
     table = pd.DataFrame({"depression_id": np.arange(1, ncomp + 1), "area_m2": m.cnt * area, "max_depth_m": m.maxd,
                           "volume_m3": m.vol, "spill_elev_m": m.level})
+    outline = None
     if columns is not None:
         for name, values in columns(m, keep).items():
             table[name] = values
-    emit_depressions(pieces, windows, m, keep, table, transform, crs, sink)
+        outline = getattr(columns, "outline", None)
+    emit_depressions(pieces, windows, m, keep, table, transform, crs, sink, outline)
     return ({"depressions": int(keep.sum()), "fill_volume_m3": float(m.vol[keep].sum())},
             [keep[g] for g in m.piece_gid(pieces)])
 
@@ -893,6 +941,7 @@ def fill_tiled(dem_path: str | os.PathLike, out_path: str | os.PathLike, *, chun
                 t0 = time.perf_counter()
                 summary.balance["fill_volume_m3"] = float(m.vol.sum())   # all depressions, as screen()
                 write_comp(files, windows, sched, m.piece_gid(pieces), dem.transform, dem.crs)
+                columns.outline = lambda ids: outlines_from_ids(files.comp, ids, m, windows, dem.transform, dem.crs)
                 if rain_mm is None:
                     flow = depression_flow(files, windows, sched, m.level, m.first)
                     summary.seconds["flow"] = time.perf_counter() - t0
