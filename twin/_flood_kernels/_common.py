@@ -1,4 +1,4 @@
-"""Small shared numba helpers of the flood kernels: neighbour offsets, binary heap, union-find, padding.
+"""Small shared numba helpers of the flood kernels: neighbour offsets, binary heaps, union-find, padding.
 """
 
 from __future__ import annotations
@@ -58,6 +58,27 @@ def _heap_pop(keys, vals, size):
         keys[i] = lk
         vals[i] = lv
     return key, val, size
+
+
+@njit(cache=True)
+def _heapu_pop(h, size):
+    top = h[0]
+    size -= 1
+    last = h[size]
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= size:
+            break
+        if c + 1 < size and h[c + 1] < h[c]:
+            c += 1
+        if h[c] >= last:
+            break
+        h[i] = h[c]
+        i = c
+    if size > 0:
+        h[i] = last
+    return top, size
 
 
 # --------------------------------------------------------------------------- hierarchy
