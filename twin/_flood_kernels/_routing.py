@@ -16,6 +16,7 @@ import numpy as np
 from numba import njit, types
 from numba.typed import Dict
 from twin._flood_kernels._common import _offsets
+from twin._flood_kernels._tiles import basin_codes
 
 _SQRT2 = np.sqrt(2.0)
 
@@ -197,63 +198,9 @@ def basin_terminals(dirs, dep, term0, basin, nleaf, nc):
         area); -2 for nodata.
     pair_basin, pair_exit : int64 arrays (one entry per pair)
     """
-    n = term0.shape[0]
     d = dep.ravel()
-    off = _offsets(nc)
-    term = np.full(n, -3, dtype=np.int64)
-    for i in range(n):
-        if term0[i] == -2 or d[i]:
-            term[i] = term0[i]
-    keys = Dict.empty(key_type=types.int64, value_type=types.int64)
-    big = np.int64(2 * n + 4)
-    pb = np.empty(64, dtype=np.int64)
-    pe = np.empty(64, dtype=np.int64)
-    npair = 0
-    path = np.empty(1024, dtype=np.int64)
-    for i in range(n):
-        if term[i] != -3:
-            continue
-        np_ = 0
-        j = i
-        nt = np.int64(-1)
-        nb = -1
-        while True:
-            if np_ >= path.shape[0]:
-                npth = np.empty(path.shape[0] * 2, dtype=np.int64)
-                npth[:np_] = path[:np_]
-                path = npth
-            path[np_] = j
-            np_ += 1
-            if dirs[j] < 0:
-                break
-            j = j + off[dirs[j]]
-            if term[j] != -3:
-                nt = term[j]
-                nb = basin[j] if not d[j] else -1
-                break
-        for q in range(np_ - 1, -1, -1):
-            p = path[q]
-            bp = basin[p]
-            if bp >= 0 and bp != nb:
-                key = bp * big + nt + 1
-                if key in keys:
-                    nt = nleaf + keys[key]
-                else:
-                    if npair >= pb.shape[0]:
-                        pb2 = np.empty(pb.shape[0] * 2, dtype=np.int64)
-                        pe2 = np.empty(pb.shape[0] * 2, dtype=np.int64)
-                        pb2[:npair] = pb[:npair]
-                        pe2[:npair] = pe[:npair]
-                        pb = pb2
-                        pe = pe2
-                    pb[npair] = bp
-                    pe[npair] = nt
-                    keys[key] = npair
-                    nt = nleaf + npair
-                    npair += 1
-            term[p] = nt
-            nb = bp
-    return term, pb[:npair].copy(), pe[:npair].copy()
+    term, pairs = basin_codes(dirs, d, d, term0, basin, nc, nleaf, 1)
+    return term, pairs[:, 0].copy(), pairs[:, 1].copy()
 
 
 @njit(cache=True)
