@@ -510,7 +510,7 @@ def _find_depressions(dem: Raster) -> _Surface:
     valid = ~np.isnan(z)
     dep = np.zeros(z.shape, dtype=np.bool_)
     np.greater(f, z, out=dep, where=valid)
-    comp, ncomp = _k.label_components(dep)
+    comp, ncomp = _label_components(dep)
     zf = z.ravel()
     ff = f.ravel()
     dcells = np.flatnonzero(dep.ravel())
@@ -518,13 +518,46 @@ def _find_depressions(dem: Raster) -> _Surface:
     dcomp = comp[dcells]
     fill_level = np.full(ncomp, np.nan)
     fill_level[dcomp] = ff[dcells]
-    packed = _k.elevation_order(zf, dcells)
-    if len(packed) == len(dcells):
-        packed.sort()
-        order = (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    else:
-        order = dcells[np.argsort(zf[dcells], kind="stable")]
+    order = _elevation_order(zf, dcells)
     return _Surface(z, f, valid, dep, comp, ncomp, dcells, ddepth, dcomp, fill_level, order)
+
+
+def _label_components(dep: np.ndarray) -> tuple[np.ndarray, int]:
+    """8-connected components of a padded boolean mask: flat int32 ids from 0, -1 outside.
+
+    :func:`scipy.ndimage.label` numbers the components in raster order of
+    their first cell, as :func:`twin._flood_kernels.label_components` does
+    (same ids; a compiled library call instead of a numba kernel, so the first
+    run after install does not compile it).
+    """
+    from scipy import ndimage
+
+    lab, n = ndimage.label(dep, structure=np.ones((3, 3), dtype=bool))
+    comp = lab.ravel()
+    comp -= 1
+    return comp.astype(np.int32, copy=False), int(n)
+
+
+def _elevation_order(zf: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """``cells`` sorted by ``zf`` (stable).
+
+    When every value is a float32 (DEMs usually are) and every index fits 32
+    bits, one ``uint64`` sort of ``sortable(float32 bits) << 32 | cell`` does
+    it (the order-preserving key of :func:`twin._flood_kernels.keys_seeded`:
+    sign bit set flips all bits, else the sign bit is set); otherwise a stable
+    argsort.
+    """
+    v = zf[cells]
+    with np.errstate(over="ignore", invalid="ignore"):
+        v32 = v.astype(np.float32)
+    if np.array_equal(v32, v) and (len(cells) == 0 or int(cells.max()) < 2**32):
+        bits = v32.view(np.uint32)
+        sign = np.uint32(0x80000000)
+        key = np.where(bits & sign, ~bits, bits | sign).astype(np.uint64)
+        packed = (key << np.uint64(32)) | cells.astype(np.uint64)
+        packed.sort()
+        return (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
+    return cells[np.argsort(v, kind="stable")]
 
 
 @dataclass

@@ -13,9 +13,9 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
-from numba.typed import Dict
-from twin._flood_kernels._common import _offsets
+from numba import njit
+from numba.extending import register_jitable
+from twin._flood_kernels._common import _grow, _offsets
 
 _SQRT2 = np.sqrt(2.0)
 
@@ -82,10 +82,7 @@ def flow_terminals(z, f, dep, leaf, nleaf):
                 ok = (dirs[j] >= -1) if phase == 0 else d[j]
                 if ok:
                     dirs[i] = k
-                    if qt >= queue.shape[0]:
-                        nq = np.empty(queue.shape[0] * 2, dtype=np.int64)
-                        nq[:qt] = queue[:qt]
-                        queue = nq
+                    queue = _grow(queue, qt)
                     queue[qt] = i
                     qt += 1
                     break
@@ -96,10 +93,7 @@ def flow_terminals(z, f, dep, leaf, nleaf):
                 b = a + off[k]
                 if dirs[b] == -3 and ff[b] == ff[a]:
                     dirs[b] = 7 - k
-                    if qt >= queue.shape[0]:
-                        nq = np.empty(queue.shape[0] * 2, dtype=np.int64)
-                        nq[:qt] = queue[:qt]
-                        queue = nq
+                    queue = _grow(queue, qt)
                     queue[qt] = b
                     qt += 1
     for i in range(n):
@@ -123,10 +117,7 @@ def flow_terminals(z, f, dep, leaf, nleaf):
             if term[j] != -3:
                 t = term[j]
                 break
-            if np_ >= path.shape[0]:
-                npth = np.empty(path.shape[0] * 2, dtype=np.int64)
-                npth[:np_] = path[:np_]
-                path = npth
+            path = _grow(path, np_)
             path[np_] = j
             np_ += 1
             if dirs[j] < 0:
@@ -163,8 +154,14 @@ def basin_terminals(dirs, dep, term0, basin, nleaf, nc):
     for i in range(n):
         if term0[i] == -2 or d[i]:
             term[i] = term0[i]
-    keys = Dict.empty(key_type=types.int64, value_type=types.int64)
-    big = np.int64(2 * n + 4)
+    # the pairs of each basin: a linked list (phead/pnext) looked up by exit
+    # (a basin has a few exits; no typed Dict, whose hashing compiles slowly)
+    nbas = 0
+    for i in range(n):
+        if basin[i] + 1 > nbas:
+            nbas = basin[i] + 1
+    phead = np.full(nbas, -1, dtype=np.int64)
+    pnext = np.empty(64, dtype=np.int64)
     pb = np.empty(64, dtype=np.int64)
     pe = np.empty(64, dtype=np.int64)
     npair = 0
@@ -177,10 +174,7 @@ def basin_terminals(dirs, dep, term0, basin, nleaf, nc):
         nt = np.int64(-1)
         nb = -1
         while True:
-            if np_ >= path.shape[0]:
-                npth = np.empty(path.shape[0] * 2, dtype=np.int64)
-                npth[:np_] = path[:np_]
-                path = npth
+            path = _grow(path, np_)
             path[np_] = j
             np_ += 1
             if dirs[j] < 0:
@@ -194,20 +188,19 @@ def basin_terminals(dirs, dep, term0, basin, nleaf, nc):
             p = path[q]
             bp = basin[p]
             if bp >= 0 and bp != nb:
-                key = bp * big + nt + 1
-                if key in keys:
-                    nt = nleaf + keys[key]
+                pr = phead[bp]
+                while pr >= 0 and pe[pr] != nt:
+                    pr = pnext[pr]
+                if pr >= 0:
+                    nt = nleaf + pr
                 else:
-                    if npair >= pb.shape[0]:
-                        pb2 = np.empty(pb.shape[0] * 2, dtype=np.int64)
-                        pe2 = np.empty(pb.shape[0] * 2, dtype=np.int64)
-                        pb2[:npair] = pb[:npair]
-                        pe2[:npair] = pe[:npair]
-                        pb = pb2
-                        pe = pe2
+                    pb = _grow(pb, npair)
+                    pe = _grow(pe, npair)
+                    pnext = _grow(pnext, npair)
                     pb[npair] = bp
                     pe[npair] = nt
-                    keys[key] = npair
+                    pnext[npair] = phead[bp]
+                    phead[bp] = npair
                     nt = nleaf + npair
                     npair += 1
             term[p] = nt
@@ -294,10 +287,7 @@ def pour_points(f, dep, comp, ncomp, fill_level, term, leaf_comp, nleaf, leaf):
                             known = True
                             break
                     if not known:
-                        if nm >= members.shape[0]:
-                            mm = np.empty(members.shape[0] * 2, dtype=np.int64)
-                            mm[:nm] = members[:nm]
-                            members = mm
+                        members = _grow(members, nm)
                         members[nm] = ka
                         nm += 1
             for q in range(8):
@@ -305,10 +295,7 @@ def pour_points(f, dep, comp, ncomp, fill_level, term, leaf_comp, nleaf, leaf):
                 if seen[b] or np.isnan(ff[b]) or ff[b] != lev:
                     continue
                 seen[b] = True
-                if qt >= queue.shape[0]:
-                    nq = np.empty(queue.shape[0] * 2, dtype=np.int64)
-                    nq[:qt] = queue[:qt]
-                    queue = nq
+                queue = _grow(queue, qt)
                 queue[qt] = b
                 qt += 1
         for m in range(nm):
@@ -366,7 +353,7 @@ def basin_nodes(dep, leaf, basin, z, parent, nbasin, nnodes):
     return node
 
 
-@njit(cache=True)
+@register_jitable
 def _intercept(y, w, limit, skip, banc, bhead, bnext, parent, cap, stored, inflow):
     """Water entering node ``y`` passes the basins attached to ``y`` and its
     ancestors below ``limit`` (node ids grow towards the root); returns the rest."""
