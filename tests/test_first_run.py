@@ -1,0 +1,133 @@
+"""The first ``twin run`` after install (issue 10, item 12): few numba compilations, same numbers.
+
+Compile time is not tested with a clock (timed tests are flaky); the guard is
+the number of numba specialisations a run of the bundled scenarios compiles
+(or loads from the cache), counted in a fresh process. The replacements of
+numba kernels by library calls are checked against the kernels they replace
+and against plain numpy.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from numba import njit
+
+from twin import _flood_kernels as _k
+from twin.flood import _elevation_order, _label_components
+
+#: Specialisations of twin's numba functions compiled by the flood screening
+#: of the three bundled scenarios with an empty cache: 28 functions with one
+#: signature each and ``_grow`` (generic by design) for 6 array types. Before
+#: issue 10 item 12 there were 42: ``_grow`` 8, ``_heapu_push``,
+#: ``_heapu_pop``, ``_find`` and ``_intercept`` 2 each (literal-int and int32
+#: specialisations), plus ``label_components`` and ``elevation_order``.
+MAX_SPECIALISATIONS = 34
+#: Array types ``_grow`` is compiled for (uint64, int32, int64, float64 1-D; int64, float64 2-D).
+MAX_GROW_TYPES = 6
+
+_COUNT = r"""
+import gc, json, sys
+from pathlib import Path
+import twin
+from numba.core.registry import CPUDispatcher
+from twin.pipeline import Session, evaluate
+
+scenarios = Path(twin.__file__).parent / "data" / "scenarios"
+session = Session(draws=0)
+for name in ("baseline", "fornebu-2027", "new-quarter"):
+    evaluate(scenario=scenarios / f"{name}.yaml", session=session, with_targets=False, draws=0)
+sigs = {}
+for o in gc.get_objects():  # register_jitable helpers get one dispatcher per signature
+    if isinstance(o, CPUDispatcher) and o.py_func.__module__.startswith("twin"):
+        sigs.setdefault(o.py_func.__module__ + "." + o.py_func.__qualname__, []).extend(
+            str(s) for s in o.signatures)
+json.dump(sigs, sys.stdout)
+"""
+
+
+@pytest.fixture(scope="module")
+def run_signatures(tmp_path_factory) -> dict[str, list[str]]:
+    # an empty cache: a warm cache loads the kernels without compiling their helpers
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(tmp_path_factory.mktemp("numba_cache"))}
+    res = subprocess.run([sys.executable, "-c", _COUNT], capture_output=True, text=True, timeout=900, env=env)
+    assert res.returncode == 0, res.stderr[-3000:]
+    return json.loads(res.stdout)
+
+
+def test_bundled_run_compiles_each_kernel_once(run_signatures):
+    sigs = dict(run_signatures)
+    assert len(sigs.pop("twin._flood_kernels._common._grow")) <= MAX_GROW_TYPES
+    several = {k: v for k, v in sigs.items() if len(v) > 1}
+    assert several == {}, f"kernels compiled for more than one signature: {several}"
+    literal = {k: v for k, v in run_signatures.items() if any("Literal" in s for s in v)}
+    assert literal == {}, f"kernels specialised on a literal argument: {literal}"
+
+
+def test_bundled_run_compiles_few_specialisations(run_signatures):
+    n = sum(len(v) for v in run_signatures.values())
+    assert 0 < n <= MAX_SPECIALISATIONS, {k: len(v) for k, v in run_signatures.items() if v}
+    # replaced by scipy.ndimage.label and a numpy sort on the run path
+    assert not run_signatures["twin._flood_kernels._hierarchy.label_components"]
+    assert not run_signatures["twin._flood_kernels._hierarchy.elevation_order"]
+
+
+def test_label_components_matches_the_numba_kernel():
+    rng = np.random.default_rng(12)
+    for _ in range(40):
+        shape = (int(rng.integers(3, 60)), int(rng.integers(3, 60)))
+        m = rng.random(shape) < rng.uniform(0.05, 0.8)
+        m[0, :] = m[-1, :] = m[:, 0] = m[:, -1] = False  # padded: border outside
+        comp, n = _label_components(m)
+        ref, nref = _k.label_components(m)
+        assert n == nref and comp.dtype == np.int32
+        np.testing.assert_array_equal(comp, ref)
+
+
+def test_label_components_hand_case():
+    # two blobs touching only at a corner are one (8-connected); ids in raster order
+    m = np.zeros((6, 7), dtype=bool)
+    m[1, 4] = m[2, 5] = True      # first cell in raster order: (1, 4) -> id 0
+    m[3, 1] = m[4, 1] = True      # id 1
+    m[4, 4] = True                # id 2 (no neighbour)
+    comp, n = _label_components(m)
+    assert n == 3
+    lab = comp.reshape(m.shape)
+    assert lab[1, 4] == lab[2, 5] == 0 and lab[3, 1] == lab[4, 1] == 1 and lab[4, 4] == 2
+    assert (lab[~m] == -1).all()
+
+
+def test_elevation_order_is_a_stable_sort():
+    rng = np.random.default_rng(3)
+    z = rng.integers(-5, 5, 400).astype(np.float32).astype(np.float64)  # many ties, negatives
+    z[::7] = np.float64(np.float32(0.1))
+    cells = np.sort(rng.choice(400, 250, replace=False)).astype(np.int64)
+    np.testing.assert_array_equal(_elevation_order(z, cells), cells[np.argsort(z[cells], kind="stable")])
+    # values that are not float32: the argsort path
+    z64 = z + 1e-12 * np.arange(400)
+    np.testing.assert_array_equal(_elevation_order(z64, cells), cells[np.argsort(z64[cells], kind="stable")])
+    assert _elevation_order(z, cells[:0]).shape == (0,)
+
+
+@njit(cache=False)
+def _fill_by_growing(n, width):
+    a = np.zeros((2, width), dtype=np.float64) if width > 0 else np.zeros((2, 1))
+    b = np.zeros(1, dtype=np.int32)
+    for i in range(n):
+        a = _k._grow(a, i)
+        b = _k._grow(b, i)
+        a[i, 0] = i
+        b[i] = -i
+    return a, b
+
+
+def test_grow_keeps_rows_when_doubling():
+    a, b = _fill_by_growing(37, 3)
+    assert a.shape == (64, 3) and b.shape == (64,)
+    np.testing.assert_array_equal(a[:37, 0], np.arange(37.0))
+    np.testing.assert_array_equal(b[:37], -np.arange(37))
