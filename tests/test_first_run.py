@@ -19,6 +19,7 @@ import pytest
 from numba import njit
 
 from twin import _flood_kernels as _k
+from twin._flood_kernels import _warm
 from twin.flood import _elevation_order, _label_components
 
 #: Specialisations of twin's numba functions compiled by the flood screening
@@ -131,3 +132,31 @@ def test_grow_keeps_rows_when_doubling():
     assert a.shape == (64, 3) and b.shape == (64,)
     np.testing.assert_array_equal(a[:37, 0], np.arange(37.0))
     np.testing.assert_array_equal(b[:37], -np.arange(37))
+
+
+def test_background_compile_signatures_are_the_runs(run_signatures):
+    # the helper process of a first `twin run` compiles exactly what the screening calls
+    for name, sig in _warm.signatures().items():
+        disp = getattr(_k, name)
+        key = f"{disp.py_func.__module__}.{disp.py_func.__qualname__}"
+        assert run_signatures[key] == [str(sig)], name
+
+
+def test_background_compile_process_is_stopped(tmp_path, monkeypatch):
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    monkeypatch.delenv("TWIN_NO_BACKGROUND_COMPILE", raising=False)
+    monkeypatch.setattr(_warm, "_cached", lambda: False)
+    _warm.start()
+    proc = _warm._proc
+    assert proc is not None and proc.poll() is None
+    _warm.start()  # idempotent: one helper
+    assert _warm._proc is proc
+    _warm.stop()
+    assert proc.poll() is not None and _warm._proc is None
+    _warm.wait()  # nothing to wait for
+
+
+def test_no_background_compile_with_a_warm_cache(monkeypatch):
+    monkeypatch.setattr(_warm, "_cached", lambda: True)
+    _warm.start()
+    assert _warm._proc is None

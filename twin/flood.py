@@ -68,6 +68,7 @@ import numpy as np
 import pandas as pd
 
 from twin import _flood_kernels as _k
+from twin._flood_kernels import _warm
 from twin._errors import input_error
 from twin.raster import Raster
 
@@ -590,6 +591,7 @@ class _Graph:
 
 def _depression_graph(s: _Surface, dem: Raster, basins: gpd.GeoDataFrame | None) -> _Graph:
     """Hierarchy of every depression, D8 terminals, pour points and the basins on the graph."""
+    _warm.wait()  # kernels compiled by `twin run`'s helper process on a first run: load them from the cache
     leaf, nleaf, nodes, _top = _k.pit_hierarchy(s.z, s.dep, s.comp, s.ncomp, s.fill_level, s.order)
     parent, child1, child2, spill, cap, geolink, node_comp, _bottom = nodes
     dirs, term0 = _k.flow_terminals(s.z, s.f, s.dep, leaf, nleaf)
