@@ -322,7 +322,8 @@ def test_district_heat_default_is_not_zero_and_zero_is_a_named_choice():
     from twin.energy import DH_EMISSION_SETS, dh_factor
 
     assert params().dh_default_co2_g_kwh > 0
-    assert set(DH_EMISSION_SETS) == {"no_national_mix", "fi_chp_average", "zero_at_building"}
+    assert set(DH_EMISSION_SETS) == {"no_national_mix", "fi_chp_average", "se_network_median", "dk_br18_2025",
+                                     "zero_at_building"}
     assert dh_factor("zero_at_building") == 0.0
     with pytest.raises(InputError, match="dh_emission_set"):
         dh_factor("coal")

@@ -158,7 +158,7 @@ def test_display_geometry_simplified_rounded_reprojected() -> None:
 
 # ----------------------------------------------------------------------------- pages
 #: Template-engine payloads (issue 10) and the HTML/JS payloads: all stay literal text.
-PAYLOADS = ("{{7*7}}", "Villa {{ Sol", "Kafé {% endfor %}",
+PAYLOADS = ("{{7*7}}", "Villa {{ Sol", "Kafé {% endfor %}", "Plan $x^$ {0} %s",
             "{{ cycler.__init__.__globals__.os.mkdir('x') }}", HOSTILE,
             "</script><script>alert(2)</script>", "a\u2028b\u2029c & <!-- d")
 
@@ -484,6 +484,32 @@ def test_pathway_chart_plots_the_target_paths_indicator() -> None:
     fig2 = pathway_figure(ds.drop_vars("target_path"))
     assert [list(np.asarray(ln.get_ydata(), float)) for ln in fig2.axes[0].lines] == [
         [900.0, 800.0, 700.0]]
+
+
+def test_charts_draw_dollar_names_literally_and_ticks_in_the_readers_language() -> None:
+    """A scenario or source with ``$`` pairs is text, not mathtext (it used to stop the run);
+    tick labels use the language's separators (nb: space thousands, comma decimals)."""
+    import xarray as xr
+
+    from twin.maps.pathway import pathway_figure, pathway_png
+    from twin.maps.report import _bar_chart
+    name = r"Plan $x^$ and $\frac{1}{2}$"
+    ds = xr.Dataset({"co2_direct_t_yr": (("scenario", "year"), [[12500.0, 9000.0, 4000.0]]),
+                     "target_path": (("scenario", "year"), [[13000.0, 9500.0, 4500.0]])},
+                    coords={"scenario": [name], "year": np.array([2025, 2027, 2030])})
+    ds["target_path"].attrs.update(indicator="co2_direct_t_yr", reference=14000.0,
+                                   source="Kilde $a^$ 2030")
+    assert pathway_png(ds, lang="nb")[:8] == b"\x89PNG\r\n\x1a\n"
+    fig = pathway_figure(ds, lang="nb")
+    fig.canvas.draw()
+    ax = fig.axes[0]
+    assert name in [t.get_text() for t in ax.get_legend().get_texts()]
+    yt = [t.get_text() for t in ax.get_yticklabels() if t.get_text()]
+    assert "10\u00a0000" in yt or "10 000" in yt, yt  # nb thousands separator, not 10000
+    xt = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
+    assert "2027" in xt and all(" " not in x and "," not in x for x in xt), xt
+    src = _bar_chart(Strings("nb"), [name, "B"], [0.25, 1.5], unit="$t$", title="$^$")
+    assert src.startswith("data:image/png;base64,")
 
 
 def test_walking_area_agrees_with_the_coverage_indicator_on_fornebu() -> None:

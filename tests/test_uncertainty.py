@@ -12,7 +12,7 @@ from scipy import stats
 
 import twin
 from twin import uncertainty as unc
-from twin.mobility import _co2_per_fossil_km
+from twin.mobility import MobilityParams, _co2_per_fossil_km
 from twin.pipeline import _uncertainty, evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -43,7 +43,7 @@ def test_central_draw_reproduces_the_point_indicators(baseline):
     r = baseline
     params = unc.parameters(emission_set="nordic_mix", electricity_g_kwh=r.extra["carrier_factors"]["electricity"],
                             dh_g_kwh=r.extra["carrier_factors"]["district_heat"],
-                            ev_share=0.3, ev_kwh_per_km=0.2)
+                            ev_share=MobilityParams().ev_share, ev_kwh_per_km=0.2)
     fixed = [unc.Parameter(p.name, p.central, p.central, p.central, "") for p in params]
     comp = unc.components(r.buildings, r.extra["carrier_factors"])
     _, v = unc.draws(comp, fixed, n=2, factors=r.extra["carrier_factors"], co2_per_fossil_km=_co2_per_fossil_km())

@@ -135,6 +135,13 @@ def write_text(path: str | os.PathLike, text: str) -> Path:
     return Path(path)
 
 
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
+    """Write bytes atomically."""
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return Path(path)
+
+
 def write_json(path: str | os.PathLike, obj: Any) -> Path:
     """Write JSON (UTF-8, indented, NaN as null) atomically."""
     return write_text(path, json.dumps(_jsonable(obj), indent=2, ensure_ascii=False) + "\n")

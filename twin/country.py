@@ -4,8 +4,11 @@ A district's ``country`` (ISO 3166 code NO, SE, DK or FI) comes from the
 manifest key ``country``; when missing it is inferred from the location of
 the buildings. It selects the defaults of ``twin/params/country_defaults.csv``:
 the electricity emission-factor set, the district-heat factor and the travel
-survey (``mobility_travel.csv`` rows of the country, one survey vintage each:
-RVU for Norway, HLT 2021 for Finland). Where the table has no national value
+survey (``mobility_travel.csv`` rows of the country: RVU for Norway, TU
+2006-2017 for Denmark, HLT 2021 for Finland; Sweden has none bundled).
+Sweden and Denmark have their own district-heat factors (Energiföretagen's
+network median, BR18 Tabel 8) and Denmark BR18's electricity trajectory.
+Where the table has no national value
 for the country (``national`` false: a whole survey, or single travel
 parameters the country's survey lacks, which then take Norway's row) the
 default falls back to another country's value and a warning names it.

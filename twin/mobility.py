@@ -158,7 +158,8 @@ def _by_key(table: str, parameter: str, country: str = "NO") -> dict[str, float]
 def _default_mode_shares(country: str = "NO") -> dict[str, float]:
     """Default mode shares of a country's travel survey, car split by the driver share.
 
-    Norway: Bærum's RVU 2018/19 shares; Finland: HLT 2021 (``mobility_travel.csv``).
+    Norway: Bærum's RVU 2018/19 shares; Finland: HLT 2021; Denmark and Sweden:
+    Norway's (``mobility_travel.csv``; ``twin.country`` warns).
     """
     raw = _by_key("mobility_travel", "mode_share_raw", country)
     driver = _value("mobility_travel", "driver_share_of_car_trips", country=country)
@@ -189,7 +190,8 @@ class MobilityParams:
         Trip mode shares with keys ``car_driver, car_passenger,
         public_transport, bicycle, walking`` summing to 1; None = the defaults
         (the country's travel survey, ``mobility_travel.csv``: Bærum RVU
-        2018/19 for Norway, HLT 2021 for Finland, Norway's elsewhere).
+        2018/19 for Norway, HLT 2021 for Finland, Norway's elsewhere,
+        including Denmark, whose TU key figures give no mode shares).
     walk_distance_m : float
         Walking distance to a public charge point that counts as covered (300 m).
     car_ownership_factor : float

@@ -205,6 +205,7 @@ def estimate(district: District, scenario: Scenario, applied: Applied, *, year: 
     overridden = tuple(k for k, v in (("emission_set", p.emission_set),
                                       ("dh_emission_set", p.dh_emission_set or p.dh_co2_g_kwh),
                                       ("travel_survey", p.mode_shares),
+                                      ("mode_share_raw", p.mode_shares),
                                       ("driver_share_of_car_trips", p.mode_shares)) if v is not None)
     warn_fallbacks(cd, overridden=overridden)
     ep = energy_params(scenario, applied, year=year, defaults=cd)

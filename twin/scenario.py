@@ -67,7 +67,8 @@ class Parameters(_Model):
     archetypes: str | None = Field(None, description="own archetype table (CSV, same columns as twin/params)")
     dh_co2_g_kwh: float | None = Field(None, ge=0, le=1500, description="district-heat emission factor override")
     ev_smart_charging: float | None = Field(None, ge=0, le=1, description="share of home EV charging moved from the evening into the night, where the grid area's load is lowest (0 = plug in and charge)")
-    dh_emission_set: Literal["no_national_mix", "fi_chp_average", "zero_at_building"] | None = Field(
+    dh_emission_set: Literal["no_national_mix", "fi_chp_average", "se_network_median", "dk_br18_2025",
+                             "zero_at_building"] | None = Field(
         None, description="named district-heat factor (twin/params/dh_defaults.csv); zero_at_building = SSB KOSTRA's 0")
     draws: int | None = Field(None, ge=0, le=10000, description="Latin-hypercube draws for ranges (0 = off)")
 

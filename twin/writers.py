@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from twin._io import atomic_path, write_gpkg, write_json, write_text
+from twin._io import atomic_path, write_bytes, write_gpkg, write_json, write_text
 from twin.result import Result
 
 
@@ -96,8 +96,7 @@ def write_pathway(ds: Any, folder: Path, *, lang: str = "en") -> list[Path]:
         ds.to_netcdf(tmp)
     df = ds.to_dataframe().reset_index()
     write_text(folder / "pathway.csv", _csv(df.set_index(df.columns[0])))
-    with atomic_path(folder / "pathway.png") as tmp:
-        Path(tmp).write_bytes(pathway_png(ds, lang=lang))
+    write_bytes(folder / "pathway.png", pathway_png(ds, lang=lang))
     return [folder / "pathway.nc", folder / "pathway.csv", folder / "pathway.png"]
 
 

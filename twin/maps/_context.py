@@ -52,6 +52,9 @@ def sea_area(dem: Raster, *, level_m: float | None = None) -> gpd.GeoDataFrame:
 def street_label_points(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     """One point per street name: the middle of the longest line of that name.
 
+    The points come longest street (all its lines) first: the map keeps those labels when
+    labels would overlap.
+
     Returns
     -------
     GeoDataFrame
@@ -64,7 +67,9 @@ def street_label_points(streets: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     if len(s) == 0:
         return gpd.GeoDataFrame({"name": []}, geometry=[], crs=streets.crs)
     lengths = s.geometry.length
-    longest = lengths.groupby(s["name"].astype(str).str.strip()).idxmax()
+    by_name = lengths.groupby(s["name"].astype(str).str.strip())
+    longest = by_name.idxmax()
+    longest = longest.iloc[np.argsort(-by_name.sum().loc[longest.index].to_numpy(), kind="stable")]
     lines = s.loc[longest.to_numpy()].geometry
     pts = shapely.line_interpolate_point(
         shapely.line_merge(np.asarray(lines.values, dtype=object)), 0.5, normalized=True)

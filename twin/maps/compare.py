@@ -9,7 +9,8 @@ from typing import Any
 from twin._errors import input_error
 from twin.maps._format import delta_text, is_num, value_text
 from twin.maps._i18n import Strings, check_audience, check_lang
-from twin.maps.output import atomic_write_bytes, render_page
+from twin._io import write_bytes
+from twin.maps.output import render_page
 from twin.maps.panels import (CITIZEN_INDICATORS, PLANNER_INDICATORS, indicator_label,
                               status_text, target_label, target_status, target_value_key)
 from twin.maps.scenario import scenario_map, scenario_title
@@ -106,4 +107,4 @@ def compare_page(results: list[Result], path: str | os.PathLike, *, lang: str = 
                "table": comparison_table(results, lang=lang, audience=audience)}
     page = render_page(maps, title=t("compare.title"), offline=offline,
                        extra={"compare": compare})
-    return atomic_write_bytes(Path(path), page.encode("utf-8"))
+    return write_bytes(Path(path), page.encode("utf-8"))

@@ -662,7 +662,7 @@ def add_street_names(m: TwinMap, streets: gpd.GeoDataFrame, *, lang: str = "en",
     return vector_layer(m, "street_names", pts,
                         lambda p: [{"h": n} for n in _text(p, "name")],
                         name=t("layer.street_names"), kind="labels", show=show,
-                        minZoom=int(param("street_label_min_zoom")))
+                        minZoom=int(param("street_label_min_zoom")), priority=1)
 
 
 def add_places(m: TwinMap, places: gpd.GeoDataFrame, *, lang: str = "en",
@@ -673,4 +673,5 @@ def add_places(m: TwinMap, places: gpd.GeoDataFrame, *, lang: str = "en",
         return None
     return vector_layer(m, "places", places,
                         lambda p: [{"h": local(n, lang)} for n in p["name"]],
-                        name=t("layer.places"), kind="labels", show=show, cls="twin-label twin-place")
+                        name=t("layer.places"), kind="labels", show=show, cls="twin-label twin-place",
+                        priority=0)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
 from twin._errors import input_error
+from twin._io import write_bytes
 from twin.maps._page import TwinMap, page_html
 
 #: Chromium used for screenshots and browser tests (Debian package ``chromium``).
@@ -27,23 +27,6 @@ _REMOTE = re.compile(
     r"""|url\(\s*["']?(?:https?:)?//"""
     r"""|@import\s+["'](?:https?:)?//"""
     r"""|\{s\}\.tile""", re.IGNORECASE)
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder + ``os.replace``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the usual file mode
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def remote_references(page: str) -> list[str]:
@@ -99,7 +82,7 @@ def write_map(m: TwinMap, path: str | os.PathLike, *, offline: bool) -> Path:
         raise input_error(str(path), "offline map has a tile layer (needs the internet)",
                           "build the map with scenario_map(..., offline=True)")
     page = render_page([m], title=m.title, offline=offline)
-    return atomic_write_bytes(Path(path), page.encode("utf-8"))
+    return write_bytes(Path(path), page.encode("utf-8"))
 
 
 def launch_chromium(playwright: Any) -> Any:
@@ -136,7 +119,7 @@ def save_png(html_path: str | os.PathLike, png_path: str | os.PathLike, *, width
             png = page.screenshot(full_page=False)
         finally:
             browser.close()
-    return atomic_write_bytes(png_path, png)
+    return write_bytes(png_path, png)
 
 
 #: A4 landscape minus 8 mm margins (the @page rule of runtime.css) in CSS pixels (96 per inch).
@@ -167,7 +150,7 @@ def save_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
     if not html_path.is_file():
         raise input_error(str(html_path), "map file not found", "write the map first")
     if browser is not None:
-        return atomic_write_bytes(pdf_path, _print_pdf(browser, html_path))
+        return write_bytes(pdf_path, _print_pdf(browser, html_path))
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -176,7 +159,7 @@ def save_pdf(html_path: str | os.PathLike, pdf_path: str | os.PathLike, *,
             pdf = _print_pdf(b, html_path)
         finally:
             b.close()
-    return atomic_write_bytes(pdf_path, pdf)
+    return write_bytes(pdf_path, pdf)
 
 
 def _print_pdf(browser: Any, html_path: Path) -> bytes:

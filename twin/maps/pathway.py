@@ -12,6 +12,7 @@ import io
 import textwrap
 from typing import Any
 
+from twin.maps._charts import literal_text, localize_ticks
 from twin.maps._format import value_text
 from twin.maps._i18n import Strings
 from twin.maps.panels import indicator_label
@@ -31,12 +32,14 @@ def pathway_indicator(ds: Any) -> str:
 
 def pathway_figure(ds: Any, *, lang: str = "en") -> Any:
     """A matplotlib Figure of the pathway (``ds`` from :func:`twin.pipeline.evaluate_pathway`)."""
-    import matplotlib
+    with literal_text():
+        return _draw_pathway(ds, Strings(lang))
 
-    matplotlib.use("Agg")
+
+def _draw_pathway(ds: Any, t: Strings) -> Any:
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, MaxNLocator
 
-    t = Strings(lang)
     key = pathway_indicator(ds)
     label = indicator_label(t, key)
     fig, ax = plt.subplots(figsize=(7.5, 4.2), dpi=120)
@@ -60,6 +63,9 @@ def pathway_figure(ds: Any, *, lang: str = "en") -> Any:
     unit = label[label.rfind("(") + 1:-1] if label.endswith(")") and "(" in label else label
     ax.set_ylabel(unit, fontsize=9)
     ax.set_ylim(bottom=0)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # years: 2027, never 2 027 or 2027.5
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, pos: str(int(round(v)))))
+    localize_ticks(t, ax.yaxis)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
     fig.tight_layout(rect=(0, 0.07, 1, 1))

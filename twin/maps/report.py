@@ -22,6 +22,7 @@ import numpy as np
 
 from twin._text import local
 from twin.maps._format import is_num, value_text
+from twin.maps._charts import literal_text, localize_ticks
 from twin.maps._i18n import Strings, check_lang
 from twin.maps._page import page_html
 from twin.maps.panels import indicator_label, indicator_panel
@@ -44,9 +45,12 @@ def _png(fig: Any) -> str:
 
 def _bar_chart(t: Strings, labels: list[str], values: list[float], *, unit: str,
                title: str) -> str:
-    import matplotlib
+    with literal_text():
+        return _draw_bars(t, labels, values, unit=unit, title=title)
 
-    matplotlib.use("Agg")
+
+def _draw_bars(t: Strings, labels: list[str], values: list[float], *, unit: str,
+               title: str) -> str:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(labels) + 1.1))
@@ -60,6 +64,7 @@ def _bar_chart(t: Strings, labels: list[str], values: list[float], *, unit: str,
     for yi, v in zip(y, values, strict=True):
         ax.text(v + 0.01 * top, yi, t.num(v), va="center", fontsize=7)
     ax.set_xlim(0, top * 1.18 if top > 0 else 1)
+    localize_ticks(t, ax.xaxis)
     ax.grid(axis="x", alpha=0.3)
     fig.tight_layout()
     return _png(fig)

@@ -95,13 +95,19 @@
     return layer;
   }
 
-  /* Permanent text labels at points (street names), shown from o.minZoom. */
+  /* Permanent text labels at points (place and street names), shown from o.minZoom.
+     Labels that would overlap a label drawn before them are hidden (declutter):
+     layers with a lower o.priority go first (places before streets), and within a
+     layer the features' order (the longest streets first). */
   function labels(o) {
     var g = L.layerGroup();
+    var tips = [];
     o.data.features.forEach(function (f) {
       var c = f.geometry.coordinates;
-      g.addLayer(L.tooltip({ permanent: true, direction: "center", className: o.cls || "twin-label",
-        interactive: false }).setLatLng([c[1], c[0]]).setContent(el("span", null, f.properties.h)));
+      var tip = L.tooltip({ permanent: true, direction: "center", className: o.cls || "twin-label",
+        interactive: false }).setLatLng([c[1], c[0]]).setContent(el("span", null, f.properties.h));
+      tips.push(tip);
+      g.addLayer(tip);
     });
     var outer = L.layerGroup();
     var map = null;
@@ -109,11 +115,44 @@
       if (!map || !map.hasLayer(outer)) return;
       if (map.getZoom() >= (o.minZoom || 0)) { if (!outer.hasLayer(g)) outer.addLayer(g); }
       else if (outer.hasLayer(g)) outer.removeLayer(g);
+      declutter(map);
     }
-    outer.on("add", function () { map = outer._map; map.on("zoomend", upd); upd(); });
-    outer.on("remove", function () { if (map) map.off("zoomend", upd); outer.removeLayer(g); });
+    outer.on("add", function () {
+      map = outer._map;
+      (map._twinLabels = map._twinLabels || []).push(entry);
+      map.on("zoomend", upd); map.on("moveend", upd); upd();
+    });
+    outer.on("remove", function () {
+      if (map) {
+        map.off("zoomend", upd); map.off("moveend", upd);
+        map._twinLabels = (map._twinLabels || []).filter(function (e) { return e !== entry; });
+        outer.removeLayer(g);
+        declutter(map);
+      }
+    });
+    var entry = { priority: o.priority || 0, tips: tips, group: g, outer: outer };
     outer._twin = o;
     return outer;
+  }
+
+  /* Hide every label whose box meets the box of a label kept before it (2 px apart). */
+  function declutter(map) {
+    var kept = [];
+    var groups = (map._twinLabels || []).slice().sort(function (a, b) { return a.priority - b.priority; });
+    groups.forEach(function (e) {
+      if (!e.outer.hasLayer(e.group)) return;
+      e.tips.forEach(function (tip) {
+        var node = tip.getElement();
+        if (!node) return;
+        node.style.visibility = "";
+        var r = node.getBoundingClientRect();
+        if (r.width === 0 && r.height === 0) return;
+        var hit = kept.some(function (k) {
+          return r.left < k.right + 2 && r.right + 2 > k.left && r.top < k.bottom + 2 && r.bottom + 2 > k.top;
+        });
+        if (hit) node.style.visibility = "hidden"; else kept.push(r);
+      });
+    });
   }
 
   /* The Leaflet layer of one layer spec. */
