@@ -160,3 +160,35 @@ def test_no_background_compile_with_a_warm_cache(monkeypatch):
     monkeypatch.setattr(_warm, "_cached", lambda: True)
     _warm.start()
     assert _warm._proc is None
+
+
+def _assert_same_screening(a, b) -> None:
+    import pandas as pd
+
+    pd.testing.assert_frame_equal(a.depressions.drop(columns="geometry"), b.depressions.drop(columns="geometry"),
+                                  check_exact=True)
+    assert a.depressions.geometry.to_wkb().tolist() == b.depressions.geometry.to_wkb().tolist()
+    pd.testing.assert_frame_equal(a.buildings, b.buildings, check_exact=True)
+    np.testing.assert_array_equal(a.water_depth, b.water_depth)  # NaN where NaN
+    assert a.balance == b.balance
+
+
+def test_terrain_cache_gives_the_same_screening():
+    """Screenings sharing the DEM-only steps equal fresh ones (bundled district, with and without basins)."""
+    import twin
+    from twin.district import default_district_path
+    from twin.flood import screen
+
+    d = twin.load_district(default_district_path())
+    b = d.buildings[[d.buildings.geometry.name]].copy()
+    cache: dict = {}
+    for basins in (d.basins if len(d.basins) else None, None):
+        fresh = screen(d.dem, buildings=b, basins=basins, rain_mm=50.0)
+        shared = screen(d.dem, buildings=b, basins=basins, rain_mm=50.0, terrain=cache)
+        assert len(cache) == 1  # one DEM: computed once, then reused
+        _assert_same_screening(shared, fresh)
+    # another terrain (one cell raised) is not taken from the cache
+    dem2 = d.dem.with_data(d.dem.data.copy())
+    dem2.data[10, 10] += 1.0
+    screen(dem2, buildings=b, rain_mm=50.0, terrain=cache)
+    assert len(cache) == 2

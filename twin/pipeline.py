@@ -43,6 +43,7 @@ class Session:
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
     reference_draws: dict[str, Any] = field(default_factory=dict)
     floods: dict[tuple, Any] = field(default_factory=dict)
+    terrain: dict[tuple, Any] = field(default_factory=dict)  # DEM-only flood steps (twin.flood._terrain)
     progress: Any = None  # callable(stage: str) told each stage as it starts (the CLI's progress bar)
     draws: int | None = None  # Latin-hypercube draws (CLI --draws); None: the scenario's or the default
 
@@ -65,7 +66,7 @@ class Session:
                rain_mm, repr(params))
         if key not in self.floods:
             self.floods[key] = screen(dem, buildings=buildings[[buildings.geometry.name]].copy(),
-                                      basins=basins, rain_mm=rain_mm, params=params)
+                                      basins=basins, rain_mm=rain_mm, params=params, terrain=self.terrain)
         return self.floods[key]
 
     def district_for(self, scenario: Scenario, district: District | None = None) -> District:
