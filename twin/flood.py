@@ -69,7 +69,6 @@ import numpy as np
 import pandas as pd
 
 from twin import _flood_kernels as _k
-from twin._flood_kernels import _warm
 from twin._errors import input_error
 from twin.raster import Raster
 
@@ -617,7 +616,6 @@ def _terrain(dem: Raster, cache: dict | None) -> tuple[_Surface, tuple]:
         if key in cache:
             return copy.deepcopy(cache[key])
     s = _find_depressions(dem)
-    _warm.wait()  # kernels compiled by `twin run`'s helper process on a first run: load them from the cache
     leaf, nleaf, nodes, _top = _k.pit_hierarchy(s.z, s.dep, s.comp, s.ncomp, s.fill_level, s.order)
     dirs, term0 = _k.flow_terminals(s.z, s.f, s.dep, leaf, nleaf)
     leaf_comp = nodes[6][:nleaf]

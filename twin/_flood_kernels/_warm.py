@@ -4,15 +4,18 @@ On the first ``twin run`` after install the numba kernels are compiled
 before they can run (the compiled code is then cached in the user's cache
 folder, see :func:`twin._numba_cache_dir`). Compiling is single-threaded and
 numba holds one lock for it per process, so ``twin run`` starts one helper
-process (:func:`start`) that compiles the kernels *after* the fill
+process (:func:`start`) that compiles the kernels that run *after* the fill
 (:func:`signatures`: hierarchy, routing, rasterizing, outlines) into the
-cache while the main process reads the district, estimates energy and
-compiles the fill kernels itself. Before the first of those kernels runs, the
-main process waits for the helper (:func:`wait`) and then loads them from the
-cache. With a warm cache no process is started.
+cache, last-called first, while the main process reads the district,
+estimates energy and compiles the fill kernels. The main process calls the
+kernels in order; a kernel is loaded from the cache when the helper has
+compiled it by then, else compiled in the main process as without the helper
+(where the two meet, one kernel may be compiled twice). With a warm cache no
+process is started.
 
-The helper only writes numba's cache (atomic file replacement by numba); it
-reads no input and is stopped when the main process exits.
+The helper only writes numba's cache (an index and data files, each replaced
+atomically by numba; two processes saving the same kernel save the same
+entry); it reads no input and is stopped when the main process exits.
 """
 
 from __future__ import annotations
@@ -48,9 +51,9 @@ def signatures() -> dict[str, tuple]:
         "rasterize_polygons": (F1, F1, I8, I8, I4, i8, i8, I4_2),
         "basin_terminals": (_arr(nt.int8), B2, I8, I4, i8, i8),
         "basin_nodes": (B2, I4, I4, F2, I8, i8, i8),
+        "inflow_sums": (I8, F1, i8),
         "kahn_order": (i8, I8, I8),
         "nearest_marked_ancestor": (I8, B1),
-        "inflow_sums": (I8, F1, i8),
         "route": (I8, F1, F1, I8, I8, I8, I8, _arr(f8, readonly=True), I8, I8, I8, i8, i8,
                   I8, I8, I8, I8, F1, I8, I8, I8, i8),
         "water_levels": (F2, I8, I4_2, I8, I8, I8, F1, F1, F1, B1, i8),
@@ -72,10 +75,10 @@ def _cached() -> bool:
 
 
 def compile_all() -> None:
-    """Compile (or load) every kernel of :func:`signatures` in this process."""
+    """Compile (or load from the cache) every kernel of :func:`signatures`, last-called first."""
     from twin import _flood_kernels as k
 
-    for name, sig in signatures().items():
+    for name, sig in reversed(signatures().items()):
         getattr(k, name).compile(sig)
 
 
@@ -92,18 +95,6 @@ def start() -> None:
         _proc = None
         return
     atexit.register(stop)
-
-
-def wait(timeout: float = 900.0) -> None:
-    """Wait for the helper (if any) so that this process loads its kernels from the cache."""
-    global _proc
-    if _proc is None:
-        return
-    try:
-        _proc.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        stop()
-    _proc = None
 
 
 def stop() -> None:
