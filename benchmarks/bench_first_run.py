@@ -63,8 +63,8 @@ print(f"compile total (self) {sum(own.values()):.1f} s of a {total:.1f} s run; "
 
 
 def _twin() -> list[str]:
-    exe = Path(sys.executable).with_name("twin")
-    return [str(exe)] if exe.exists() else [sys.executable, "-m", "twin.cli"]
+    """``twin`` of this interpreter (as the console script does; honours PYTHONPATH)."""
+    return [sys.executable, "-m", "twin.cli"]
 
 
 def _run(cmd: list[str], env: dict[str, str], cwd: Path) -> tuple[float, float]:

@@ -2,12 +2,28 @@
 
 Usage::
 
-    python benchmarks/bench_flood.py [SIZES ...] [--out benchmarks/results_flood.md] [--fill-only]
+    python benchmarks/bench_flood.py [--quick] [--repeat 3] [--tools twin,topotoolbox,richdem2]
+    python benchmarks/bench_flood.py --screen [SIZES ...] [--fill-only] [--terrain smooth,blocky,real]
 
-SIZES are DEM edge lengths (default ``1024 4096``: 1M and 16.8M cells; add
-``8192`` for 64M cells when memory allows). For every size a synthetic
-fractal DEM (spectral synthesis, power spectrum ~ k^-beta, float32, 1 m
-cells, with a regional slope so that water drains towards one side as on real
+**Fill ratios** (the default): the fill of twin (``twin.flood.fill_depressions``:
+DEM array in, filled array out), topotoolbox (``GridObject.fillsinks(hybrid=True)``),
+richdem2 (``FillDepressions(..., epsilon=False, topology="D8")``) and, when asked
+for, pyflwdir on three terrains -- smooth (fractal), blocky (8 x 8 blocks with
+flats) and real (the bundled Fornebu DEM: a 1024 x 1024 centre crop, and for
+16.8M cells the whole DEM mirrored to 4096 x 4096, which is real terrain
+reflected at its edges, not a real 16.8M-cell survey) -- at 1M cells and (not
+with ``--quick``) 16.8M cells. Every case runs in one fresh process: each tool is
+warmed on a 64 x 64 crop (compile/JIT excluded), then the tools run in turn on
+the same array, ``--repeat`` times, the order rotated each repeat, so every
+ratio twin / best peer is taken from the same minute of a shared machine. The
+table gives the best and the median of those per-repeat ratios, the best times,
+whether every peer's filled surface equals twin's bit for bit, and the load
+average; it is printed and written into ``results_flood.md`` between the
+``fill-ratios`` markers (the rest of the file is kept).
+
+**Screening** (``--screen``): the older per-tool benchmark: for every size a
+synthetic fractal DEM (spectral synthesis, power spectrum ~ k^-beta, float32,
+1 m cells, with a regional slope so that water drains towards one side as on real
 terrain) is made; each tool then runs in its own fresh process so that peak
 memory (growth of the resident set over the loaded DEM: sampled every 5 ms, and the
 high-water mark VmHWM reset at the start, since the sampler cannot run while a kernel
@@ -19,7 +35,8 @@ holds the GIL) and warm times are clean:
 * full screening time of twin (fill + depressions + a 50 mm rain event +
   exposure of 100k building boxes).
 
-Results are written as a Markdown table with ratios to the best peer.
+Results are written as a Markdown table with ratios to the best peer
+(``--out``, default ``benchmarks/results_flood_screen.md``).
 """
 
 from __future__ import annotations
@@ -92,7 +109,20 @@ def real_dem() -> np.ndarray:
         return src.read(1).astype(np.float32)
 
 
+def real_dem_sized(n: int) -> np.ndarray:
+    """Real terrain of ``n x n`` cells from the Fornebu DEM: its centre crop when it is
+    large enough, else the whole DEM mirrored at its edges (``np.pad``, ``symmetric``)."""
+    dem = real_dem()
+    nr, nc = dem.shape
+    if n <= nr and n <= nc:
+        r0, c0 = (nr - n) // 2, (nc - n) // 2
+        return np.ascontiguousarray(dem[r0:r0 + n, c0:c0 + n])
+    return np.ascontiguousarray(np.pad(dem, ((0, n - nr), (0, n - nc)), mode="symmetric"))
+
+
 TERRAINS = {"smooth": fractal_dem, "blocky": blocky_dem}
+RATIO_TERRAINS = {"smooth": fractal_dem, "blocky": blocky_dem, "real": real_dem_sized}
+PEERS = ("topotoolbox", "richdem2", "pyflwdir")
 
 
 class _Peak:
@@ -256,6 +286,165 @@ def _screen(dem: np.ndarray, small: np.ndarray, queue: mp.Queue) -> None:
                "dep_share": float(np.mean(res.filled > dem))})
 
 
+def _fill_fn(tool: str):
+    """DEM array in, filled array out, as a user calls each tool."""
+    if tool == "twin":
+        from twin.flood import fill_depressions
+
+        return fill_depressions
+    if tool == "topotoolbox":
+        import topotoolbox as tt
+
+        def go(a):
+            g = tt.GridObject()
+            g.z = a
+            g.cellsize = 1.0
+            return g.fillsinks(hybrid=True).z
+
+        return go
+    if tool == "richdem2":
+        import richdem as rd
+
+        return lambda a: np.asarray(rd.FillDepressions(rd.rdarray(a, no_data=-9999.0), epsilon=False,
+                                                        topology="D8", in_place=False))
+    if tool == "pyflwdir":
+        from pyflwdir.dem import fill_depressions as pf
+
+        return lambda a: pf(a, nodata=-9999.0)[0]
+    raise ValueError(tool)
+
+
+def _ratio_case(path: str, tools: list[str], repeat: int, queue: mp.Queue) -> None:
+    """One case in one process: warm every tool, then run them in turn ``repeat`` times."""
+    try:
+        dem = np.load(path)
+        small = np.ascontiguousarray(dem[:64, :64])
+        fns, errors = {}, {}
+        for tool in tools:
+            try:
+                fns[tool] = _fill_fn(tool)
+                fns[tool](small.copy())
+            except Exception as exc:  # a peer that does not run here is reported, not fatal
+                errors[tool] = f"{type(exc).__name__}: {exc}"[:200]
+                fns.pop(tool, None)
+        names = list(fns)
+        times: dict[str, list[float]] = {t: [] for t in names}
+        same: dict[str, bool] = {}
+        ref = None
+        load = [os.getloadavg()[0]]
+        for rep in range(repeat):
+            order = names[rep % len(names):] + names[:rep % len(names)]
+            for tool in order:
+                arr = dem.copy()   # a tool must not see another's (or its own earlier) output
+                t = time.perf_counter()
+                out = fns[tool](arr)
+                times[tool].append(time.perf_counter() - t)
+                if rep == 0:
+                    out = np.asarray(out, dtype=np.float64)
+                    if tool == "twin":
+                        ref = out
+                    else:
+                        same[tool] = out
+                del out, arr
+        diff: dict[str, float] = {}
+        for tool, out in list(same.items()):
+            same[tool] = bool(ref is not None and np.array_equal(ref, out, equal_nan=True))
+            if ref is not None and not same[tool]:
+                diff[tool] = float(np.nanmax(np.abs(ref - out)))
+        load.append(os.getloadavg()[0])
+        queue.put({"times": times, "same": same, "diff": diff, "errors": errors, "load": load})
+    except Exception as exc:
+        queue.put({"error": f"{type(exc).__name__}: {exc}"[:300]})
+
+
+def fill_ratios(cases: list[tuple[str, int]], tools: list[str], repeat: int) -> list[dict]:
+    """Run :func:`_ratio_case` for every (terrain, edge length) in a fresh process."""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for terrain, n in cases:
+            dem = RATIO_TERRAINS[terrain](n)
+            path = os.path.join(tmp, f"dem_{terrain}_{n}.npy")
+            np.save(path, dem)
+            cells = dem.size
+            del dem
+            ctx = mp.get_context("spawn")
+            q = ctx.Queue()
+            p = ctx.Process(target=_ratio_case, args=(path, tools, repeat, q))
+            p.start()
+            try:
+                res = q.get(timeout=1800)
+            except Exception:
+                res = {"error": f"no result (exit {p.exitcode})"}
+            p.join(60)
+            res.update(terrain=terrain, cells=cells)
+            rows.append(res)
+            print(_ratio_line(res), flush=True)
+    return rows
+
+
+def _ratio_line(r: dict) -> str:
+    """One Markdown table row of :func:`fill_ratios`."""
+    label = f"{r['terrain']} | {r['cells']:,}"
+    if "error" in r:
+        return f"| {label} | did not run: {r['error']} | | | | | | |"
+    times = r["times"]
+    if "twin" not in times:
+        return f"| {label} | twin did not run: {r['errors'].get('twin')} | | | | | | |"
+    peers = [t for t in times if t != "twin"]
+    cols = []
+    for t in PEERS:
+        if t in times:
+            cols.append(f"{min(times[t]):.3f}")
+        elif t in r["errors"]:
+            cols.append("failed")
+        else:
+            cols.append("")
+    if not peers:
+        return f"| {label} | {min(times['twin']):.3f} | " + " | ".join(cols) + " | | | |"
+    per_rep = [tw / min(times[t][k] for t in peers) for k, tw in enumerate(times["twin"])]
+    best_peer = min(peers, key=lambda t: min(times[t]))
+    same = "yes" if all(r["same"].get(t) for t in peers) else \
+        "no: " + ", ".join(f"{t} (max diff {r['diff'].get(t, float('nan')):.1e} m)"
+                          for t in peers if not r["same"].get(t))
+    return (f"| {label} | {min(times['twin']):.3f} (median {np.median(times['twin']):.3f}) | " + " | ".join(cols)
+            + f" | **{min(per_rep):.2f}** / {np.median(per_rep):.2f} ({best_peer}) | {same} "
+            f"| {r['load'][0]:.1f}-{r['load'][1]:.1f} |")
+
+
+def write_ratios(rows: list[dict], out: Path, command: str, repeat: int) -> str:
+    """The fill-ratio section (Markdown) into ``out`` between its markers; returns the section."""
+    head = [
+        BEGIN,
+        f"## Fill ratios: twin / best peer, same arrays, interleaved ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())})",
+        "",
+        f"`{command}`. Python {platform.python_version()}, {os.cpu_count()} cores; {repeat} repeats per case in one "
+        "process, tools in turn (order rotated), warm (compile/JIT excluded); times are wall seconds, DEM array "
+        "in, filled array out. Ratio = twin / the fastest peer of the same repeat: best / median of the repeats. "
+        "Real terrain: the bundled Fornebu DEM (1 m, sea as a -1 m flat), 1M = its 1024 x 1024 centre crop, "
+        "16.8M = the whole DEM mirrored at its edges to 4096 x 4096 (reflected real terrain, not a real survey "
+        "of that size). \"identical\": every peer's filled surface equals twin's bit for bit.",
+        "",
+        "| terrain | cells | twin s best (median) | topotoolbox s | richdem2 s | pyflwdir s "
+        "| twin / best peer: best / median | identical | load avg (start-end) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    section = "\n".join(head + [_ratio_line(r) for r in rows] + ["", END])
+    text = out.read_text(encoding="utf-8") if out.exists() else "# Flood screening benchmark\n\n"
+    if BEGIN in text and END in text:
+        text = text[:text.index(BEGIN)] + section + text[text.index(END) + len(END):]
+    else:
+        first = text.find("\n## ")
+        text = (text[:first + 1] + section + "\n\n" + text[first + 1:]) if first >= 0 else text + "\n" + section + "\n"
+    tmp = out.with_suffix(".md.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(out)
+    return section
+
+
+BEGIN = "<!-- fill-ratios: written by benchmarks/bench_flood.py -->"
+END = "<!-- /fill-ratios -->"
+
+
 def run(tool: str, path: str, timeout: float = 1800) -> dict:
     ctx = mp.get_context("spawn")
     q = ctx.Queue()
@@ -272,18 +461,50 @@ def run(tool: str, path: str, timeout: float = 1800) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("sizes", nargs="*", type=int, default=[1024, 4096])
-    ap.add_argument("--tools", default="twin,pyflwdir,topotoolbox,richdem2,whitebox-workflows,twin-screen")
-    ap.add_argument("--out", default=str(ROOT / "benchmarks" / "results_flood.md"))
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("sizes", nargs="*", type=int, default=[1024, 4096],
+                    help="DEM edge lengths (default 1024 4096: 1M and 16.8M cells)")
+    ap.add_argument("--quick", action="store_true", help="fill ratios at 1M cells only (about a minute)")
+    ap.add_argument("--screen", action="store_true",
+                    help="the per-tool benchmark with peak memory and the full screening instead of the ratios")
+    ap.add_argument("--tools", default=None,
+                    help="comma-separated; ratios: twin,topotoolbox,richdem2 (add pyflwdir: 4-10x slower than "
+                         "the best peer); --screen: twin,pyflwdir,topotoolbox,richdem2,whitebox-workflows,twin-screen")
+    ap.add_argument("--out", default=None,
+                    help="ratios: benchmarks/results_flood.md (its fill-ratios section); "
+                         "--screen: benchmarks/results_flood_screen.md")
     ap.add_argument("--fill-only", action="store_true",
-                    help="only the fill of twin, pyflwdir, topotoolbox and richdem2 (overrides --tools)")
-    ap.add_argument("--terrain", default="smooth",
-                    help="comma-separated: smooth (fractal), blocky (8x8 blocks with flats), real (the bundled "
-                         "Fornebu DEM, its own size: SIZES are ignored for it)")
-    ap.add_argument("--repeat", type=int, default=1, help="run every tool this many times, in turn")
+                    help="--screen: only the fill of twin, pyflwdir, topotoolbox and richdem2 (overrides --tools)")
+    ap.add_argument("--terrain", default=None,
+                    help="comma-separated: smooth (fractal), blocky (8x8 blocks with flats), real (Fornebu); "
+                         "ratios default all three, --screen default smooth (real: the whole Fornebu DEM)")
+    ap.add_argument("--repeat", type=int, default=None, help="runs per tool (ratios: default 3; --screen: 1)")
     args = ap.parse_args()
-    tools = ["twin", "pyflwdir", "topotoolbox", "richdem2"] if args.fill_only else args.tools.split(",")
+    if args.screen:
+        screen_main(args)
+        return
+    sizes = [1024] if args.quick else args.sizes
+    tools = (args.tools or "twin,topotoolbox,richdem2").split(",")
+    if "twin" not in tools:
+        tools.insert(0, "twin")
+    repeat = args.repeat or 3
+    terrains = (args.terrain or "smooth,blocky,real").split(",")
+    cases = [(t, n) for n in sizes for t in terrains]
+    print("| terrain | cells | twin s best (median) | topotoolbox s | richdem2 s | pyflwdir s "
+          "| twin / best peer: best / median | identical | load avg (start-end) |", flush=True)
+    rows = fill_ratios(cases, tools, repeat)
+    out = Path(args.out or ROOT / "benchmarks" / "results_flood.md")
+    command = "python benchmarks/bench_flood.py " + " ".join(sys.argv[1:])
+    print(write_ratios(rows, out, command.strip(), repeat))
+
+
+def screen_main(args: argparse.Namespace) -> None:
+    """The per-tool benchmark (fresh process per tool, peak memory, full screening)."""
+    tools = ["twin", "pyflwdir", "topotoolbox", "richdem2"] if args.fill_only else \
+        (args.tools or "twin,pyflwdir,topotoolbox,richdem2,whitebox-workflows,twin-screen").split(",")
+    args.terrain = args.terrain or "smooth"
+    args.repeat = args.repeat or 1
+    args.out = args.out or str(ROOT / "benchmarks" / "results_flood_screen.md")
     rows = []
     cases = []
     for terrain in args.terrain.split(","):

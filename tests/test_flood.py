@@ -162,6 +162,168 @@ def test_fill_paths_agree_on_pitted_terrain(seed):
     assert (ours[valid] >= a[valid]).all() and (ours[valid] > a[valid]).sum() > 100
 
 
+def _priority_flood(a: np.ndarray) -> np.ndarray:
+    """Plain Priority-Flood (Barnes, Lehman & Mulla 2014, Algorithm 1) with a heap:
+    an independent reference for tiny DEMs (NaN = nodata, the edge and cells next to
+    nodata are outlets, 8-connectivity)."""
+    import heapq
+
+    nr, nc = a.shape
+    f = a.astype("float64").copy()
+    closed = np.isnan(f)
+    heap = []
+    for r in range(nr):
+        for c in range(nc):
+            if closed[r, c]:
+                continue
+            nb = [(r + dr, c + dc) for dr in (-1, 0, 1) for dc in (-1, 0, 1) if dr or dc]
+            if any(not (0 <= rr < nr and 0 <= cc < nc) or np.isnan(a[rr, cc]) for rr, cc in nb):
+                closed[r, c] = True
+                heapq.heappush(heap, (f[r, c], r, c))
+    while heap:
+        z, r, c = heapq.heappop(heap)
+        for dr in (-1, 0, 1):
+            for dc in (-1, 0, 1):
+                rr, cc = r + dr, c + dc
+                if (dr or dc) and 0 <= rr < nr and 0 <= cc < nc and not closed[rr, cc]:
+                    closed[rr, cc] = True
+                    f[rr, cc] = max(f[rr, cc], z)
+                    heapq.heappush(heap, (f[rr, cc], rr, cc))
+    return f
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(arrays(np.int8, st.tuples(st.integers(1, 14), st.integers(1, 14)), elements=st.integers(-1, 5)))
+def test_property_fill_equals_plain_priority_flood(a):
+    # small integer DEMs: many flats and ties, -1 = nodata; bit for bit equal
+    dem = np.where(a < 0, np.nan, a.astype("float64"))
+    assert np.array_equal(fill_depressions(dem), _priority_flood(dem), equal_nan=True)
+
+
+def serpentine(n: int = 15) -> np.ndarray:
+    """An n x n grid (n odd) of 9 m walls with a 1 m corridor that enters through a notch
+    in the top edge and winds row by row, left to right then right to left, down to a
+    0 m pit at its end: the pit's only way out is the whole corridor, which runs
+    against one of the two raster scans on every other row (the slow case of the scans)."""
+    a = np.full((n, n), 9.0)
+    a[0, 1] = 1.0                       # the notch: an outlet at 1 m
+    rows = list(range(1, n - 1, 2))
+    for k, r in enumerate(rows):
+        a[r, 1:n - 1] = 1.0
+        if k + 1 < len(rows):
+            a[r + 1, n - 2 if k % 2 == 0 else 1] = 1.0   # the turn to the next row
+    last = rows[-1]
+    a[last, n - 2 if len(rows) % 2 == 1 else 1] = 0.0    # the end of the corridor
+    return a
+
+
+def test_serpentine_corridor_fills_its_end_pit_to_the_corridor():
+    # by hand: the pit at the end of the corridor spills back along it at 1 m; walls,
+    # corridor and notch keep their values
+    for n in (9, 15, 41):
+        a = serpentine(n)
+        assert (a == 0.0).sum() == 1 and (a == 1.0).sum() > 2 * n
+        expected = np.where(a == 0.0, 1.0, a)
+        assert np.array_equal(fill_depressions(a), expected)
+        assert np.array_equal(fill_depressions(a.astype("float32")), expected)
+        assert np.array_equal(fill_depressions(a.T.copy()), expected.T)
+
+
+def test_spill_against_the_forward_scan():
+    # a pit that drains only through its bottom-right corner (the forward scan comes
+    # from the top-left): by hand it fills to the 2 m notch, not to the 8 m rim
+    a = np.full((6, 6), 8.0)
+    a[1:5, 1:5] = 1.0
+    a[5, 5] = 2.0
+    a[4, 4] = 0.5
+    expected = np.full((6, 6), 8.0)
+    expected[1:5, 1:5] = 2.0
+    expected[5, 5] = 2.0
+    assert np.array_equal(fill_depressions(a), expected)
+    assert np.array_equal(fill_depressions(a[::-1, ::-1].copy()), expected[::-1, ::-1])
+
+
+def _peer_cases():
+    """Small DEMs for the peers: fractal-like noise with a tilt, with nodata holes, with
+    flats (rounded), blocky flats, and the bundled Fornebu DEM's corner (real terrain)."""
+    rng = np.random.default_rng(42)
+    base = (rng.random((150, 130)) * 6 + np.linspace(0, 4, 130)[None, :]).astype("float32")
+    holes = base.copy()
+    holes[rng.random(base.shape) < 0.03] = np.nan
+    holes[40:60, 30:55] = np.nan
+    flats = np.round(base)
+    blocks = (np.kron(rng.uniform(0, 30, (20, 17)), np.ones((8, 8))) + 0.5 * rng.integers(0, 2, (160, 136)))
+    return {"noise": base, "nodata": holes, "flats": flats, "blocky": blocks.astype("float32")}
+
+
+def _fornebu_corner():
+    import rasterio
+
+    from twin.district import default_district_path
+    with rasterio.open(default_district_path() / "dem.tif") as src:
+        return src.read(1, window=((300, 560), (200, 470))).astype("float32")
+
+
+@pytest.mark.parametrize("case", ["noise", "nodata", "flats", "blocky", "fornebu"])
+def test_fill_bit_identical_to_topotoolbox_and_richdem(case):
+    # two independent exact implementations (topotoolbox: hybrid reconstruction in C;
+    # richdem2: Priority-Flood in C++) give the same float32 surface bit for bit
+    tt = pytest.importorskip("topotoolbox")
+    rd = pytest.importorskip("richdem")
+    a = _fornebu_corner() if case == "fornebu" else _peer_cases()[case]
+    ours = fill_depressions(a)
+    g = tt.GridObject()
+    g.z = a.copy()
+    g.cellsize = 1.0
+    topo = np.asarray(g.fillsinks(hybrid=True).z, dtype="float64")
+    assert np.array_equal(ours, topo, equal_nan=True)
+    if case != "nodata":
+        # richdem2 2.4 fills no_data cells as if they were terrain (its rdarray no_data is
+        # not an outlet), so it is compared on the DEMs without nodata only
+        rdin = rd.rdarray(a.copy(), no_data=-9999.0)
+        rich = np.asarray(rd.FillDepressions(rdin, epsilon=False, topology="D8", in_place=False), dtype="float64")
+        assert np.array_equal(ours, rich)
+    else:
+        assert np.isnan(ours[np.isnan(a)]).all()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_labels_join_each_cell_to_its_seed_below_its_level(seed):
+    # the kernel's watershed labels (tiled fill, Barnes 2016): every cell's seed is an
+    # outlet, and a path of cells no higher (filled) than the cell joins them
+    from collections import deque
+
+    from twin.flood import flood_keys
+
+    rng = np.random.default_rng(seed)
+    a = np.round(rng.random((17, 23)) * 5 + np.linspace(0, 2, 23)[None, :], 1)
+    if seed % 2:
+        a[rng.random(a.shape) < 0.08] = np.nan
+    f, lab, seeds = flood_keys(a, None, label=True)
+    nr, nc = a.shape
+    lab2 = lab.reshape(nr + 2, nc + 2)[1:-1, 1:-1]
+    valid = ~np.isnan(a)
+    assert (lab2[valid] > 0).all() and (lab2[~valid] == 0).all()
+    assert np.array_equal(np.sort(seeds), seeds) and len(seeds) == lab.max()
+    for k, s in enumerate(seeds, 1):
+        r, c = divmod(int(s), nc + 2)
+        assert lab[s] == k and f[r - 1, c - 1] == a[r - 1, c - 1]   # an outlet keeps its value
+    for r, c in zip(*np.nonzero(valid)):
+        s = int(seeds[lab2[r, c] - 1])
+        start = (s // (nc + 2) - 1, s % (nc + 2) - 1)
+        seen = {start}
+        todo = deque([start])
+        while todo and (r, c) not in seen:
+            y, x = todo.popleft()
+            for dy in (-1, 0, 1):
+                for dx in (-1, 0, 1):
+                    q = (y + dy, x + dx)
+                    if 0 <= q[0] < nr and 0 <= q[1] < nc and q not in seen and valid[q] and f[q] <= f[r, c]:
+                        seen.add(q)
+                        todo.append(q)
+        assert (r, c) in seen
+
+
 def test_fill_float32_input_same_as_float64():
     # the float32 fast path (keys read straight from the input) equals the float64 path;
     # nodata compares in the array's dtype, as ``dem == nodata`` does

@@ -4,9 +4,10 @@ The method is the Nordic bluespot screening (Balstrøm & Crawford 2018, the
 Danish tool *malstroem*; SCALGO Live's flash-flood map) without a time
 dimension:
 
-1. **Fill** the DEM (Priority-Flood, Barnes, Lehman & Mulla 2014, with the
-   plain-stack improvement of Zhou et al. 2016 / Wei et al. 2019); the raster
-   edge and nodata cells are outlets, 8-connectivity. The kernel
+1. **Fill** the DEM (the surface of Priority-Flood, Barnes, Lehman & Mulla
+   2014, computed as a grayscale reconstruction with Vincent's 1993 hybrid
+   algorithm: raster scans, then a FIFO queue); the raster edge and nodata
+   cells are outlets, 8-connectivity. The kernel
    (:func:`flood_keys`) is shared with the tiled fill of DEMs larger than
    memory (:mod:`twin.flood_tiled`, Barnes 2016), which gives the same
    surface, depressions and building exposure tile by tile.
@@ -189,19 +190,23 @@ def _padded(dem: np.ndarray, nodata: float | None) -> np.ndarray:
 
 
 def fill_depressions(dem: np.ndarray, nodata: float | None = None) -> np.ndarray:
-    """Fill every depression of a DEM to its spill level (Priority-Flood).
+    """Fill every depression of a DEM to its spill level.
 
-    Barnes, Lehman & Mulla (2014), "Priority-Flood: an optimal
-    depression-filling and watershed-labeling algorithm for digital elevation
-    models", Computers & Geosciences 62:117-127, with the improvement of
-    Zhou, Sun & Fu (2016) / Wei, Zhou & Fu (2019): cells that are not lower
-    than a final neighbour are final at their own elevation and go through a
-    plain stack; only cells that still have a lower open neighbour when the
-    stack has drained enter the priority queue, an exact monotone bucket
-    queue on integer keys (:func:`twin._flood_kernels.flood_core`, the one
-    kernel of the in-memory and the tiled fill). Priority-Flood only compares
-    elevations, so a DEM whose values are not all float32 is filled through
-    their ranks (:func:`rank_surrogate`), with the same kernel.
+    The result is the surface of Priority-Flood (Barnes, Lehman & Mulla 2014,
+    "Priority-Flood: an optimal depression-filling and watershed-labeling
+    algorithm for digital elevation models", Computers & Geosciences
+    62:117-127): every cell at the lowest level over all paths to an outlet
+    of the highest cell on the path. It is computed as the grayscale
+    reconstruction by erosion of the DEM from its outlets with the hybrid
+    algorithm of Vincent (1993, IEEE Trans. Image Processing 2(2):176-201),
+    as topotoolbox's ``fillsinks(hybrid=True)`` does: forward and backward
+    raster scans settle most cells, a FIFO queue the rest
+    (:func:`twin._flood_kernels.fill_core`, the one kernel of the in-memory
+    and the tiled fill), on order-preserving integer keys of the float32
+    values. The fill only compares elevations, so a DEM whose values are not
+    all float32 is filled through their ranks (:func:`rank_surrogate`), with
+    the same kernel; the result is exact (bit for bit that of any exact
+    Priority-Flood).
 
     Parameters
     ----------
@@ -239,7 +244,7 @@ def fill_depressions(dem: np.ndarray, nodata: float | None = None) -> np.ndarray
 
 def flood_keys(arr: np.ndarray, nodata: float | None, *,
                label: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Run the priority-flood kernel on a float32/float64 grid.
+    """Run the fill kernel (:func:`twin._flood_kernels.fill_core`) on a float32/float64 grid.
 
     The raster edge and cells next to nodata are the seeds (outlets).
 
@@ -252,8 +257,10 @@ def flood_keys(arr: np.ndarray, nodata: float | None, *,
     label : bool
         Also return the watershed label of every cell: the seeds are
         numbered ``1, 2, ...`` in raster order of the padded grid and every
-        other cell takes the label of the seed whose flood reached it (0 for
-        nodata).
+        other cell takes the label of a seed joined to it by a path of cells
+        whose filled level is not above its own (the seed whose flood reached
+        it; 0 for nodata). Where several seeds qualify (ties) which one is
+        taken is up to the kernel.
 
     Returns
     -------
@@ -269,25 +276,22 @@ def flood_keys(arr: np.ndarray, nodata: float | None, *,
     has_nd = nodata is not None and not np.isnan(nodata)
     ndv = float(arr.dtype.type(nodata)) if has_nd else 0.0
     arr = np.ascontiguousarray(arr)  # one compiled layout per dtype (a view would compile another)
-    w, stack, sp, smin, smax, bm, exact = _k.keys_seeded(arr, has_nd, ndv)
+    w, exact = _k.keys_padded(arr, has_nd, ndv)
     values = None
     if not exact:
-        del w, stack, bm
+        del w
         arr, values = rank_surrogate(arr, nodata)
-        w, stack, sp, smin, smax, bm, exact = _k.keys_seeded(arr, False, 0.0)
+        w, exact = _k.keys_padded(arr, False, 0.0)
     lab = np.zeros(w.shape[0] if label else 0, dtype=np.int32)
-    seeds = np.sort(stack[:sp]) if label else np.zeros(0, dtype=np.int32)
-    if label:
-        lab[seeds] = np.arange(1, sp + 1, dtype=np.int32)
-    _k.flood_core(w, arr.shape[1] + 2, stack, sp, smin, smax, bm, lab)
-    del stack, bm
+    seeds = _k.fill_core(w, arr.shape[0], arr.shape[1], lab)
     filled = _k.filled_from_keys(w, arr.shape[0], arr.shape[1])
+    del w
     if values is not None:
         filled = from_rank_surrogate(filled, values)
     return filled, lab, seeds
 
 
-#: the float32 keys of :func:`twin._flood_kernels.keys_seeded` of the
+#: the float32 keys of :func:`twin._flood_kernels.keys_padded` of the
 #: negative finite floats run from 0x00800000 (-max float) to 0x7FFFFFFF (-0.0)
 _RANK0 = 0x00800000
 
@@ -296,7 +300,7 @@ def rank_surrogate(arr: np.ndarray, nodata: float | None) -> tuple[np.ndarray, n
     """float32 stand-ins that order like ``arr`` and the sorted distinct values.
 
     The i-th smallest distinct valid value becomes the negative float32 whose
-    key (see :func:`twin._flood_kernels.keys_seeded`) is ``0x00800000 + i``,
+    key (see :func:`twin._flood_kernels.keys_padded`) is ``0x00800000 + i``,
     so any DEM (float64 values, integers) is filled by the float32 kernel;
     :func:`from_rank_surrogate` maps the result back.
     """
@@ -548,7 +552,7 @@ def _elevation_order(zf: np.ndarray, cells: np.ndarray) -> np.ndarray:
 
     When every value is a float32 (DEMs usually are) and every index fits 32
     bits, one ``uint64`` sort of ``sortable(float32 bits) << 32 | cell`` does
-    it (the order-preserving key of :func:`twin._flood_kernels.keys_seeded`:
+    it (the order-preserving key ``_sk`` of :func:`twin._flood_kernels.keys_padded`:
     sign bit set flips all bits, else the sign bit is set); otherwise a stable
     argsort.
     """

@@ -8,7 +8,7 @@ digital elevation models", Computers & Geosciences 94:30-40, in three stages:
    own tile; the grid and tiling come from the lazily opened, dask-backed
    rioxarray DataArray, :func:`twin.raster.open_dem_lazy`), is filled
    by the same kernel as the in-memory path
-   (:func:`twin._flood_kernels.flood_core`) with its own perimeter as seeds,
+   (:func:`twin._flood_kernels.fill_core`) with its own perimeter as seeds,
    labelling every cell with the seed its flood came from. Perimeter cells
    next to nodata or the raster edge (seen through the halo) are true
    outlets and share node 0; every other perimeter cell is a node of the

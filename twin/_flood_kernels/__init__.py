@@ -6,22 +6,15 @@ offsets of the flat index, without bounds checks. NaN marks nodata.
 
 Algorithms
 ----------
-* :func:`flood_core` -- the one priority-flood kernel (in-memory and tiled
-  fill): Priority-Flood (Barnes, Lehman & Mulla 2014, Computers &
-  Geosciences 62:117-127) with the improvement of Zhou, Sun & Fu (2016,
-  Int. J. Digital Earth 9(8)) and Wei, Zhou & Fu (2019, Int. J. Digital
-  Earth 12(4)) that keeps most cells out of the priority queue: a neighbour
-  that is not lower than an already final cell is final at its own
-  elevation, so it is handled by a plain stack; only cells that have a
-  lower, still open neighbour enter the queue, an exact monotone bucket
-  queue on order-preserving integer keys of float32 values.
-  :func:`keys_seeded` does the key conversion, the raising of single-cell
-  pits (to their lowest neighbour, not above their filled level, so the
-  result is unchanged) and the seeding in one pass over the DEM;
-  :func:`flood_core` drops the queue entries whose neighbours are all
-  closed by then (most of them) with a look-up in a 1-bit-per-cell bitmap,
-  and optionally labels every cell with the seed it was flooded from (the
-  watershed labels of the tiled fill, Barnes 2016).
+* :func:`fill_core` -- the one fill kernel (in-memory and tiled fill): the
+  filled surface as the morphological reconstruction by erosion of the DEM
+  from its outlets (equal to Priority-Flood's, Barnes, Lehman & Mulla 2014,
+  Computers & Geosciences 62:117-127), by the hybrid algorithm of Vincent
+  (1993, IEEE Trans. Image Processing 2(2):176-201): forward and backward
+  raster scans settle most cells, a FIFO queue the rest. It works on packed
+  order-preserving integer keys of the float32 values (:func:`keys_padded`,
+  :func:`filled_from_keys`) and optionally labels every cell with the outlet
+  its flood came from (the watershed labels of the tiled fill, Barnes 2016).
 * :func:`pit_hierarchy` -- the depression hierarchy of Barnes, Callaghan &
   Wickert (2020, Earth Surf. Dynam. 8:431-445): the depression cells are
   visited in elevation order (the pop order of a flood from all pits), take
@@ -41,27 +34,21 @@ Algorithms
 
 The kernels live in one module per step (``_fill``, ``_hierarchy``,
 ``_routing``, ``_outlines``, ``_tiles``, with shared helpers in ``_common``);
-this package re-exports them so callers write ``_k.flood_core``.
+this package re-exports them so callers write ``_k.fill_core``.
 """
 
 from twin._flood_kernels._common import (  # noqa: F401
-    _prefetch,
     _offsets,
     _heap_push,
     _heap_pop,
-    _heapu_push,
-    _heapu_pop,
     _find,
     _grow,
     pad_nan,
 )
 from twin._flood_kernels._fill import (  # noqa: F401
     _sk,
-    _close_bit,
-    _closed3,
-    _stale,
-    flood_core,
-    keys_seeded,
+    keys_padded,
+    fill_core,
     filled_from_keys,
 )
 from twin._flood_kernels._hierarchy import (  # noqa: F401

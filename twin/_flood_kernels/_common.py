@@ -1,6 +1,6 @@
-"""Small shared numba helpers of the flood kernels: neighbour offsets, binary heaps, union-find, padding.
+"""Small shared numba helpers of the flood kernels: neighbour offsets, binary heap, union-find, padding.
 
-The helpers that kernels call (heaps, union-find, :func:`_grow`) are
+The helpers that kernels call (heap, union-find, :func:`_grow`) are
 ``register_jitable``: they are compiled into their callers once per argument
 *type*, whereas an ``njit`` helper is compiled again for every literal
 argument (``_grow(a, 0)`` and ``_grow(a, n)`` were two specialisations),
@@ -12,29 +12,8 @@ shape-mismatch message builder (string formatting) into every kernel.
 from __future__ import annotations
 
 import numpy as np
-from llvmlite import ir
-from numba import njit, types
-from numba.core import cgutils
-from numba.extending import intrinsic, register_jitable
-
-
-@intrinsic
-def _prefetch(typingctx, arr, idx):
-    """Hint the CPU to load ``arr[idx]`` into cache (``llvm.prefetch``; no effect on results)."""
-    sig = types.void(arr, idx)
-
-    def codegen(context, builder, signature, args):
-        ary = context.make_array(signature.args[0])(context, builder, args[0])
-        i8p = ir.IntType(8).as_pointer()
-        i32 = ir.IntType(32)
-        fn = cgutils.get_or_insert_function(
-            builder.module, ir.FunctionType(ir.VoidType(), [i8p, i32, i32, i32]), "llvm.prefetch.p0i8")
-        ptr = builder.bitcast(builder.gep(ary.data, [args[1]]), i8p)
-        # read, high temporal locality, data cache
-        builder.call(fn, [ptr, ir.Constant(i32, 0), ir.Constant(i32, 3), ir.Constant(i32, 1)])
-        return context.get_dummy_value()
-
-    return sig, codegen
+from numba import njit
+from numba.extending import register_jitable
 
 
 @njit(cache=True)
@@ -83,41 +62,6 @@ def _heap_pop(keys, vals, size):
         keys[i] = lk
         vals[i] = lv
     return key, val, size
-
-
-@register_jitable
-def _heapu_push(h, size, key):
-    h = _grow(h, size)
-    i = size
-    while i > 0:
-        p = (i - 1) >> 1
-        if h[p] <= key:
-            break
-        h[i] = h[p]
-        i = p
-    h[i] = key
-    return h, size + 1
-
-
-@register_jitable
-def _heapu_pop(h, size):
-    top = h[0]
-    size -= 1
-    last = h[size]
-    i = 0
-    while True:
-        c = 2 * i + 1
-        if c >= size:
-            break
-        if c + 1 < size and h[c + 1] < h[c]:
-            c += 1
-        if h[c] >= last:
-            break
-        h[i] = h[c]
-        i = c
-    if size > 0:
-        h[i] = last
-    return top, size
 
 
 # --------------------------------------------------------------------------- hierarchy
