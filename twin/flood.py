@@ -5,9 +5,9 @@ Danish tool *malstroem*; SCALGO Live's flash-flood map) without a time
 dimension:
 
 1. **Fill** the DEM (the surface of Priority-Flood, Barnes, Lehman & Mulla
-   2014, computed as a grayscale reconstruction with Vincent's 1993 hybrid
-   algorithm: raster scans, then a FIFO queue); the raster edge and nodata
-   cells are outlets, 8-connectivity. The kernel
+   2014, computed as a grayscale reconstruction in the manner of Vincent's
+   1993 hybrid algorithm: raster scans, then a priority queue for the rest);
+   the raster edge and nodata cells are outlets, 8-connectivity. The kernel
    (:func:`flood_keys`) is shared with the tiled fill of DEMs larger than
    memory (:mod:`twin.flood_tiled`, Barnes 2016), which gives the same
    surface, depressions and building exposure tile by tile.
@@ -200,7 +200,9 @@ def fill_depressions(dem: np.ndarray, nodata: float | None = None) -> np.ndarray
     reconstruction by erosion of the DEM from its outlets with the hybrid
     algorithm of Vincent (1993, IEEE Trans. Image Processing 2(2):176-201),
     as topotoolbox's ``fillsinks(hybrid=True)`` does: forward and backward
-    raster scans settle most cells, a FIFO queue the rest
+    raster scans settle most cells; the rest is flooded in priority order
+    from the cells the scans leave unsettled (a heap and a stack, each cell
+    lowered once, where Vincent and topotoolbox use a FIFO queue)
     (:func:`twin._flood_kernels.fill_core`, the one kernel of the in-memory
     and the tiled fill), on order-preserving integer keys of the float32
     values. The fill only compares elevations, so a DEM whose values are not

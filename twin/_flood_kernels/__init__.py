@@ -11,7 +11,8 @@ Algorithms
   from its outlets (equal to Priority-Flood's, Barnes, Lehman & Mulla 2014,
   Computers & Geosciences 62:117-127), by the hybrid algorithm of Vincent
   (1993, IEEE Trans. Image Processing 2(2):176-201): forward and backward
-  raster scans settle most cells, a FIFO queue the rest. It works on packed
+  raster scans settle most cells, a priority queue (heap + stack) the rest,
+  each cell lowered once there. It works on packed
   order-preserving integer keys of the float32 values (:func:`keys_padded`,
   :func:`filled_from_keys`) and optionally labels every cell with the outlet
   its flood came from (the watershed labels of the tiled fill, Barnes 2016).

@@ -1,6 +1,6 @@
-"""Small shared numba helpers of the flood kernels: neighbour offsets, binary heap, union-find, padding.
+"""Small shared numba helpers of the flood kernels: neighbour offsets, binary heaps, union-find, padding.
 
-The helpers that kernels call (heap, union-find, :func:`_grow`) are
+The helpers that kernels call (heaps, union-find, :func:`_grow`) are
 ``register_jitable``: they are compiled into their callers once per argument
 *type*, whereas an ``njit`` helper is compiled again for every literal
 argument (``_grow(a, 0)`` and ``_grow(a, n)`` were two specialisations),
@@ -62,6 +62,27 @@ def _heap_pop(keys, vals, size):
         keys[i] = lk
         vals[i] = lv
     return key, val, size
+
+
+@register_jitable
+def _heapu_pop(h, size):
+    top = h[0]
+    size -= 1
+    last = h[size]
+    i = 0
+    while True:
+        c = 2 * i + 1
+        if c >= size:
+            break
+        if c + 1 < size and h[c + 1] < h[c]:
+            c += 1
+        if h[c] >= last:
+            break
+        h[i] = h[c]
+        i = c
+    if size > 0:
+        h[i] = last
+    return top, size
 
 
 # --------------------------------------------------------------------------- hierarchy

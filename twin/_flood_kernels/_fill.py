@@ -2,32 +2,38 @@
 
 :func:`fill_core` -- the one fill kernel (in-memory and tiled fill). The
 filled surface is the morphological reconstruction by erosion of the DEM
-from its outlets (Soille & Gratin 1994; equal to the result of
-Priority-Flood, Barnes, Lehman & Mulla 2014), computed with the hybrid
-algorithm of Vincent (1993, IEEE Trans. Image Processing 2(2):176-201):
-raster scans forward and backward (sequential memory access, no queue)
-settle most cells, and a FIFO queue seeded by the last backward scan
-finishes the rest. The marker only decreases from an upper bound and every
-value is one of the DEM's, so the result is exact (bit for bit the same as
-any exact Priority-Flood). :func:`keys_padded` turns the DEM into packed
-order-preserving integer keys (marker in the high word, DEM in the low
-word, one 8-byte load per neighbour test); :func:`filled_from_keys` reads
-the result back. With a label array the same kernel also labels every cell
-with the outlet ("seed") whose flood reached it (the watershed labels of
-the tiled fill, Barnes 2016).
-"""
+from its outlets (Soille & Gratin 1994; the surface of Priority-Flood,
+Barnes, Lehman & Mulla 2014), computed as in the hybrid algorithm of
+Vincent (1993, IEEE Trans. Image Processing 2(2):176-201): raster scans
+forward and backward (sequential memory access, no queue) settle most
+cells; the cells the last backward scan leaves able to lower a neighbour
+seed the rest, which is done in priority order (a heap plus a stack for
+the cells at the current level, as in Priority-Flood with the plain-queue
+improvement of Zhou, Sun & Fu 2016) instead of Vincent's FIFO queue, so
+that each cell is lowered at most once there. Markers only decrease from
+an upper bound and every value is one of the DEM's, so the result is exact
+(bit for bit that of any exact Priority-Flood). :func:`keys_padded` turns
+the DEM into packed order-preserving integer keys (marker in the high
+word, DEM in the low word: one 8-byte load per neighbour test);
+:func:`filled_from_keys` reads the result back. With a label array the same
+kernel also labels every cell with an outlet ("seed") its flood came from
+(the watershed labels of the tiled fill, Barnes 2016)."""
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
-from twin._flood_kernels._common import _offsets
+from twin._flood_kernels._common import _heapu_pop, _offsets
 
 _LO = 0xFFFFFFFF
 _TOP = 0xFFFFFFFF00000000
 #: scan pairs go on while more than 1/_QUEUE_SHARE of the cells would be queued
-#: (chosen by timing 1/32 ... 1/1024 on smooth, blocky and real DEMs, benchmarks/results_flood.md)
-_QUEUE_SHARE = 256
+#: (timed 1/8 ... 1/1024 on the smooth, blocky and real DEMs of benchmarks/bench_flood.py
+#: at 1M and 16.8M cells: 1/32 is best on smooth and blocky, 1/64 ... 1/256 on real
+#: (1/32 is 1.5x slower there); 1/64 is the compromise)
+_QUEUE_SHARE = 64
+#: at most this many pairs of scans
+_MAX_PAIRS = 8
 
 
 # --------------------------------------------------------------------------- keys
@@ -117,7 +123,8 @@ def _scan(w, nr, nc, lab, forward, queue):
     Backward scans (``forward`` False) also put on ``queue`` every cell that
     can still lower one of those four neighbours (Vincent 1993: after the
     scan only such pairs can break the reconstruction's fixed point).
-    Returns the number of queued cells.
+    Returns the number of queued cells and of cells whose marker is above
+    their elevation after the scan (valid and raised).
     """
     pc = np.uint64(nc + 2)
     one = np.uint64(1)
@@ -125,6 +132,7 @@ def _scan(w, nr, nc, lab, forward, queue):
     lo = np.uint64(_LO)
     labelled = lab.shape[0] > 0
     cnt = 0
+    raised = 0
     for rr in range(1, nr + 1):
         r = rr if forward else nr + 1 - rr
         b = np.uint64(r) * pc
@@ -143,6 +151,7 @@ def _scan(w, nr, nc, lab, forward, queue):
             m3 = min(min(mi, a0), min(a1, a2))
             v = min(max(k, m3), max(k, prev))
             w[i] = (v << s32) | k
+            raised += v > k
             if labelled and v != mi:
                 # the passed neighbour that gave the new marker (one no higher)
                 q = i - one if forward else i + one
@@ -166,7 +175,23 @@ def _scan(w, nr, nc, lab, forward, queue):
                     queue[cnt] = np.int32(i)
                     cnt += 1
             prev = v
-    return cnt
+    return cnt, raised
+
+
+@njit(cache=True, inline="always")
+def _sift_up(h, size, key):
+    # push ``key`` on the binary min-heap ``h[:size]`` (room is the caller's: an
+    # array grown in the loop would be reassigned there, which made numba's loop
+    # 10x slower even where it never grew); returns the new size
+    i = size
+    while i > 0:
+        q = (i - 1) >> 1
+        if h[q] <= key:
+            break
+        h[i] = h[q]
+        i = q
+    h[i] = key
+    return size + 1
 
 
 # --------------------------------------------------------------------------- kernel
@@ -181,9 +206,12 @@ def fill_core(w, nr, nc, lab):
 
     Steps: pairs of raster scans (forward, then backward; a cell's marker
     becomes ``max(z, min(marker, passed neighbours))``), repeated while the
-    backward scan leaves many cells that can still lower a neighbour, then a
-    FIFO queue from those cells lowers the rest (a cell that is lowered
-    lowers its neighbours in turn). Markers only decrease, from above the
+    backward scan leaves many cells that can still lower a neighbour and
+    the last pair cut their number well; then those cells go into a binary
+    heap at their marker and the rest is flooded in priority order: a popped
+    cell whose marker is unchanged is final, and each neighbour it lowers is
+    final too, at the popped level (a stack, handled before the next pop) or
+    at its own elevation (the heap). Markers only decrease, from above the
     filled surface, to the reconstruction's unique fixed point.
 
     Parameters
@@ -233,48 +261,62 @@ def fill_core(w, nr, nc, lab):
         seeds = seeds[:ns].copy()
     queue = np.empty(max(n, 16), dtype=np.int32)
     nq = 0
-    for _ in range(8):
+    raised = 0
+    last = n
+    for _ in range(_MAX_PAIRS):
         _scan(w, nr, nc, lab, True, queue)
-        nq = _scan(w, nr, nc, lab, False, queue)
+        nq, raised = _scan(w, nr, nc, lab, False, queue)
         # another pair of scans costs two sequential passes; the queue costs
-        # far more per cell (random access, cells lowered more than once: on
-        # the 16.8M-cell fractal DEM 1.0M queued cells after one pair led to
-        # 24M pushes), so scan until fewer than 1/256 of the cells are queued
-        # (smooth 16.8M: 5 pairs, real Fornebu: 2); at most 8 pairs
-        if nq * _QUEUE_SHARE < n:
+        # more per cell (random access, a heap), so scan on while more than
+        # 1/_QUEUE_SHARE of the cells are queued and the last pair cut the
+        # queue by 40 % or more (on rough terrain, e.g. white noise, the scans
+        # stop gaining after one pair)
+        if nq * _QUEUE_SHARE < n or 5 * nq > 3 * last:
             break
-    # FIFO propagation (circular buffer, grown when full)
-    qh = 0
-    qt = nq
-    cnt = nq
+        last = nq
+    # the rest in priority order (Dijkstra on the bottleneck): the queued cells
+    # enter a binary heap at their marker; a popped cell whose marker is still
+    # that value is final (every lower marker has been popped), and so is every
+    # neighbour it lowers: to the popped level (then it goes on a stack and is
+    # handled at that level) or to its own elevation (then it waits in the heap
+    # until its level comes up). So each cell is lowered at most once here; a
+    # FIFO queue (Vincent 1993, topotoolbox) lowers cells again and again on
+    # rough terrain (2048 x 2048 white noise: 12 s instead of 0.45 s).
+    # room for every entry: the queued cells and each raised cell once
+    heap = np.empty(nq + raised + 1, dtype=np.uint64)
+    hs = 0
+    for t in range(nq):
+        p = np.int64(queue[t])
+        hs = _sift_up(heap, hs, ((w[p] >> s32) << s32) | np.uint64(p))
+    stack = queue   # reused: the stack holds each cell at most once
+    sp = 0
     off = _offsets(pc)
-    while cnt > 0:
-        p = np.int64(queue[qh])
-        qh += 1
-        if qh == queue.shape[0]:
-            qh = 0
-        cnt -= 1
-        v = w[p] >> s32
-        for k in range(8):
-            j = p + off[k]
-            x = w[j]
-            mj = x >> s32
-            if mj > v:
-                kj = x & lo
-                if mj > kj:
-                    w[j] = (max(v, kj) << s32) | kj
-                    if labelled:
-                        lab[j] = lab[p]
-                    if cnt == queue.shape[0]:
-                        q2 = np.empty(2 * cnt, dtype=np.int32)
-                        q2[:cnt - qh] = queue[qh:]
-                        q2[cnt - qh:cnt] = queue[:qh]
-                        queue = q2
-                        qh = 0
-                        qt = cnt
-                    queue[qt] = np.int32(j)
-                    qt += 1
-                    if qt == queue.shape[0]:
-                        qt = 0
-                    cnt += 1
+    while True:
+        while sp > 0:
+            sp -= 1
+            p = np.int64(stack[sp])
+            v = w[p] >> s32
+            for k in range(8):
+                j = p + off[k]
+                x = w[j]
+                mj = x >> s32
+                if mj > v:
+                    kj = x & lo
+                    if mj > kj:
+                        if kj <= v:
+                            w[j] = (v << s32) | kj
+                            stack[sp] = np.int32(j)
+                            sp += 1
+                        else:
+                            w[j] = (kj << s32) | kj
+                            hs = _sift_up(heap, hs, (kj << s32) | np.uint64(j))
+                        if labelled:
+                            lab[j] = lab[p]
+        if hs == 0:
+            break
+        key, hs = _heapu_pop(heap, hs)
+        p = np.int64(key & lo)
+        if (w[p] >> s32) == key >> s32:   # else lowered since: handled at its lower level
+            stack[sp] = np.int32(p)
+            sp += 1
     return seeds
