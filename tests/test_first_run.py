@@ -28,9 +28,9 @@ from twin.flood import _elevation_order, _label_components
 #: (specialised on purpose for the forward and the backward raster scan). Before
 #: issue 10 item 12 there were 42: ``_grow`` 8, the heap, ``_find`` and
 #: ``_intercept`` 2 each (literal-int and int32 specialisations), plus
-#: ``label_components`` and ``elevation_order``; with the fill of main at the
-#: time (fill_core) 33.
-MAX_SPECIALISATIONS = 33
+#: ``label_components`` and ``elevation_order``; 34 after (also with the later
+#: fill kernel ``fill_core``, whose ``_heapu_pop`` is one of them).
+MAX_SPECIALISATIONS = 34
 #: Array types ``_grow`` is compiled for (int32, int64, float64 1-D; int64, float64 2-D).
 MAX_GROW_TYPES = 5
 #: Functions specialised on a literal on purpose, and how often.
