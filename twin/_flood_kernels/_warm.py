@@ -98,7 +98,7 @@ def start() -> None:
 
 
 def stop() -> None:
-    """Stop the helper if it still runs (at exit, or after a timeout)."""
+    """Stop the helper if it still runs (registered to run at exit)."""
     global _proc
     p, _proc = _proc, None
     if p is not None and p.poll() is None:
