@@ -264,6 +264,9 @@ def run(scenarios: tuple[Path, ...], district_dir: Path | None, out: Path, offli
         reads.add(district_dir.resolve())
     writes = folders + ([out / n for n in COMPARISON_FILES] if len(loaded) >= 2 else [])
     _check_out(out, reads, writes)
+    from twin._flood_kernels import _warm
+
+    _warm.start()  # first run after install: compile the flood kernels on the second core meanwhile
     district = load_district(district_dir) if district_dir else None
     session = Session(draws=draws)
     from twin.importers import data_note

@@ -58,6 +58,7 @@ is exact.
 
 from __future__ import annotations
 
+import copy
 import csv
 import math
 from dataclasses import dataclass, field
@@ -425,7 +426,7 @@ def _max_filter(a: np.ndarray, radius: int) -> np.ndarray:
 def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
            basins: gpd.GeoDataFrame | None = None, rain_mm: float | None = None,
            paved: gpd.GeoDataFrame | None = None, green: gpd.GeoDataFrame | None = None,
-           params: FloodParams = FloodParams()) -> FloodResult:
+           params: FloodParams = FloodParams(), terrain: dict | None = None) -> FloodResult:
     """Screen a DEM for cloudburst flooding: depressions, a rain event, basins, buildings.
 
     The steps: :func:`_check_inputs`, :func:`_find_depressions` (fill and
@@ -448,14 +449,18 @@ def screen(dem: Raster, *, buildings: gpd.GeoDataFrame | None = None,
         Surface polygons for the runoff coefficients.
     params : FloodParams
         Thresholds and coefficients.
+    terrain : dict, optional
+        A cache for the steps that depend on the DEM alone (:func:`_terrain`),
+        shared by the screenings of one run (scenarios that change the
+        buildings, basins or rain but not the terrain).
 
     Returns
     -------
     FloodResult
     """
     buildings, basins = _check_inputs(dem, rain_mm, buildings, basins, paved, green)
-    s = _find_depressions(dem)
-    g = _depression_graph(s, dem, basins)
+    s, terrain_graph = _terrain(dem, terrain)
+    g = _depression_graph(s, terrain_graph, dem, basins)
     st = _depression_stats(s, g, dem.cell_area_m2, params)
     balance: dict[str, float] = {"fill_volume_m3": float(st.vol.sum())}
     rain = None
@@ -516,7 +521,7 @@ def _find_depressions(dem: Raster) -> _Surface:
     valid = ~np.isnan(z)
     dep = np.zeros(z.shape, dtype=np.bool_)
     np.greater(f, z, out=dep, where=valid)
-    comp, ncomp = _k.label_components(dep)
+    comp, ncomp = _label_components(dep)
     zf = z.ravel()
     ff = f.ravel()
     dcells = np.flatnonzero(dep.ravel())
@@ -528,13 +533,42 @@ def _find_depressions(dem: Raster) -> _Surface:
     return _Surface(z, f, valid, dep, comp, ncomp, dcells, ddepth, dcomp, fill_level, order)
 
 
-def elevation_sorted(zf: np.ndarray, dcells: np.ndarray) -> np.ndarray:
-    """``dcells`` (sorted flat indices) in non-decreasing elevation ``zf``, ties in raster order."""
-    packed = _k.elevation_order(zf, dcells)
-    if len(packed) == len(dcells):
+def _label_components(dep: np.ndarray) -> tuple[np.ndarray, int]:
+    """8-connected components of a padded boolean mask: flat int32 ids from 0, -1 outside.
+
+    :func:`scipy.ndimage.label` numbers the components in raster order of
+    their first cell, as :func:`twin._flood_kernels.label_components` does
+    (same ids; a compiled library call instead of a numba kernel, so the first
+    run after install does not compile it).
+    """
+    from scipy import ndimage
+
+    lab, n = ndimage.label(dep, structure=np.ones((3, 3), dtype=bool))
+    comp = lab.ravel()
+    comp -= 1
+    return comp.astype(np.int32, copy=False), int(n)
+
+
+def elevation_sorted(zf: np.ndarray, cells: np.ndarray) -> np.ndarray:
+    """``cells`` sorted by ``zf`` (stable).
+
+    When every value is a float32 (DEMs usually are) and every index fits 32
+    bits, one ``uint64`` sort of ``sortable(float32 bits) << 32 | cell`` does
+    it (the order-preserving key ``_sk`` of :func:`twin._flood_kernels.keys_padded`:
+    sign bit set flips all bits, else the sign bit is set); otherwise a stable
+    argsort.
+    """
+    v = zf[cells]
+    with np.errstate(over="ignore", invalid="ignore"):
+        v32 = v.astype(np.float32)
+    if np.array_equal(v32, v) and (len(cells) == 0 or int(cells.max()) < 2**32):
+        bits = v32.view(np.uint32)
+        sign = np.uint32(0x80000000)
+        key = np.where(bits & sign, ~bits, bits | sign).astype(np.uint64)
+        packed = (key << np.uint64(32)) | cells.astype(np.uint64)
         packed.sort()
         return (packed & np.uint64(0xFFFFFFFF)).astype(np.int64)
-    return dcells[np.argsort(zf[dcells], kind="stable")]
+    return cells[np.argsort(v, kind="stable")]
 
 
 @dataclass
@@ -565,14 +599,48 @@ class _Graph:
         return self.node_comp[:self.nleaf]
 
 
-def _depression_graph(s: _Surface, dem: Raster, basins: gpd.GeoDataFrame | None) -> _Graph:
-    """Hierarchy of every depression, D8 terminals, pour points and the basins on the graph."""
+#: Largest terrain (bytes of its arrays) :func:`_terrain` keeps in a run's cache;
+#: a larger one is recomputed per screening rather than held in memory twice.
+TERRAIN_CACHE_BYTES = 1 << 30
+
+
+def _terrain(dem: Raster, cache: dict | None) -> tuple[_Surface, tuple]:
+    """The steps that depend on the DEM alone: fill and depressions (:func:`_find_depressions`),
+    the depression hierarchy, D8 flow terminals and pour points.
+
+    With ``cache``, a DEM with the same cells, grid and CRS (content digest)
+    reuses them; each caller gets its own copy (later steps may change
+    arrays in place).
+    """
+    key = None
+    if cache is not None:
+        import hashlib
+
+        data = np.ascontiguousarray(dem.data)
+        digest = hashlib.sha256(data.view(np.uint8)).hexdigest()
+        key = (digest, data.shape, data.dtype.str, tuple(dem.transform), str(dem.crs))
+        if key in cache:
+            return copy.deepcopy(cache[key])
+    s = _find_depressions(dem)
     leaf, nleaf, nodes, _top = _k.pit_hierarchy(s.z, s.dep, s.comp, s.ncomp, s.fill_level, s.order)
-    parent, child1, child2, spill, cap, geolink, node_comp, _bottom = nodes
     dirs, term0 = _k.flow_terminals(s.z, s.f, s.dep, leaf, nleaf)
-    leaf_comp = node_comp[:nleaf]
+    leaf_comp = nodes[6][:nleaf]
     pour, comp_target = _k.pour_points(s.f, s.dep, s.comp, s.ncomp, s.fill_level, term0, leaf_comp, nleaf,
                                        leaf)
+    parts = (s, (leaf, nleaf, nodes, dirs, term0, pour, comp_target))
+    if key is not None:
+        arrays = [v for v in vars(s).values() if isinstance(v, np.ndarray)]
+        arrays += [leaf, dirs, term0, pour, comp_target, *nodes]
+        if sum(a.nbytes for a in arrays) <= TERRAIN_CACHE_BYTES:
+            cache[key] = copy.deepcopy(parts)
+    return parts
+
+
+def _depression_graph(s: _Surface, terrain_graph: tuple, dem: Raster,
+                      basins: gpd.GeoDataFrame | None) -> _Graph:
+    """Hierarchy of every depression, D8 terminals, pour points (from :func:`_terrain`) and the basins on the graph."""
+    leaf, nleaf, nodes, dirs, term0, pour, comp_target = terrain_graph
+    parent, child1, child2, spill, cap, geolink, node_comp, _bottom = nodes
     basin_cap = np.zeros(0)
     term = term0
     pair_basin = np.zeros(0, dtype=np.int64)

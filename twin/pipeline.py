@@ -43,6 +43,7 @@ class Session:
     references: dict[str, dict[str, Any]] = field(default_factory=dict)
     reference_draws: dict[str, Any] = field(default_factory=dict)
     floods: dict[tuple, Any] = field(default_factory=dict)
+    terrain: dict[tuple, Any] = field(default_factory=dict)  # DEM-only flood steps (twin.flood._terrain)
     progress: Any = None  # callable(stage: str) told each stage as it starts (the CLI's progress bar)
     draws: int | None = None  # Latin-hypercube draws (CLI --draws); None: the scenario's or the default
 
@@ -66,11 +67,14 @@ class Session:
                rain_mm, repr(params))
         if key not in self.floods:
             # above the in-memory limit (flood_params.csv or $TWIN_FLOOD_MAX_MEMORY_GB): tile by tile
-            run = screen
             if needs_tiles(int(dem.data.size), params):
-                from twin.flood_tiled import screen_tiled as run
-            self.floods[key] = run(dem, buildings=buildings[[buildings.geometry.name]].copy(),
-                                   basins=basins, rain_mm=rain_mm, params=params)
+                from twin.flood_tiled import screen_tiled
+                self.floods[key] = screen_tiled(dem, buildings=buildings[[buildings.geometry.name]].copy(),
+                                                basins=basins, rain_mm=rain_mm, params=params)
+            else:
+                self.floods[key] = screen(dem, buildings=buildings[[buildings.geometry.name]].copy(),
+                                          basins=basins, rain_mm=rain_mm, params=params,
+                                          terrain=self.terrain)
         return self.floods[key]
 
     def district_for(self, scenario: Scenario, district: District | None = None) -> District:

@@ -1,10 +1,19 @@
 """Small shared numba helpers of the flood kernels: neighbour offsets, binary heaps, union-find, padding.
+
+The helpers that kernels call (heaps, union-find, :func:`_grow`) are
+``register_jitable``: they are compiled into their callers once per argument
+*type*, whereas an ``njit`` helper is compiled again for every literal
+argument (``_grow(a, 0)`` and ``_grow(a, n)`` were two specialisations),
+which the first run after install pays for. Copies are plain
+loops: a slice assignment (``b[:n] = a[:n]``) pulls in numba's
+shape-mismatch message builder (string formatting) into every kernel.
 """
 
 from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from numba.extending import register_jitable
 
 
 @njit(cache=True)
@@ -13,15 +22,10 @@ def _offsets(nc):
 
 
 # --------------------------------------------------------------------------- heap
-@njit(cache=True)
+@register_jitable
 def _heap_push(keys, vals, size, key, val):
-    if size >= keys.shape[0]:
-        nk = np.empty(keys.shape[0] * 2, dtype=keys.dtype)
-        nv = np.empty(vals.shape[0] * 2, dtype=vals.dtype)
-        nk[:size] = keys[:size]
-        nv[:size] = vals[:size]
-        keys = nk
-        vals = nv
+    keys = _grow(keys, size)
+    vals = _grow(vals, size)
     i = size
     while i > 0:
         p = (i - 1) >> 1
@@ -35,7 +39,7 @@ def _heap_push(keys, vals, size, key, val):
     return keys, vals, size + 1
 
 
-@njit(cache=True)
+@register_jitable
 def _heap_pop(keys, vals, size):
     key = keys[0]
     val = vals[0]
@@ -60,7 +64,7 @@ def _heap_pop(keys, vals, size):
     return key, val, size
 
 
-@njit(cache=True)
+@register_jitable
 def _heapu_pop(h, size):
     top = h[0]
     size -= 1
@@ -82,7 +86,7 @@ def _heapu_pop(h, size):
 
 
 # --------------------------------------------------------------------------- hierarchy
-@njit(cache=True)
+@register_jitable
 def _find(uf, a):
     root = a
     while uf[root] != root:
@@ -94,14 +98,22 @@ def _find(uf, a):
     return root
 
 
-@njit(cache=True)
+@register_jitable
 def _grow(a, n):
-    """``a`` with room for at least ``n + 1`` rows (doubled when full; first ``n`` rows kept)."""
+    """``a`` with room for at least ``n + 1`` rows (doubled when full; first ``n`` rows kept).
+
+    ``a`` is a C-contiguous 1-D or 2-D array; the rows are copied through
+    flat views (no slice assignment, see the module docstring).
+    """
     if n < a.shape[0]:
         return a
     shape = (a.shape[0] * 2,) + a.shape[1:]
     b = np.zeros(shape, dtype=a.dtype)
-    b[:n] = a[:n]
+    row = a.size // a.shape[0] if a.shape[0] > 0 else 0
+    af = a.reshape(a.size)
+    bf = b.reshape(b.size)
+    for i in range(min(n, a.shape[0]) * row):
+        bf[i] = af[i]
     return b
 
 

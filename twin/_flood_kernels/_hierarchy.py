@@ -46,10 +46,7 @@ def label_components(dep):
                 b = a + off[k]
                 if d[b] and comp[b] < 0:
                     comp[b] = ncomp
-                    if sp >= stack.shape[0]:
-                        ns = np.empty(stack.shape[0] * 2, dtype=np.int64)
-                        ns[:sp] = stack[:sp]
-                        stack = ns
+                    stack = _grow(stack, sp)
                     stack[sp] = b
                     sp += 1
         ncomp += 1
@@ -163,7 +160,7 @@ def _merge_tree(z, dep, comp, order):
         sumz[rc] += zc
         for k in range(8):
             j = c + off[k]
-            lj = leaf[j]
+            lj = np.int64(leaf[j])  # one integer type for _find
             if lj < 0 or lj == lc:
                 continue
             ra = _find(uf, lc)
@@ -209,8 +206,9 @@ def _tree_arrays(nleaf, lf_arrays, merges, nint):
     geolink = np.full(nnodes, -1, dtype=np.int64)
     comp_o = np.full(nnodes, -1, dtype=np.int64)
     bot = np.zeros(nnodes)
-    comp_o[:nleaf] = comp_of[:nleaf]
-    bot[:nleaf] = bottom[:nleaf]
+    for x in range(nleaf):
+        comp_o[x] = comp_of[x]
+        bot[x] = bottom[x]
     for t in range(nint):
         p = nleaf + t
         a = _node_id(ikids[t, 0], nleaf)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 from numba import njit
+from twin._flood_kernels._common import _grow
 
 
 # --------------------------------------------------------------------------- rasterizing
@@ -52,15 +53,20 @@ def rasterize_polygons(px, py, ring_off, poly_off, value, nr, nc, out):
                     y1 = py[v]
                     y2 = py[v + 1]
                     if (y1 <= yc < y2) or (y2 <= yc < y1):
-                        if nx >= xs.shape[0]:
-                            nxs = np.empty(xs.shape[0] * 2, dtype=np.float64)
-                            nxs[:nx] = xs[:nx]
-                            xs = nxs
+                        xs = _grow(xs, nx)
                         xs[nx] = px[v] + (yc - y1) * (px[v + 1] - px[v]) / (y2 - y1)
                         nx += 1
             if nx < 2:
                 continue
-            xs[:nx].sort()
+            # insertion sort: a handful of crossings per row (np.sort would
+            # compile numba's quicksort into the kernel)
+            for t in range(1, nx):
+                v = xs[t]
+                u = t - 1
+                while u >= 0 and xs[u] > v:
+                    xs[u + 1] = xs[u]
+                    u -= 1
+                xs[u + 1] = v
             for t in range(0, nx - 1, 2):
                 cs = max(0, int(np.ceil(xs[t] - 0.5)))
                 ce = min(nc - 1, int(np.ceil(xs[t + 1] - 0.5)) - 1)
@@ -140,13 +146,8 @@ def trace_rings(lab):
                     if _fg(lab, r0, c0 - 1):
                         continue
                     vr0, vc0, d0 = r0, c0, 2
-                if nring + 1 >= roff.shape[0]:
-                    ro2 = np.empty(roff.shape[0] * 2, dtype=np.int64)
-                    ro2[:nring] = roff[:nring]
-                    roff = ro2
-                    rl2 = np.empty(rlab.shape[0] * 2, dtype=np.int32)
-                    rl2[:nring] = rlab[:nring]
-                    rlab = rl2
+                roff = _grow(roff, nring + 1)
+                rlab = _grow(rlab, nring + 1)
                 roff[nring] = nv
                 rlab[nring] = lv
                 nring += 1
@@ -157,13 +158,8 @@ def trace_rings(lab):
                 prev = -1
                 while True:
                     if d != prev:
-                        if nv + 2 >= vr.shape[0]:
-                            a2 = np.empty(vr.shape[0] * 2, dtype=np.int32)
-                            a2[:nv] = vr[:nv]
-                            vr = a2
-                            b2 = np.empty(vc.shape[0] * 2, dtype=np.int32)
-                            b2[:nv] = vc[:nv]
-                            vc = b2
+                        vr = _grow(vr, nv + 2)
+                        vc = _grow(vc, nv + 2)
                         vr[nv] = vr_
                         vc[nv] = vc_
                         nv += 1

@@ -13,9 +13,9 @@
 from __future__ import annotations
 
 import numpy as np
-from numba import njit, types
-from numba.typed import Dict
-from twin._flood_kernels._common import _offsets
+from numba import njit
+from numba.extending import register_jitable
+from twin._flood_kernels._common import _grow, _offsets
 from twin._flood_kernels._tiles import basin_codes
 
 _SQRT2 = np.sqrt(2.0)
@@ -111,10 +111,7 @@ def resolve_flats(dirs, f, dep):
                 ok = (dirs[j] >= -1) if phase == 0 else d[j]
                 if ok:
                     dirs[i] = k
-                    if qt >= queue.shape[0]:
-                        nq = np.empty(queue.shape[0] * 2, dtype=np.int64)
-                        nq[:qt] = queue[:qt]
-                        queue = nq
+                    queue = _grow(queue, qt)
                     queue[qt] = i
                     qt += 1
                     break
@@ -125,10 +122,7 @@ def resolve_flats(dirs, f, dep):
                 b = a + off[k]
                 if dirs[b] == -3 and ff[b] == ff[a]:
                     dirs[b] = 7 - k
-                    if qt >= queue.shape[0]:
-                        nq = np.empty(queue.shape[0] * 2, dtype=np.int64)
-                        nq[:qt] = queue[:qt]
-                        queue = nq
+                    queue = _grow(queue, qt)
                     queue[qt] = b
                     qt += 1
     for i in range(n):
@@ -165,10 +159,7 @@ def follow_terminals(dirs, f, dep, leaf):
             if term[j] != -3:
                 t = term[j]
                 break
-            if np_ >= path.shape[0]:
-                npth = np.empty(path.shape[0] * 2, dtype=np.int64)
-                npth[:np_] = path[:np_]
-                path = npth
+            path = _grow(path, np_)
             path[np_] = j
             np_ += 1
             if dirs[j] < 0:
@@ -369,7 +360,7 @@ def basin_nodes(dep, leaf, basin, z, parent, nbasin, nnodes):
     return node
 
 
-@njit(cache=True)
+@register_jitable
 def _intercept(y, w, limit, skip, banc, bhead, bnext, parent, cap, stored, inflow):
     """Water entering node ``y`` passes the basins attached to ``y`` and its
     ancestors below ``limit`` (node ids grow towards the root); returns the rest."""
