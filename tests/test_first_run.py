@@ -29,8 +29,11 @@ from twin.flood import elevation_sorted, _label_components
 #: issue 10 item 12 there were 42: ``_grow`` 8, the heap, ``_find`` and
 #: ``_intercept`` 2 each (literal-int and int32 specialisations), plus
 #: ``label_components`` and ``elevation_order``; 34 after (also with the later
-#: fill kernel ``fill_core``, whose ``_heapu_pop`` is one of them).
-MAX_SPECIALISATIONS = 34
+#: fill kernel ``fill_core``, whose ``_heapu_pop`` is one of them); 39 once the
+#: flow kernels were split into named steps shared with the tiled path
+#: (``d8_steepest``, ``resolve_flats``, ``follow_terminals``, ``flat_search``,
+#: ``basin_codes``), each compiled once.
+MAX_SPECIALISATIONS = 39
 #: Array types ``_grow`` is compiled for (int32, int64, float64 1-D; int64, float64 2-D).
 MAX_GROW_TYPES = 5
 #: Functions specialised on a literal on purpose, and how often.

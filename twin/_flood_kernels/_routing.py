@@ -190,7 +190,7 @@ def basin_terminals(dirs, dep, term0, basin, nleaf, nc):
     pair_basin, pair_exit : int64 arrays (one entry per pair)
     """
     d = dep.ravel()
-    term, pairs = basin_codes(dirs, d, d, term0, basin, nc, nleaf, 1)
+    term, pairs = basin_codes(dirs, d, d, term0, basin, nc, nleaf, np.int64(1))
     return term, pairs[:, 0].copy(), pairs[:, 1].copy()
 
 
