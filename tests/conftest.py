@@ -132,3 +132,13 @@ def tiny_result() -> Result:
 def tiny_result_pair() -> list[Result]:
     """Two fake results for the comparison page (second with lower CO2)."""
     return [make_result("baseline", co2=69.9), make_result("district heating", co2=55.0)]
+
+# Property tests draw the same examples on every machine (CI included): a failure is
+# reproducible, not a chance find of one run. ``HYPOTHESIS_PROFILE=explore`` searches anew.
+import os  # noqa: E402
+
+from hypothesis import settings as _hyp_settings  # noqa: E402
+
+_hyp_settings.register_profile("ci", derandomize=True, database=None)
+_hyp_settings.register_profile("explore", derandomize=False)
+_hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -6,10 +6,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit, types
 from numba.typed import Dict
-from twin._flood_kernels._common import _heap_push, _heap_pop
+from twin._flood_kernels._common import _grow, _heap_push, _heap_pop
 
-#: key of a basin pair (basin, inner code) in :func:`basin_codes`
-_PAIR_KEY = types.UniTuple(types.int64, 2)
 
 
 # --------------------------------------------------------------------------- tiles
@@ -224,8 +222,16 @@ def basin_codes(dirs, stop, dep, init, basin, nc, pair0, step):
             term[i] = init[i]
         elif dirs[i] == -2:
             term[i] = -2
-    keys = Dict.empty(key_type=_PAIR_KEY, value_type=types.int64)
-    pairs = np.empty((64, 2), dtype=np.int64)
+    # the pairs of each basin: a linked list (phead/pnext) searched by inner code (a basin
+    # has a few; no typed Dict, whose hashing is slow to compile)
+    nbas = 0
+    for i in range(n):
+        if basin[i] + 1 > nbas:
+            nbas = basin[i] + 1
+    phead = np.full(nbas, -1, dtype=np.int64)
+    pnext = np.empty(64, dtype=np.int64)
+    pb = np.empty(64, dtype=np.int64)
+    pe = np.empty(64, dtype=np.int64)
     npair = 0
     path = np.empty(1024, dtype=np.int64)
     for i in range(n):
@@ -236,10 +242,7 @@ def basin_codes(dirs, stop, dep, init, basin, nc, pair0, step):
         nt = np.int64(-1)
         nb = -1
         while True:
-            if np_ >= path.shape[0]:
-                npth = np.empty(path.shape[0] * 2, dtype=np.int64)
-                npth[:np_] = path[:np_]
-                path = npth
+            path = _grow(path, np_)
             path[np_] = j
             np_ += 1
             if dirs[j] < 0:
@@ -253,19 +256,25 @@ def basin_codes(dirs, stop, dep, init, basin, nc, pair0, step):
             p = path[q]
             bp = basin[p]
             if bp >= 0 and bp != nb:
-                key = (np.int64(bp), nt)
-                if key in keys:
-                    nt = pair0 + step * keys[key]
+                pr = phead[bp]
+                while pr >= 0 and pe[pr] != nt:
+                    pr = pnext[pr]
+                if pr >= 0:
+                    nt = pair0 + step * pr
                 else:
-                    if npair >= pairs.shape[0]:
-                        grown = np.empty((pairs.shape[0] * 2, 2), dtype=np.int64)
-                        grown[:npair] = pairs[:npair]
-                        pairs = grown
-                    pairs[npair, 0] = bp
-                    pairs[npair, 1] = nt
-                    keys[key] = npair
+                    pb = _grow(pb, npair)
+                    pe = _grow(pe, npair)
+                    pnext = _grow(pnext, npair)
+                    pb[npair] = bp
+                    pe[npair] = nt
+                    pnext[npair] = phead[bp]
+                    phead[bp] = npair
                     nt = pair0 + step * npair
                     npair += 1
             term[p] = nt
             nb = bp
-    return term, pairs[:npair].copy()
+    pairs = np.empty((npair, 2), dtype=np.int64)
+    for k in range(npair):
+        pairs[k, 0] = pb[k]
+        pairs[k, 1] = pe[k]
+    return term, pairs
