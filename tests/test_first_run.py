@@ -32,10 +32,10 @@ from twin.flood import elevation_sorted, _label_components
 #: fill kernel ``fill_core``, whose ``_heapu_pop`` is one of them); 39 once the
 #: flow kernels were split into named steps shared with the tiled path
 #: (``d8_steepest``, ``resolve_flats``, ``follow_terminals``, ``flat_search``,
-#: ``basin_codes``), each compiled once.
-MAX_SPECIALISATIONS = 39
+#: ``basin_codes``), each compiled once, and ``_grow`` once more for ``basin_codes``.
+MAX_SPECIALISATIONS = 40
 #: Array types ``_grow`` is compiled for (int32, int64, float64 1-D; int64, float64 2-D).
-MAX_GROW_TYPES = 5
+MAX_GROW_TYPES = 6  # + basin_codes (pairs of basins on flow paths)
 #: Functions specialised on a literal on purpose, and how often.
 LITERAL_ON_PURPOSE = {"twin._flood_kernels._fill._scan": 2}
 
