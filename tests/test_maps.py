@@ -508,8 +508,15 @@ def test_charts_draw_dollar_names_literally_and_ticks_in_the_readers_language() 
     assert "10\u00a0000" in yt or "10 000" in yt, yt  # nb thousands separator, not 10000
     xt = [t.get_text() for t in ax.get_xticklabels() if t.get_text()]
     assert "2027" in xt and all(" " not in x and "," not in x for x in xt), xt
-    src = _bar_chart(Strings("nb"), [name, "B"], [0.25, 1.5], unit="$t$", title="$^$")
-    assert src.startswith("data:image/png;base64,")
+    src = _bar_chart(Strings("nb"), [name, "B <script>x</script> & 'q'"], [0.25, 12500.0],
+                     unit="$t$", title="$^$")
+    assert src.startswith("data:image/svg+xml;base64,")
+    import base64
+    import xml.etree.ElementTree as ET
+    svg = base64.b64decode(src.split(",", 1)[1]).decode("utf-8")
+    texts = [e.text for e in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    assert name in texts and "B <script>x</script> & 'q'" in texts and "$^$" in texts
+    assert "<script" not in svg and "12 500" in texts  # escaped labels; nb number format
 
 
 def test_walking_area_agrees_with_the_coverage_indicator_on_fornebu() -> None:
@@ -636,7 +643,8 @@ def test_report_page_numbers_targets_charts_sources(tiny_result) -> None:
     # emissions by source from the indicators: buildings 17.9 t, transport 52.0 t
     titles = [c["title"] for c in r["charts"]]
     assert "CO₂ etter kilde (t/år)" in titles
-    assert all(c["src"].startswith("data:image/png;base64,") for c in r["charts"])
+    assert all(c["src"].startswith(("data:image/svg+xml;base64,", "data:image/png;base64,"))
+               for c in r["charts"])
     tables = {row[0] for row in r["sources"]}
     assert "emission_factors.csv" in tables and "archetypes_nve_ebm.csv" in tables
     blob = page.split('id="twin-data">')[1].split("</script>")[0]

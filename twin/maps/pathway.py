@@ -72,12 +72,20 @@ def _draw_pathway(ds: Any, t: Strings) -> Any:
     return fig
 
 
+#: The last chart drawn, ``(ds, lang, png)``: a run writes ``pathway.png`` and puts the same
+#: chart in every scenario's report, so it is drawn once per dataset and language.
+_LAST: list[tuple[Any, str, bytes]] = []
+
+
 def pathway_png(ds: Any, *, lang: str = "en") -> bytes:
     """The pathway chart as PNG bytes."""
+    if _LAST and _LAST[0][0] is ds and _LAST[0][1] == lang:
+        return _LAST[0][2]
     import matplotlib.pyplot as plt
 
     fig = pathway_figure(ds, lang=lang)
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
     plt.close(fig)
+    _LAST[:] = [(ds, lang, buf.getvalue())]
     return buf.getvalue()

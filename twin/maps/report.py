@@ -14,7 +14,9 @@ from __future__ import annotations
 import base64
 import csv
 import dataclasses
-import io
+import html
+import math
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +24,6 @@ import numpy as np
 
 from twin._text import local
 from twin.maps._format import is_num, value_text
-from twin.maps._charts import literal_text, localize_ticks
 from twin.maps._i18n import Strings, check_lang
 from twin.maps._page import page_html
 from twin.maps.panels import indicator_label, indicator_panel
@@ -34,40 +35,40 @@ PARAMS = Path(__file__).resolve().parent.parent / "params"
 MAX_SOURCES = 3
 
 
-def _png(fig: Any) -> str:
-    import matplotlib.pyplot as plt
-
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=100)
-    plt.close(fig)
-    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
-
-
 def _bar_chart(t: Strings, labels: list[str], values: list[float], *, unit: str,
                title: str) -> str:
-    with literal_text():
-        return _draw_bars(t, labels, values, unit=unit, title=title)
+    """A horizontal bar chart as an SVG data URL (drawn here: no plotting library).
 
-
-def _draw_bars(t: Strings, labels: list[str], values: list[float], *, unit: str,
-               title: str) -> str:
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 0.45 * len(labels) + 1.1))
-    y = np.arange(len(labels))
-    ax.barh(y, values, color="#3182bd")
-    ax.set_yticks(y, labels, fontsize=8)
-    ax.invert_yaxis()
-    ax.set_xlabel(unit, fontsize=8)
-    ax.set_title(title, fontsize=10)
-    top = max(values) if values else 0.0
-    for yi, v in zip(y, values, strict=True):
-        ax.text(v + 0.01 * top, yi, t.num(v), va="center", fontsize=7)
-    ax.set_xlim(0, top * 1.18 if top > 0 else 1)
-    localize_ticks(t, ax.xaxis)
-    ax.grid(axis="x", alpha=0.3)
-    fig.tight_layout()
-    return _png(fig)
+    Every text (labels may come from data) is XML-escaped and shown in an
+    ``<img>``, where an SVG runs no script; numbers go through ``t.num``.
+    """
+    esc = partial(html.escape, quote=True)
+    width, row, top_pad, left = 640, 24, 34, 12
+    label_w = min(300, 12 + 6.6 * max((len(x) for x in labels), default=0))
+    value_w = 70
+    plot_w = width - left - label_w - value_w
+    top = max([v for v in values if math.isfinite(v)], default=0.0)
+    height = top_pad + row * len(labels) + 30
+    parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" font-family="sans-serif">',
+             f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
+             f'<text x="{width / 2:.1f}" y="20" font-size="14" text-anchor="middle">{esc(title)}</text>']
+    x0 = left + label_w
+    for i, (lab, v) in enumerate(zip(labels, values, strict=True)):
+        y = top_pad + i * row
+        w = plot_w * v / top if top > 0 and math.isfinite(v) and v > 0 else 0.0
+        parts.append(f'<text x="{x0 - 6:.1f}" y="{y + row * 0.62:.1f}" font-size="12" '
+                     f'text-anchor="end">{esc(lab)}</text>')
+        parts.append(f'<rect x="{x0:.1f}" y="{y + 3:.1f}" width="{w:.1f}" height="{row - 6}" fill="#3182bd"/>')
+        parts.append(f'<text x="{x0 + w + 4:.1f}" y="{y + row * 0.62:.1f}" font-size="11" '
+                     f'fill="#333333">{esc(t.num(v))}</text>')
+    ya = top_pad + row * len(labels)
+    parts.append(f'<line x1="{x0:.1f}" y1="{top_pad - 2}" x2="{x0:.1f}" y2="{ya}" stroke="#777777"/>')
+    parts.append(f'<text x="{x0 + plot_w / 2:.1f}" y="{ya + 20}" font-size="12" text-anchor="middle" '
+                 f'fill="#333333">{esc(unit)}</text>')
+    parts.append("</svg>")
+    svg = "".join(parts).encode("utf-8")
+    return "data:image/svg+xml;base64," + base64.b64encode(svg).decode("ascii")
 
 
 def _charts(t: Strings, result: Result, pathway_ds: Any) -> list[dict[str, str]]:
