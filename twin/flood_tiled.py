@@ -51,7 +51,7 @@ import numpy as np
 
 from twin import _flood_kernels as _k
 from twin._errors import input_error
-from twin.flood import flood_keys
+from twin.flood import _label_components, flood_keys
 from twin.flood_tiled_flow import FlowFiles, depression_flow, flow_columns, write_comp
 from twin.raster import LazyDem, geotiff_writer, open_dem_lazy
 
@@ -134,7 +134,7 @@ def _piece_labels(z: np.ndarray, filled: np.ndarray) -> tuple[np.ndarray, int]:
     nr, nc = z.shape
     dep = np.zeros((nr + 2, nc + 2), dtype=np.bool_)
     np.greater(filled, z, out=dep[1:-1, 1:-1], where=~np.isnan(z))
-    comp, n = _k.label_components(dep)
+    comp, n = _label_components(dep)
     return comp.reshape(nr + 2, nc + 2)[1:-1, 1:-1], int(n)
 
 

@@ -39,6 +39,7 @@ from typing import Any
 import numpy as np
 
 from twin import _flood_kernels as _k
+from twin.flood import _label_components
 
 #: cells of halo around a tile for the flow work: directions of the halo's first ring
 #: (needed by the tile's flats) depend on the second ring
@@ -113,7 +114,7 @@ def _tile_dirs(files: FlowFiles, rs: slice, cs: slice,
     (or patched from ``flat_idx``/``flat_dir``, resolved on the client)."""
     z, f, dep, comp, code = _window(files, rs, cs, HALO)
     dirs = _k.d8_steepest(f, dep)
-    flats, _n = _k.label_components((dirs == -3).reshape(f.shape))
+    flats, _n = _label_components((dirs == -3).reshape(f.shape))
     core = _core(rs, cs, HALO, f.shape).ravel()
     border = np.unique(flats[~core & (flats >= 0)])
     in_border = np.isin(flats, border) & (flats >= 0)

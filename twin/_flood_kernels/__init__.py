@@ -59,7 +59,6 @@ from twin._flood_kernels._hierarchy import (  # noqa: F401
     _node_id,
     _tree_arrays,
     _top_nodes,
-    elevation_order,
 )
 from twin._flood_kernels._routing import (  # noqa: F401
     flow_terminals,

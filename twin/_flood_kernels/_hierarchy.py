@@ -13,7 +13,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 from twin._flood_kernels._common import _offsets, _find, _grow
-from twin._flood_kernels._fill import _sk
 
 
 # --------------------------------------------------------------------------- components
@@ -245,23 +244,3 @@ def _top_nodes(nleaf, ncomp, fill_level, uf, node_of_root, cnt, sumz, nodes):
             spill[t] = s
             cap[t] = s * cnt[r] - sumz[r]
     return top
-
-
-@njit(cache=True)
-def elevation_order(zf, cells):
-    """``cells`` sorted by ``zf`` (stable), via packed ``key << 32 | cell`` integers.
-
-    Returns an empty array when some value is not a float32 or a cell index
-    does not fit 32 bits (then the caller sorts with numpy).
-    """
-    m = cells.shape[0]
-    packed = np.empty(m, dtype=np.uint64)
-    one = np.empty(1, dtype=np.float32)
-    ob = one.view(np.uint32)
-    for q in range(m):
-        v = zf[cells[q]]
-        one[0] = np.float32(v)
-        if one[0] != v or cells[q] >= 4294967296:
-            return np.empty(0, dtype=np.uint64)
-        packed[q] = (np.uint64(_sk(ob[0])) << np.uint64(32)) | np.uint64(cells[q])
-    return packed
