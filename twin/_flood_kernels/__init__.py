@@ -4,34 +4,16 @@ All kernels work on *padded* grids: the caller adds a one-cell NaN border so
 that the eight neighbours of every interior cell are reached by constant
 offsets of the flat index, without bounds checks. NaN marks nodata.
 
-Algorithms
-----------
-* :func:`fill_core` -- the one fill kernel (in-memory and tiled fill): the
-  filled surface as the morphological reconstruction by erosion of the DEM
-  from its outlets (equal to Priority-Flood's, Barnes, Lehman & Mulla 2014,
-  Computers & Geosciences 62:117-127), by the hybrid algorithm of Vincent
-  (1993, IEEE Trans. Image Processing 2(2):176-201): forward and backward
-  raster scans settle most cells, a priority queue (heap + stack) the rest,
-  each cell lowered once there. It works on packed
-  order-preserving integer keys of the float32 values (:func:`keys_padded`,
-  :func:`filled_from_keys`) and optionally labels every cell with the outlet
-  its flood came from (the watershed labels of the tiled fill, Barnes 2016).
-* :func:`pit_hierarchy` -- the depression hierarchy of Barnes, Callaghan &
-  Wickert (2020, Earth Surf. Dynam. 8:431-445): the depression cells are
-  visited in elevation order (the pop order of a flood from all pits), take
-  the label of the pit they drain to (lowest visited neighbour), and where two
-  labels meet at a saddle a Kruskal-style union builds the merge tree with
-  the volume of each sub-depression at its spill level.
-* :func:`trace_rings` -- outlines of labelled regions (the polygons of GDAL's
-  polygonize with 8-connectivity) by walking the cell edges once.
-* :func:`route` -- fill-spill-merge (Barnes, Callaghan & Wickert 2021,
-  Hydrol. Earth Syst. Sci. 25:2109-2131) without time: water entering a leaf
-  fills it, spills over the saddle into the sibling (geolink), and when both
-  are full the merged parent fills; a full depression passes its overflow
-  to its target. Rain-water basins are stores on this graph: a basin on a
-  flow path (:func:`basin_terminals`) or in a depression
-  (:func:`basin_nodes`) keeps what reaches it up to its volume and passes
-  the rest on.
+Modules (each module's docstring gives its algorithm and sources)
+-----------------------------------------------------------------
+* ``_fill`` -- :func:`fill_core`, the one fill kernel of the in-memory and
+  tiled paths (hybrid grayscale reconstruction, Vincent 1993).
+* ``_hierarchy`` -- :func:`pit_hierarchy`, the depression merge tree
+  (Barnes, Callaghan & Wickert 2020).
+* ``_routing`` -- :func:`route`, fill-spill-merge of rain and basins on the
+  depression graph (Barnes, Callaghan & Wickert 2021), and the flow steps.
+* ``_outlines`` -- :func:`trace_rings` and polygon burning.
+* ``_tiles`` -- the tile-edge spill graph of the tiled fill (Barnes 2016).
 
 The kernels live in one module per step (``_fill``, ``_hierarchy``,
 ``_routing``, ``_outlines``, ``_tiles``, with shared helpers in ``_common``);
